@@ -1,0 +1,112 @@
+//! `HostState`, the `T` in every `Store<T>`: one per guest instance.
+//!
+//! It holds the guest's WASI context (stdout and stderr captured into
+//! [`Logs`], nothing else granted: no files, no environment, no network), its
+//! resource limiter and its call deadline, and it implements the host side of
+//! the `wbx:guest` imports.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::host::wbx::guest::{log, types};
+use crate::limits::{Limiter, Limits};
+use crate::logs::{GuestOutput, Level, LogSource, Logs};
+
+pub struct HostState {
+    module: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: Limiter,
+    logs: Arc<Logs>,
+    pub(crate) stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    call_timeout: Duration,
+    deadline: Instant,
+}
+
+impl HostState {
+    /// A store for one instance of `module`, with its limits and a deadline
+    /// armed for the first call.
+    pub(crate) fn new_store(
+        engine: &wasmtime::Engine,
+        module: Arc<str>,
+        limits: Limits,
+        logs: Arc<Logs>,
+    ) -> Store<HostState> {
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let output = |source, tail| GuestOutput {
+            module: module.clone(),
+            source,
+            logs: logs.clone(),
+            tail,
+        };
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output(LogSource::Stdout, None))
+            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())))
+            .build();
+        let state = HostState {
+            module: module.clone(),
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter::new(limits),
+            logs,
+            stderr_tail,
+            call_timeout: limits.call_timeout,
+            deadline: Instant::now() + limits.call_timeout,
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // Each epoch tick either yields to the async runtime, so a long guest
+        // call never holds a worker thread, or ends the call past its deadline.
+        store.epoch_deadline_callback(|store| {
+            if Instant::now() >= store.data().deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+
+    pub fn module(&self) -> &str {
+        &self.module
+    }
+
+    /// Gives the next call a full call timeout.
+    pub(crate) fn arm_deadline(&mut self) {
+        self.deadline = Instant::now() + self.call_timeout;
+    }
+
+    pub(crate) fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Trace => Level::Trace,
+            log::Level::Debug => Level::Debug,
+            log::Level::Info => Level::Info,
+            log::Level::Warn => Level::Warn,
+            log::Level::Error => Level::Error,
+        };
+        self.logs.push(&self.module, level, LogSource::Log, message);
+    }
+}
+
+impl types::Host for HostState {}

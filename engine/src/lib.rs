@@ -1,0 +1,44 @@
+//! `wbx-engine`: the wbx host for WebAssembly guest modules.
+//!
+//! Code map:
+//! - [`engine`]: [`Engine`], one wasmtime engine per process with its epoch
+//!   ticker, the shared linker, loading (compile or cache hit, world check)
+//!   and the atomic swap of a module's version.
+//! - [`guest`]: [`GuestInstance`], typed calls into one instance, and the
+//!   errors that name the module and the cause (trap, panic, timeout, limit).
+//! - [`registry`]: modules, their versions and status; the swap primitive.
+//! - [`kind`]: module kinds and the WIT world each must implement.
+//! - [`bindings`]: the one `bindgen!` per world of `wit/`.
+//! - [`host_state`]: `HostState`, the `T` of every `Store<T>`: WASI context,
+//!   limiter, deadline, and the host side of the `wbx:guest` imports.
+//! - [`limits`]: per-store memory, table and time limits.
+//! - [`cache`]: compiled components on disk, keyed by content hash.
+//! - [`logs`]: guest logs and stdout/stderr, per module, in memory and on disk.
+//! - [`observe`]: the observation stream views consume.
+//! - [`project`]: a user's project: `wbx.toml`, guest crates, `.wbx/`.
+//! - [`guest_build`]: building guest crates for `wasm32-wasip2` through cargo.
+//! - [`doctor`]: toolchain and project checks with fixes.
+//!
+//! This crate knows nothing of terminals, clap or ratatui: it reports through
+//! return values, callbacks and the observation stream.
+
+pub mod bindings;
+pub mod cache;
+pub mod doctor;
+pub mod engine;
+pub mod guest;
+pub mod guest_build;
+pub mod host_state;
+pub mod kind;
+pub mod limits;
+pub mod logs;
+pub mod observe;
+pub mod project;
+pub mod registry;
+
+pub use engine::{Engine, EngineConfig};
+pub use guest::GuestInstance;
+pub use kind::ModuleKind;
+pub use limits::Limits;
+pub use observe::Observation;
+pub use registry::{ModuleInfo, ModuleStatus, ModuleVersion};

@@ -1,0 +1,202 @@
+//! `wbx.toml`: what is not per module. Read strictly: an unknown key or a bad
+//! value is an error that names the file, line and column.
+//!
+//! ```toml
+//! [project]
+//! name = "shop"
+//!
+//! [engine]
+//! memory-limit-mb = 64      # largest memory a guest may grow to
+//! call-timeout-ms = 5000    # longest a guest call may run
+//! ```
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::limits::Limits;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    #[serde(default)]
+    pub project: ProjectSection,
+    #[serde(default)]
+    pub engine: EngineSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProjectSection {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EngineSection {
+    pub memory_limit_mb: Option<Spanned<u64>>,
+    pub call_timeout_ms: Option<Spanned<u64>>,
+}
+
+/// Bounds that keep a typo from giving a guest the whole machine or no time at all.
+const MEMORY_LIMIT_MB: Range<u64> = 1..65_537;
+const CALL_TIMEOUT_MS: Range<u64> = 1..3_600_001;
+
+/// A problem in `wbx.toml`, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    pub path: PathBuf,
+    /// 1-based line and column, when the problem has a place.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.path.display(),
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            path: path.to_owned(),
+            position: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text`; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        let located = |span: Option<Range<usize>>, message: String| ManifestError {
+            path: path.to_owned(),
+            position: span.map(|s| line_column(text, s.start)),
+            message,
+        };
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| located(e.span(), e.message().trim().to_owned()))?;
+        let checks = [
+            (
+                "memory-limit-mb",
+                &manifest.engine.memory_limit_mb,
+                MEMORY_LIMIT_MB,
+            ),
+            (
+                "call-timeout-ms",
+                &manifest.engine.call_timeout_ms,
+                CALL_TIMEOUT_MS,
+            ),
+        ];
+        for (key, value, range) in checks {
+            if let Some(value) = value
+                && !range.contains(value.get_ref())
+            {
+                return Err(located(
+                    Some(value.span()),
+                    format!(
+                        "[engine] {key} = {} is out of range: expected {} to {}",
+                        value.get_ref(),
+                        range.start,
+                        range.end - 1
+                    ),
+                ));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// Guest limits with this manifest's overrides applied.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(mb) = &self.engine.memory_limit_mb {
+            limits.memory_bytes = (*mb.get_ref() as usize) << 20;
+        }
+        if let Some(ms) = &self.engine.call_timeout_ms {
+            limits.call_timeout = Duration::from_millis(*ms.get_ref());
+        }
+        limits
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, String> {
+        Manifest::parse(text, Path::new("wbx.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_manifest_gives_default_limits() {
+        assert_eq!(parse("").unwrap().limits(), Limits::default());
+    }
+
+    #[test]
+    fn engine_values_override_limits() {
+        let m = parse("[engine]\nmemory-limit-mb = 16\ncall-timeout-ms = 250\n").unwrap();
+        assert_eq!(m.limits().memory_bytes, 16 << 20);
+        assert_eq!(m.limits().call_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let err = parse("[project]\nname = \"x\"\ncolour = 1\n").unwrap_err();
+        assert!(
+            err.starts_with("wbx.toml:3:1: unknown field `colour`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_table_is_located() {
+        let err = parse("[project]\n\n[engin]\n").unwrap_err();
+        assert!(
+            err.starts_with("wbx.toml:3:2: unknown field `engin`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let err = parse("[engine]\ncall-timeout-ms = \"soon\"\n").unwrap_err();
+        assert!(err.starts_with("wbx.toml:2:19: "), "{err}");
+        assert!(err.contains("invalid type: string \"soon\""), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_value_is_located() {
+        let err = parse("[engine]\nmemory-limit-mb = 0\n").unwrap_err();
+        assert_eq!(
+            err,
+            "wbx.toml:2:19: [engine] memory-limit-mb = 0 is out of range: expected 1 to 65536"
+        );
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = parse("[project\n").unwrap_err();
+        assert!(err.starts_with("wbx.toml:1:"), "{err}");
+    }
+}

@@ -1,0 +1,52 @@
+//! Test support: the guest components under `tests/guests`, built from source
+//! once per test run into the shared `target/wasm-guests` directory.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use wbx_engine::{Engine, EngineConfig, Limits};
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// The path of a built guest component, building all guests on first use.
+/// Cargo's own lock and fingerprints make concurrent test binaries share one build.
+pub fn guest(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let target = repo_root().join("target/wasm-guests");
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("running cargo to build the test guests");
+        assert!(status.success(), "building the test guests failed");
+        target.join("wasm32-wasip2/debug")
+    });
+    dir.join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+pub fn guest_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(guest(name)).expect("reading a built guest")
+}
+
+/// An engine whose cache and logs live in `state`.
+pub fn engine_in(state: &Path, limits: Limits) -> Engine {
+    Engine::new(EngineConfig {
+        cache_dir: Some(state.join("cache")),
+        log_dir: Some(state.join("logs")),
+        limits,
+    })
+    .expect("creating an engine")
+}

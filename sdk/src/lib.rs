@@ -1,0 +1,91 @@
+//! `wbx-guest`: the Rust library for wbx guest modules.
+//!
+//! A guest crate is a `cdylib` built for `wasm32-wasip2` that declares its kind in
+//! `[package.metadata.wbx]` and exports one world of the `wbx:guest` WIT package
+//! (`wit/` in the wbx repository, the only definition of the contract).
+//!
+//! Code map:
+//! - [`log`]: logging to the host (`log::info("…")`, or the [`info!`] family of macros).
+//! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
+//!   world, each with its export macro ([`export_command!`], [`export_projector!`],
+//!   [`export_effect!`]). Only the world whose macro a crate uses ends up in its
+//!   component.
+//! - The shared records ([`Event`], [`NewEvent`], [`QueryItem`]) are re-exported here.
+//!
+//! ```ignore
+//! use wbx_guest::{Command, CommandError, Event, NewEvent, QueryItem};
+//!
+//! struct Greeter;
+//! impl Command for Greeter {
+//!     fn prepare(input: String) -> Result<Vec<QueryItem>, CommandError> { Ok(vec![]) }
+//!     fn fold(_events: Vec<Event>) {}
+//!     fn decide() -> Result<Vec<NewEvent>, CommandError> { Ok(vec![]) }
+//! }
+//! wbx_guest::export_command!(Greeter);
+//! ```
+
+/// Bindings of the `host` world: the imports every module may use.
+#[doc(hidden)]
+pub mod host {
+    wit_bindgen::generate!({
+        world: "host",
+        path: "../wit",
+        generate_all,
+    });
+}
+
+/// Bindings of the `command-module` world.
+pub mod command {
+    wit_bindgen::generate!({
+        world: "command-module",
+        path: "../wit",
+        with: {
+            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_command",
+        default_bindings_module: "wbx_guest::command",
+    });
+}
+
+/// Bindings of the `projector-module` world.
+pub mod projector {
+    wit_bindgen::generate!({
+        world: "projector-module",
+        path: "../wit",
+        with: {
+            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_projector",
+        default_bindings_module: "wbx_guest::projector",
+    });
+}
+
+/// Bindings of the `effect-module` world.
+pub mod effect {
+    wit_bindgen::generate!({
+        world: "effect-module",
+        path: "../wit",
+        with: {
+            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_effect",
+        default_bindings_module: "wbx_guest::effect",
+    });
+}
+
+pub mod log;
+
+pub use command::exports::wbx::guest::command::{Error as CommandError, Guest as Command};
+pub use effect::exports::wbx::guest::effect::Guest as Effect;
+pub use host::wbx::guest::types::{Event, NewEvent, QueryItem};
+pub use projector::exports::wbx::guest::projector::Guest as Projector;
+
+pub use command::export_command;
+pub use effect::export_effect;
+pub use projector::export_projector;
