@@ -1,1 +1,29 @@
-fn main() {}
+//! `wbx`: a terminal-first workbench for WebAssembly guest modules.
+//!
+//! Code map:
+//! - [`cli`]: the clap definition of every subcommand and flag.
+//! - [`commands`]: one file per subcommand, each a thin layer over
+//!   `wbx-engine` that turns results into output and an exit code.
+//! - [`console`]: the only place that writes to stdout and stderr.
+//!
+//! `main` parses, runs, prints the error chain on failure and maps it to an
+//! exit code; nothing else in wbx exits the process.
+
+mod cli;
+mod commands;
+mod console;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            console::error(&format!("{error:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The `wbx` binary as a user runs it: `--help`, `wbx build` on the example
+//! project and on a broken one, `wbx doctor` in and out of projects.
+//!
+//! Guest builds share `target/wasm-guests` with the engine tests, so each
+//! dependency compiles once per test run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use wbx_engine::{Engine, EngineConfig, ModuleKind};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn wbx(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wbx"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running wbx")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn example() -> PathBuf {
+    repo_root().join("examples/hello")
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = wbx(&repo_root(), &["--help"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!("help", text(&output.stdout));
+}
+
+#[test]
+fn build_help_documents_its_flags() {
+    let output = wbx(&repo_root(), &["build", "--help"]);
+    assert!(output.status.success());
+    insta::assert_snapshot!("build_help", text(&output.stdout));
+}
+
+#[tokio::test]
+async fn build_produces_components_the_engine_runs() {
+    let output = wbx(&example(), &["build", "--json"]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("built register-user"), "{stderr}");
+    assert!(stderr.contains("built user-count"), "{stderr}");
+    assert!(stderr.contains("2 modules built in"), "{stderr}");
+
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["success"], true);
+    let built = report["built"].as_array().unwrap();
+    let names: Vec<_> = built
+        .iter()
+        .map(|b| b["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"register-user") && names.contains(&"user-count"));
+
+    // What `wbx build` reports is a component of the declared world.
+    let engine = Engine::new(EngineConfig::default()).unwrap();
+    for module in built {
+        let name = module["module"].as_str().unwrap();
+        let kind = if name == "register-user" {
+            ModuleKind::Command
+        } else {
+            ModuleKind::Projector
+        };
+        let artifact = PathBuf::from(module["artifact"].as_str().unwrap());
+        engine.load_file(name, kind, "0.1.0", &artifact).unwrap();
+    }
+    let mut instance = engine.instantiate("register-user").await.unwrap();
+    let query = instance
+        .command_prepare(r#"{"username":"ada","email":"ada@example.org"}"#)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(query[0].tags, ["username:ada"]);
+}
+
+#[test]
+fn build_of_named_modules_builds_only_those() {
+    let output = wbx(&example(), &["build", "user-count", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let built = report["built"].as_array().unwrap();
+    assert_eq!(built.len(), 1);
+    assert_eq!(built[0]["module"], "user-count");
+
+    let output = wbx(&example(), &["build", "nope"]);
+    assert!(!output.status.success());
+    assert_eq!(
+        text(&output.stderr).trim(),
+        "error: no module named 'nope' in this project; modules: register-user, user-count"
+    );
+}
+
+#[test]
+fn a_compile_error_is_shown_and_fails_the_build() {
+    let dir = repo_root().join("cli/tests/fixtures/broken");
+    let output = wbx(&dir, &["build"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error[E0308]: mismatched types"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("oops/src/lib.rs:4:5"), "{stderr}");
+    assert!(stderr.contains("failed oops  1 error"), "{stderr}");
+    assert!(
+        stderr.contains("error: 1 of 1 modules failed to build: oops"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn build_outside_a_project_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wbx(dir.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("error: not inside a wbx project: no wbx.toml in "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn doctor_in_a_project_checks_its_modules() {
+    let output = wbx(&example(), &["doctor"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    for line in [
+        "ok   cargo ",
+        "ok   rustc ",
+        "ok   wasm32-wasip2 target  installed",
+        "ok   guest crates          register-user (command), user-count (projector)",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn doctor_outside_a_project_checks_the_toolchain_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wbx(dir.path(), &["doctor", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["project"], serde_json::Value::Null);
+    let names: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cargo", "rustc", "wasm32-wasip2 target"]);
+}
+
+#[test]
+fn doctor_names_each_problem_of_a_bad_project_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("wbx.toml"),
+        "[project]\nname = \"bad\"\n\n[engine]\nmemory = 5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"typo\", \"nolib\"]\n",
+    )
+    .unwrap();
+    for (name, kind) in [("typo", "comand"), ("nolib", "effect")] {
+        std::fs::create_dir_all(root.join(name).join("src")).unwrap();
+        std::fs::write(root.join(name).join("src/lib.rs"), "").unwrap();
+        std::fs::write(
+            root.join(name).join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [package.metadata.wbx]\nkind = \"{kind}\"\n"
+            ),
+        )
+        .unwrap();
+    }
+
+    let output = wbx(root, &["doctor"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL wbx.toml"), "{stdout}");
+    assert!(
+        stdout.contains("wbx.toml:5:1: unknown field `memory`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("typo/Cargo.toml: [package.metadata.wbx] kind: unknown kind 'comand', expected one of: command, projector"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("nolib/Cargo.toml: a guest crate must build a component: add `[lib] crate-type = [\"cdylib\"]`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fix: "), "{stdout}");
+
+    // The same project refuses to build, listing both crate problems.
+    let output = wbx(root, &["build"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("wbx.toml:5:1: unknown field `memory`"),
+        "{stderr}"
+    );
+}
