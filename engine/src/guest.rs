@@ -202,8 +202,8 @@ fn explain(
             .iter()
             .cloned()
             .collect::<Vec<_>>();
-        match tail.iter().position(|line| line.contains("panicked at")) {
-            Some(start) => format!("the guest panicked: {}", tail[start..].join(" ")),
+        match panic_message(&tail) {
+            Some(message) => format!("the guest {message}"),
             None => format!("the guest trapped: {trap}"),
         }
     } else {
@@ -218,4 +218,22 @@ fn explain(
         error: text.clone(),
     });
     anyhow!(text)
+}
+
+/// `panicked at src/lib.rs:27:29: boom` from the stderr lines of a Rust
+/// guest's panic, without the thread name and the backtrace note.
+fn panic_message(stderr: &[String]) -> Option<String> {
+    let start = stderr
+        .iter()
+        .rposition(|line| line.contains("panicked at"))?;
+    let first = &stderr[start][stderr[start].find("panicked at")?..];
+    let rest = stderr[start + 1..]
+        .iter()
+        .filter(|line| !line.starts_with("note: run with `RUST_BACKTRACE"));
+    Some(
+        std::iter::once(first)
+            .chain(rest.map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
