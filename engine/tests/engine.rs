@@ -163,7 +163,7 @@ async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving() {
 async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
     let state = tempfile::tempdir().unwrap();
     let limits = Limits {
-        call_timeout: Duration::from_millis(500),
+        call_timeout: Duration::from_secs(3),
         ..Limits::default()
     };
     let engine = Arc::new(engine_in(state.path(), limits));
@@ -183,7 +183,8 @@ async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
     });
     tokio::task::yield_now().await;
     // On this single-threaded runtime the greeting can only finish if the
-    // looping guest yields.
+    // looping guest yields. The timeout is generous so that a loaded machine
+    // still finishes the greeting well before the loop is interrupted.
     assert_eq!(
         greet(&engine, "greeter", "Ada").await.unwrap(),
         "greeter 0.1.0"
@@ -198,7 +199,7 @@ async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
     eprintln!("loop interrupted after {elapsed:?}");
     assert!(error.contains("module 'misbehave'"), "{error}");
     assert!(
-        error.contains("interrupted: the call ran longer than the call timeout of 500ms"),
+        error.contains("interrupted: the call ran longer than the call timeout of 3s"),
         "{error}"
     );
     assert!(
