@@ -1,14 +1,18 @@
 //! The WIT worlds as Rust: one `bindgen!` per world of `wit/`, and nowhere else.
 //!
-//! The `host` world holds what every module may import; the kind worlds reuse
-//! its interfaces through `with`, so one host implementation serves them all.
+//! The `imports` world holds everything a module may import; the kind worlds
+//! reuse its interfaces through `with`, so one host implementation serves
+//! them all.
 
 #![allow(missing_docs, clippy::all)]
 
-pub mod host {
+pub mod imports {
     wasmtime::component::bindgen!({
-        world: "host",
+        world: "imports",
         path: "../wit",
+        imports: {
+            "wbx:guest/commands.execute": async,
+        },
     });
 }
 
@@ -18,8 +22,8 @@ pub mod command {
         path: "../wit",
         exports: { default: async },
         with: {
-            "wbx:guest/log": super::host::wbx::guest::log,
-            "wbx:guest/types": super::host::wbx::guest::types,
+            "wbx:guest/log": super::imports::wbx::guest::log,
+            "wbx:guest/types": super::imports::wbx::guest::types,
         },
     });
 }
@@ -30,8 +34,9 @@ pub mod projector {
         path: "../wit",
         exports: { default: async },
         with: {
-            "wbx:guest/log": super::host::wbx::guest::log,
-            "wbx:guest/types": super::host::wbx::guest::types,
+            "wbx:guest/log": super::imports::wbx::guest::log,
+            "wbx:guest/types": super::imports::wbx::guest::types,
+            "wbx:guest/sql": super::imports::wbx::guest::sql,
         },
     });
 }
@@ -42,10 +47,12 @@ pub mod effect {
         path: "../wit",
         exports: { default: async },
         with: {
-            "wbx:guest/log": super::host::wbx::guest::log,
-            "wbx:guest/types": super::host::wbx::guest::types,
+            "wbx:guest/log": super::imports::wbx::guest::log,
+            "wbx:guest/types": super::imports::wbx::guest::types,
+            "wbx:guest/sql": super::imports::wbx::guest::sql,
+            "wbx:guest/commands": super::imports::wbx::guest::commands,
         },
     });
 }
 
-pub use host::wbx::guest::types::{Event, NewEvent, QueryItem};
+pub use imports::wbx::guest::types::{Event, NewEvent, QueryItem};

@@ -12,7 +12,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use crate::bindings::{self, command, effect, projector};
 use crate::cache::ComponentCache;
 use crate::guest::GuestInstance;
-use crate::host_state::HostState;
+use crate::host_state::{HostState, InstanceOptions};
 use crate::kind::ModuleKind;
 use crate::limits::Limits;
 use crate::logs::{LogLine, Logs};
@@ -53,10 +53,12 @@ impl Engine {
 
         let mut linker = Linker::new(&wasm);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        bindings::host::wbx::guest::log::add_to_linker::<_, HasSelf<HostState>>(
-            &mut linker,
-            |state| state,
-        )?;
+        {
+            use bindings::imports::wbx::guest::{commands, log, sql};
+            log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
+            sql::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
+            commands::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
+        }
 
         for dir in [&config.cache_dir, &config.log_dir].into_iter().flatten() {
             std::fs::create_dir_all(dir)
@@ -198,11 +200,73 @@ impl Engine {
 
     /// A fresh instance of `name`'s active version, its deadline armed.
     pub async fn instantiate(&self, name: &str) -> Result<GuestInstance> {
+        self.instantiate_with(name, InstanceOptions::default())
+            .await
+    }
+
+    /// [`Engine::instantiate`] with what the module's kind is given.
+    pub async fn instantiate_with(
+        &self,
+        name: &str,
+        options: InstanceOptions,
+    ) -> Result<GuestInstance> {
         let module = self
             .registry
             .get(name)
             .ok_or_else(|| self.unknown_module(name))?;
-        GuestInstance::new(module, &self.wasm, self.limits, &self.logs, &self.observer).await
+        GuestInstance::new(
+            module,
+            &self.wasm,
+            self.limits,
+            &self.logs,
+            &self.observer,
+            options,
+        )
+        .await
+    }
+
+    /// The kind of a loaded module.
+    pub fn kind_of(&self, name: &str) -> Option<ModuleKind> {
+        self.registry.get(name).map(|m| m.kind)
+    }
+
+    /// The active version of a module.
+    pub fn version_of(&self, name: &str) -> Option<ModuleVersion> {
+        self.registry.get(name).map(|m| m.version.clone())
+    }
+
+    /// Changes every time any module's active version changes.
+    pub fn watch_versions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.registry.watch_generation()
+    }
+
+    /// Names of the loaded modules of `kind`, for messages ("none" when none).
+    pub fn module_names(&self, kind: ModuleKind) -> String {
+        let names: Vec<_> = self
+            .registry
+            .list()
+            .into_iter()
+            .filter(|m| m.kind == kind && m.version.is_some())
+            .map(|m| m.name)
+            .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// Tells subscribers that events were appended at `first..=last`.
+    pub fn publish_appended(&self, first: u64, last: u64, by: Option<&str>) {
+        self.observer.publish(Observation::Appended {
+            first,
+            last,
+            by: by.map(str::to_owned),
+        });
+    }
+
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.observer
     }
 
     fn unknown_module(&self, name: &str) -> anyhow::Error {

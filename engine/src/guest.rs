@@ -8,7 +8,8 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::command::exports::wbx::guest::command::Error as CommandError;
 use crate::bindings::{Event, NewEvent, QueryItem, command, effect, projector};
-use crate::host_state::HostState;
+use crate::host_commands::CommandContext;
+use crate::host_state::{HostState, InstanceOptions};
 use crate::limits::Limits;
 use crate::logs::Logs;
 use crate::observe::{Observation, Observer};
@@ -37,8 +38,10 @@ impl GuestInstance {
         limits: Limits,
         logs: &Arc<Logs>,
         observer: &Observer,
+        options: InstanceOptions,
     ) -> Result<Self> {
-        let mut store = HostState::new_store(engine, module.name.clone(), limits, logs.clone());
+        let mut store =
+            HostState::new_store(engine, module.name.clone(), limits, logs.clone(), options);
         let exports = match &module.pre {
             KindPre::Command(pre) => pre
                 .instantiate_async(&mut store)
@@ -62,6 +65,17 @@ impl GuestInstance {
     /// The module version this instance runs.
     pub fn module(&self) -> &LoadedModule {
         &self.module
+    }
+
+    /// The instance's own database, when its kind has one.
+    pub fn database(&mut self) -> Option<&mut rusqlite::Connection> {
+        self.store.data_mut().database.as_mut()
+    }
+
+    /// The command context of an effect instance, to set the ids the next
+    /// executed command inherits.
+    pub fn command_context(&mut self) -> Option<&mut CommandContext> {
+        self.store.data_mut().commands.as_mut()
     }
 
     fn finish<R>(&self, result: wasmtime::Result<R>) -> Result<R> {
@@ -134,6 +148,19 @@ impl GuestInstance {
             }
             Exports::Command(_) => return Err(self.wrong_kind("projector or effect")),
         };
+        self.finish(result)
+    }
+
+    /// `projector.init`: set up the read model.
+    pub async fn projector_init(&mut self) -> Result<Result<(), String>> {
+        let Exports::Projector(bindings) = &self.exports else {
+            return Err(self.wrong_kind("projector"));
+        };
+        self.store.data_mut().arm_deadline();
+        let result = bindings
+            .wbx_guest_projector()
+            .call_init(&mut self.store)
+            .await;
         self.finish(result)
     }
 

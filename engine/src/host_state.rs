@@ -2,8 +2,10 @@
 //!
 //! It holds the guest's WASI context (stdout and stderr captured into
 //! [`Logs`], nothing else granted: no files, no environment, no network), its
-//! resource limiter and its call deadline, and it implements the host side of
-//! the `wbx:guest` imports.
+//! resource limiter and its call deadline, what its kind is given
+//! ([`InstanceOptions`]: a fixed clock, a database, a command executor), and
+//! it implements the host side of `wbx:guest/log`. The `sql` and `commands`
+//! imports are in `host_sql.rs` and `host_commands.rs`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -13,12 +15,27 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::host::wbx::guest::{log, types};
+use crate::bindings::imports::wbx::guest::{log, types};
+use crate::host_commands::CommandContext;
 use crate::limits::{Limiter, Limits};
 use crate::logs::{GuestOutput, Level, LogSource, Logs};
 
+/// What an instance gets beyond the basics, by kind.
+#[derive(Default)]
+pub struct InstanceOptions {
+    /// The wall clock reads this instant for the instance's whole life
+    /// (commands: one execution, one time).
+    pub fixed_clock: Option<std::time::SystemTime>,
+    /// The module's own database, for the `sql` import.
+    pub database: Option<rusqlite::Connection>,
+    /// Lets the guest execute commands (effects).
+    pub commands: Option<CommandContext>,
+}
+
 pub struct HostState {
     module: Arc<str>,
+    pub(crate) database: Option<rusqlite::Connection>,
+    pub(crate) commands: Option<CommandContext>,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: Limiter,
@@ -36,6 +53,7 @@ impl HostState {
         module: Arc<str>,
         limits: Limits,
         logs: Arc<Logs>,
+        options: InstanceOptions,
     ) -> Store<HostState> {
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let output = |source, tail| GuestOutput {
@@ -44,13 +62,19 @@ impl HostState {
             logs: logs.clone(),
             tail,
         };
-        let wasi = WasiCtxBuilder::new()
-            .stdout(output(LogSource::Stdout, None))
-            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())))
-            .build();
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(output(LogSource::Stdout, None))
+            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())));
+        if let Some(at) = options.fixed_clock {
+            wasi.wall_clock(FixedClock(
+                at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
+            ));
+        }
         let state = HostState {
             module: module.clone(),
-            wasi,
+            database: options.database,
+            commands: options.commands,
+            wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: Limiter::new(limits),
             logs,
@@ -110,3 +134,16 @@ impl log::Host for HostState {
 }
 
 impl types::Host for HostState {}
+
+/// A wall clock that always reads the same time.
+struct FixedClock(Duration);
+
+impl wasmtime_wasi::HostWallClock for FixedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
+    }
+}

@@ -10,7 +10,11 @@
 //! - [`kind`]: module kinds and the WIT world each must implement.
 //! - [`bindings`]: the one `bindgen!` per world of `wit/`.
 //! - [`host_state`]: `HostState`, the `T` of every `Store<T>`: WASI context,
-//!   limiter, deadline, and the host side of the `wbx:guest` imports.
+//!   limiter, deadline, what each kind is given, and `wbx:guest/log`.
+//! - [`host_sql`], [`host_commands`]: the host side of `wbx:guest/sql` and
+//!   `wbx:guest/commands`.
+//! - [`events`]: the DCB event store and the command, projector and effect
+//!   runtimes.
 //! - [`limits`]: per-store memory, table and time limits.
 //! - [`cache`]: compiled components on disk, keyed by content hash.
 //! - [`logs`]: guest logs and stdout/stderr, per module, in memory and on disk.
@@ -26,8 +30,11 @@ pub mod bindings;
 pub mod cache;
 pub mod doctor;
 pub mod engine;
+pub mod events;
 pub mod guest;
 pub mod guest_build;
+pub mod host_commands;
+pub mod host_sql;
 pub mod host_state;
 pub mod kind;
 pub mod limits;

@@ -50,6 +50,28 @@ pub enum Observation {
     ModuleFailed { module: String, error: String },
     /// A guest call failed: a trap, a timeout, a limit.
     CallFailed { module: String, error: String },
+    /// Events were appended at positions `first..=last` (by a command, or
+    /// through the DCB API when `by` is none).
+    Appended {
+        first: u64,
+        last: u64,
+        by: Option<String>,
+    },
+    /// A projector stopped at `position` because handling the next batch failed.
+    ProjectorStopped {
+        module: String,
+        position: u64,
+        error: String,
+    },
+    /// A projector handled everything up to `position`.
+    ProjectorCaughtUp { module: String, position: u64 },
+    /// An effect failed on an event and will retry it.
+    EffectRetrying {
+        module: String,
+        position: u64,
+        attempt: u32,
+        error: String,
+    },
     /// A guest log line or a line of its stdout/stderr.
     Log(LogLine),
 }
@@ -73,7 +95,12 @@ mod duration_micros {
 impl Observation {
     /// Loads, swaps and failures: rare, and never to be lost behind logs.
     pub fn is_lifecycle(&self) -> bool {
-        !matches!(self, Observation::Log(_))
+        !matches!(
+            self,
+            Observation::Log(_)
+                | Observation::Appended { .. }
+                | Observation::ProjectorCaughtUp { .. }
+        )
     }
 }
 

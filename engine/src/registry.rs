@@ -107,9 +107,19 @@ struct Slot {
     last_error: Mutex<Option<String>>,
 }
 
-#[derive(Default)]
 pub struct ModuleRegistry {
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
+    /// Bumped on every install, so runtimes can notice a new version.
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for ModuleRegistry {
+    fn default() -> Self {
+        ModuleRegistry {
+            slots: RwLock::default(),
+            generation: tokio::sync::watch::channel(0).0,
+        }
+    }
 }
 
 impl ModuleRegistry {
@@ -141,7 +151,12 @@ impl ModuleRegistry {
             slot.reloads.fetch_add(1, Ordering::Relaxed);
         }
         *slot.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.generation.send_modify(|g| *g += 1);
         Ok(previous)
+    }
+
+    pub fn watch_generation(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// Records that loading `name` failed; an active version keeps serving.

@@ -6,6 +6,8 @@
 //!
 //! Code map:
 //! - [`log`]: logging to the host (`log::info("…")`, or the [`info!`] family of macros).
+//! - [`sql`]: the module's own SQLite database (projectors and effects).
+//! - [`commands`]: executing commands from an effect.
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
 //!   world, each with its export macro ([`export_command!`], [`export_projector!`],
 //!   [`export_effect!`]). Only the world whose macro a crate uses ends up in its
@@ -24,11 +26,11 @@
 //! wbx_guest::export_command!(Greeter);
 //! ```
 
-/// Bindings of the `host` world: the imports every module may use.
+/// Bindings of the `imports` world: everything a module may import.
 #[doc(hidden)]
-pub mod host {
+pub mod imports {
     wit_bindgen::generate!({
-        world: "host",
+        world: "imports",
         path: "../wit",
         generate_all,
     });
@@ -40,8 +42,8 @@ pub mod command {
         world: "command-module",
         path: "../wit",
         with: {
-            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
-            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+            "wbx:guest/log@0.1.0": crate::imports::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::imports::wbx::guest::types,
         },
         pub_export_macro: true,
         export_macro_name: "export_command",
@@ -55,8 +57,9 @@ pub mod projector {
         world: "projector-module",
         path: "../wit",
         with: {
-            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
-            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+            "wbx:guest/log@0.1.0": crate::imports::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::imports::wbx::guest::types,
+            "wbx:guest/sql@0.1.0": crate::imports::wbx::guest::sql,
         },
         pub_export_macro: true,
         export_macro_name: "export_projector",
@@ -70,8 +73,10 @@ pub mod effect {
         world: "effect-module",
         path: "../wit",
         with: {
-            "wbx:guest/log@0.1.0": crate::host::wbx::guest::log,
-            "wbx:guest/types@0.1.0": crate::host::wbx::guest::types,
+            "wbx:guest/log@0.1.0": crate::imports::wbx::guest::log,
+            "wbx:guest/types@0.1.0": crate::imports::wbx::guest::types,
+            "wbx:guest/sql@0.1.0": crate::imports::wbx::guest::sql,
+            "wbx:guest/commands@0.1.0": crate::imports::wbx::guest::commands,
         },
         pub_export_macro: true,
         export_macro_name: "export_effect",
@@ -80,10 +85,16 @@ pub mod effect {
 }
 
 pub mod log;
+pub mod sql;
+
+/// Executing commands from an effect (`commands::execute`).
+pub mod commands {
+    pub use crate::imports::wbx::guest::commands::{Executed, Failure, execute};
+}
 
 pub use command::exports::wbx::guest::command::{Error as CommandError, Guest as Command};
 pub use effect::exports::wbx::guest::effect::Guest as Effect;
-pub use host::wbx::guest::types::{Event, NewEvent, QueryItem};
+pub use imports::wbx::guest::types::{Event, NewEvent, QueryItem};
 pub use projector::exports::wbx::guest::projector::Guest as Projector;
 
 pub use command::export_command;

@@ -4,8 +4,8 @@
 //! Plain `println!`/`eprintln!` reach the host too (as stdout and stderr lines);
 //! these functions add a level.
 
-pub use crate::host::wbx::guest::log::Level;
-use crate::host::wbx::guest::log::log as host_log;
+pub use crate::imports::wbx::guest::log::Level;
+use crate::imports::wbx::guest::log::log as host_log;
 
 /// Logs `message` at `level`.
 pub fn log(level: Level, message: &str) {

@@ -16,6 +16,10 @@ impl Projector for UserCount {
         }]
     }
 
+    fn init() -> Result<(), String> {
+        Ok(())
+    }
+
     fn handle(events: Vec<Event>) -> Result<(), String> {
         for event in events {
             let users = USERS.fetch_add(1, Ordering::Relaxed) + 1;

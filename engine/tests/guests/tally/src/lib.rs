@@ -16,6 +16,10 @@ impl Projector for Tally {
         }]
     }
 
+    fn init() -> Result<(), String> {
+        Ok(())
+    }
+
     fn handle(events: Vec<Event>) -> Result<(), String> {
         let total = TOTAL.fetch_add(events.len() as u64, Ordering::Relaxed) + events.len() as u64;
         wbx_guest::info!("tally is {total}");

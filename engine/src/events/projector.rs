@@ -1,0 +1,279 @@
+//! Running a projector: one long-lived instance, its own SQLite database,
+//! and its position in the log kept in that database.
+//!
+//! Each batch is handled inside one SQLite transaction that also moves the
+//! position, so a crash, a trap or a guest error never applies an event
+//! twice or skips one: the batch either commits whole with its position, or
+//! rolls back whole. A failed batch stops the projector with its error; it
+//! starts again from its position when a new version of the module is
+//! loaded. A new version loaded while it runs takes over between batches,
+//! from the same position.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::command::{to_guest, to_query};
+use super::query::ReadOptions;
+use super::store::EventStore;
+use crate::engine::Engine;
+use crate::guest::GuestInstance;
+use crate::host_sql::open_database;
+use crate::host_state::InstanceOptions;
+use crate::observe::Observation;
+
+/// Events handed to `handle` at a time.
+pub const BATCH: u64 = 500;
+
+const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_projector (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL
+)";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProjectorState {
+    Starting,
+    CatchingUp,
+    /// Handled everything up to the log's head.
+    Live,
+    /// Stopped by a failed batch; waits for a new version.
+    Stopped {
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectorStatus {
+    pub name: String,
+    /// The last log position reflected in the read model.
+    pub position: u64,
+    #[serde(flatten)]
+    pub state: ProjectorState,
+}
+
+/// The statuses of every projector, shared with views.
+pub type Statuses = Arc<Mutex<std::collections::BTreeMap<String, ProjectorStatus>>>;
+
+pub(crate) fn read_position(conn: &Connection) -> Result<u64> {
+    conn.execute_batch(POSITION_TABLE)?;
+    Ok(conn
+        .query_row(
+            "SELECT position FROM _wbx_projector WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn save_position(conn: &Connection, position: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO _wbx_projector (id, position) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET position = ?1",
+        [position],
+    )
+    .map(drop)
+}
+
+pub(crate) struct Projector {
+    pub name: String,
+    pub database: PathBuf,
+    pub engine: Arc<Engine>,
+    pub store: EventStore,
+    pub statuses: Statuses,
+}
+
+enum Ended {
+    /// Asked to stop.
+    Stop,
+    /// A new version is active: run it from the saved position.
+    NewVersion,
+}
+
+impl Projector {
+    fn set(&self, position: u64, state: ProjectorState) {
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        statuses.insert(
+            self.name.clone(),
+            ProjectorStatus {
+                name: self.name.clone(),
+                position,
+                state,
+            },
+        );
+    }
+
+    /// Runs until `stop` turns true, across versions and failures.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut versions = self.engine.watch_versions();
+        loop {
+            versions.mark_unchanged();
+            match self.run_version(&mut stop, &mut versions).await {
+                Ok(Ended::Stop) => return,
+                Ok(Ended::NewVersion) => continue,
+                Err(error) => {
+                    let error = format!("{error:#}");
+                    let position = self.saved_position().unwrap_or(0);
+                    self.set(
+                        position,
+                        ProjectorState::Stopped {
+                            error: error.clone(),
+                        },
+                    );
+                    self.engine
+                        .observer()
+                        .publish(Observation::ProjectorStopped {
+                            module: self.name.clone(),
+                            position,
+                            error,
+                        });
+                    // Wait for a fix: a new version of any module wakes us;
+                    // start again only when ours changed.
+                    let stopped_at = self.engine.version_of(&self.name);
+                    loop {
+                        tokio::select! {
+                            _ = stop.changed() => return,
+                            changed = versions.changed() => {
+                                if changed.is_err() { return; }
+                                if self.engine.version_of(&self.name) != stopped_at { break; }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn saved_position(&self) -> Result<u64> {
+        read_position(&open_database(&self.database)?)
+    }
+
+    async fn run_version(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        versions: &mut watch::Receiver<u64>,
+    ) -> Result<Ended> {
+        let conn = open_database(&self.database)?;
+        let mut position = read_position(&conn)?;
+        self.set(position, ProjectorState::Starting);
+        let version = self.engine.version_of(&self.name);
+        let options = InstanceOptions {
+            database: Some(conn),
+            ..InstanceOptions::default()
+        };
+        let mut instance = self.engine.instantiate_with(&self.name, options).await?;
+        let query = to_query(instance.subscription().await?);
+        query
+            .validate()
+            .map_err(|e| anyhow!("projector '{}' subscribes with a bad query: {e}", self.name))?;
+        in_transaction(&mut instance, |instance| {
+            Box::pin(instance.projector_init())
+        })
+        .await
+        .context("init failed")?;
+
+        let mut head = self.store.watch_head();
+        loop {
+            if *stop.borrow() {
+                return Ok(Ended::Stop);
+            }
+            if self.engine.version_of(&self.name) != version {
+                return Ok(Ended::NewVersion);
+            }
+            head.mark_unchanged();
+            let head_seen = self.store.head();
+            let batch = self.store.read(
+                &query,
+                ReadOptions {
+                    from: Some(position + 1),
+                    backwards: false,
+                    limit: Some(BATCH),
+                },
+            )?;
+            let complete = (batch.len() as u64) < BATCH;
+            // A short read saw every matching event up to the head it read at.
+            let next = match batch.last() {
+                Some(last) if complete => last.position.max(head_seen),
+                Some(last) => last.position,
+                None => head_seen.max(position),
+            };
+            if batch.is_empty() {
+                if next > position {
+                    save_position(instance.database().context("projector database")?, next)?;
+                    position = next;
+                }
+            } else {
+                let events: Vec<_> = batch.iter().map(to_guest).collect();
+                let range = format!(
+                    "positions {}..={}",
+                    batch[0].position,
+                    batch[batch.len() - 1].position
+                );
+                self.set(position, ProjectorState::CatchingUp);
+                in_transaction(&mut instance, |instance| {
+                    Box::pin(async move {
+                        let handled = instance.projector_handle(&events).await?;
+                        if handled.is_ok() {
+                            save_position(
+                                instance.database().context("projector database")?,
+                                next,
+                            )?;
+                        }
+                        Ok(handled)
+                    })
+                })
+                .await
+                .with_context(|| format!("handling {range} failed"))?;
+                position = next;
+            }
+            if complete {
+                self.set(position, ProjectorState::Live);
+                self.engine
+                    .observer()
+                    .publish(Observation::ProjectorCaughtUp {
+                        module: self.name.clone(),
+                        position,
+                    });
+                tokio::select! {
+                    _ = stop.changed() => return Ok(Ended::Stop),
+                    _ = versions.changed() => {}
+                    _ = head.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+type GuestCall<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Result<(), String>>> + Send + 'a>>;
+
+/// Runs `call` inside a transaction on the instance's database: committed
+/// when the guest succeeds, rolled back on its error or trap.
+async fn in_transaction(
+    instance: &mut GuestInstance,
+    call: impl for<'a> FnOnce(&'a mut GuestInstance) -> GuestCall<'a>,
+) -> Result<()> {
+    instance
+        .database()
+        .context("projector database")?
+        .execute_batch("BEGIN IMMEDIATE")?;
+    let result = call(instance).await;
+    let conn = instance.database().context("projector database")?;
+    match result {
+        Ok(Ok(())) => conn.execute_batch("COMMIT").map_err(Into::into),
+        Ok(Err(guest_error)) => {
+            conn.execute_batch("ROLLBACK")?;
+            Err(anyhow!("the projector returned an error: {guest_error}"))
+        }
+        Err(trap) => {
+            // The instance is spent, but the connection is ours to clean.
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(trap)
+        }
+    }
+}

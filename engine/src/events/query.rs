@@ -1,0 +1,115 @@
+//! DCB queries and append conditions, and their translation to SQL.
+//!
+//! An event matches an item when its type is one of the item's types (none
+//! = any type) and its tags include all of the item's tags (none = any
+//! tags). Items are OR-ed; a query without items matches every event.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    #[serde(default)]
+    pub items: Vec<QueryItem>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryItem {
+    #[serde(default)]
+    pub types: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `read` options: `from` is inclusive, in the direction of reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadOptions {
+    pub from: Option<u64>,
+    #[serde(default)]
+    pub backwards: bool,
+    pub limit: Option<u64>,
+}
+
+/// The append fails iff an event matching `fail_if_events_match` has a
+/// position greater than `after` (any position when `after` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppendCondition {
+    pub fail_if_events_match: Query,
+    pub after: Option<u64>,
+}
+
+impl Query {
+    pub fn all() -> Self {
+        Query::default()
+    }
+
+    pub fn new(items: Vec<QueryItem>) -> Self {
+        Query { items }
+    }
+
+    /// Items must each name a type or a tag (as the DCB reference store requires).
+    pub fn validate(&self) -> Result<(), String> {
+        match self
+            .items
+            .iter()
+            .position(|i| i.types.is_empty() && i.tags.is_empty())
+        {
+            Some(n) => Err(format!(
+                "query item {n} names no type and no tag; an item must name at least one"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A SQL boolean over the `events` table aliased `e`, with its parameters.
+    pub(crate) fn to_sql(&self, params: &mut Vec<String>) -> String {
+        if self.items.is_empty() {
+            return "1".to_owned();
+        }
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|item| {
+                let mut parts = Vec::new();
+                if !item.types.is_empty() {
+                    let marks = vec!["?"; item.types.len()].join(",");
+                    params.extend(item.types.iter().cloned());
+                    parts.push(format!("e.type IN ({marks})"));
+                }
+                for tag in &item.tags {
+                    params.push(tag.clone());
+                    // Driven from the (tag, position) index: selective tags stay cheap.
+                    parts.push(
+                        "e.position IN (SELECT position FROM event_tags WHERE tag = ?)".to_owned(),
+                    );
+                }
+                format!("({})", parts.join(" AND "))
+            })
+            .collect();
+        format!("({})", items.join(" OR "))
+    }
+}
+
+impl QueryItem {
+    pub fn types<I: IntoIterator<Item = S>, S: Into<String>>(types: I) -> Self {
+        QueryItem {
+            types: types.into_iter().map(Into::into).collect(),
+            tags: Vec::new(),
+        }
+    }
+
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(tags: I) -> Self {
+        QueryItem {
+            types: Vec::new(),
+            tags: tags.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    pub fn with_tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+}

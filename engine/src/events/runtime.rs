@@ -1,0 +1,115 @@
+//! [`EventsRuntime`]: the event store plus everything that runs over it: the
+//! command executor, a task per projector and per effect, and read-only
+//! queries of read models.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::command::{self, CommandError, CommandOutcome, CommandRequest};
+use super::projector::{Projector, ProjectorStatus, Statuses};
+use super::store::EventStore;
+use crate::bindings::imports::wbx::guest::sql::{Rows, Value};
+use crate::engine::Engine;
+use crate::host_commands::{CommandFuture, RunCommand};
+use crate::kind::ModuleKind;
+use crate::project::StateLayout;
+
+pub struct EventsRuntime {
+    engine: Arc<Engine>,
+    store: EventStore,
+    state: StateLayout,
+    projectors: Statuses,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl EventsRuntime {
+    /// Opens the project's event store; nothing runs until [`EventsRuntime::start`].
+    pub fn open(engine: Arc<Engine>, state: StateLayout) -> Result<Arc<EventsRuntime>> {
+        let store = EventStore::open(&state.events_db())?;
+        Ok(Arc::new(EventsRuntime {
+            engine,
+            store,
+            state,
+            projectors: Statuses::default(),
+            stop: watch::channel(false).0,
+            tasks: Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Starts a task for every loaded projector (and effect).
+    pub fn start(self: &Arc<Self>) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        for module in self.engine.modules() {
+            if module.kind == ModuleKind::Projector {
+                let projector = Projector {
+                    database: self.state.projector_db(&module.name),
+                    name: module.name,
+                    engine: self.engine.clone(),
+                    store: self.store.clone(),
+                    statuses: self.projectors.clone(),
+                };
+                tasks.push(tokio::spawn(projector.run(self.stop.subscribe())));
+            }
+        }
+    }
+
+    /// Stops every task after its current batch and waits for them.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
+        command::execute(&self.engine, &self.store, request).await
+    }
+
+    pub fn projectors(&self) -> Vec<ProjectorStatus> {
+        let statuses = self.projectors.lock().unwrap_or_else(|e| e.into_inner());
+        statuses.values().cloned().collect()
+    }
+
+    /// A read-only query of a projector's read model.
+    pub fn query_read_model(&self, projector: &str, sql: &str, params: &[Value]) -> Result<Rows> {
+        if self.engine.kind_of(projector) != Some(ModuleKind::Projector) {
+            bail!(
+                "no projector named '{projector}'; projectors: {}",
+                self.engine.module_names(ModuleKind::Projector)
+            );
+        }
+        query_database(&self.state.projector_db(projector), sql, params)
+    }
+}
+
+impl RunCommand for EventsRuntime {
+    fn run(&self, request: CommandRequest) -> CommandFuture<'_> {
+        Box::pin(self.execute(request))
+    }
+}
+
+/// Runs `sql` on a database opened read-only: a query cannot change it.
+pub fn query_database(path: &PathBuf, sql: &str, params: &[Value]) -> Result<Rows> {
+    if !path.is_file() {
+        bail!("{} does not exist yet", path.display());
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut statement = conn.prepare(sql).context("bad query")?;
+    Ok(crate::host_sql::rows_of(&mut statement, params)?)
+}

@@ -1,0 +1,406 @@
+//! The event store: one append-only log in SQLite (WAL), with DCB reads and
+//! conditional appends.
+//!
+//! One writer connection behind a mutex makes every append, with its
+//! condition check and idempotency check, a single `BEGIN IMMEDIATE`
+//! transaction: no conflicting append can slip between check and write.
+//! Readers use their own connections and never block the writer (WAL).
+//! Positions are SQLite rowids of a table that is never deleted from, so
+//! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
+//! committed append survives the process being killed (not a power cut).
+//!
+//! Subscribers learn about new events from a `watch` channel carrying the
+//! log's head, so waiting for events costs nothing while nothing happens.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params_from_iter};
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+
+use super::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
+use super::query::{AppendCondition, Query, ReadOptions};
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS events (
+        position INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        data TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        correlation_id TEXT,
+        causation_id TEXT,
+        triggering_event_id TEXT,
+        idempotency_key TEXT
+    );
+    CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
+    CREATE INDEX IF NOT EXISTS events_idempotency ON events (idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS event_tags (
+        tag TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (tag, position)
+    ) WITHOUT ROWID;
+";
+
+/// Tags are kept joined in the events row (for reading) and one per row in
+/// `event_tags` (for matching). The separator cannot appear in a tag.
+const TAG_SEPARATOR: char = '\u{1f}';
+
+/// Columns every read selects, in `row_to_event`'s order.
+const COLUMNS: &str = "e.position, e.id, e.type, e.tags, e.data, e.timestamp_ms, \
+                       e.correlation_id, e.causation_id, e.triggering_event_id, e.idempotency_key";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Appended at positions `first..=last`.
+    Appended { first: u64, last: u64 },
+    /// An event matching the condition's query came after its `after`.
+    ConditionFailed,
+    /// An event with the append's idempotency key already exists.
+    Duplicate,
+}
+
+#[derive(Clone)]
+pub struct EventStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    head: watch::Sender<u64>,
+}
+
+impl EventStore {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<EventStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let writer = Connection::open(path)
+            .with_context(|| format!("cannot open the event store {}", path.display()))?;
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .context("cannot set up the event store's journal")?;
+        writer
+            .execute_batch(SCHEMA)
+            .with_context(|| format!("{} is not a wbx event store", path.display()))?;
+        let head: u64 =
+            writer.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                r.get(0)
+            })?;
+        Ok(EventStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                head: watch::channel(head).0,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The highest position in the log (0 when empty).
+    pub fn head(&self) -> u64 {
+        *self.inner.head.borrow()
+    }
+
+    /// Follows the head: changes whenever events are appended.
+    pub fn watch_head(&self) -> watch::Receiver<u64> {
+        self.inner.head.subscribe()
+    }
+
+    fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.inner.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .with_context(|| format!("cannot open {}", self.inner.path.display()))?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        self.inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+
+    /// Events matching `query`, in position order (reversed when backwards).
+    pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        query.validate().map_err(anyhow::Error::msg)?;
+        let mut params = Vec::new();
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM events e WHERE {}",
+            query.to_sql(&mut params)
+        );
+        if let Some(from) = options.from {
+            sql.push_str(if options.backwards {
+                " AND e.position <= ?"
+            } else {
+                " AND e.position >= ?"
+            });
+            params.push(from.to_string());
+        }
+        sql.push_str(if options.backwards {
+            " ORDER BY e.position DESC"
+        } else {
+            " ORDER BY e.position"
+        });
+        if let Some(limit) = options.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        self.with_reader(|conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(params_from_iter(params.iter()), row_to_event)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+        })
+    }
+
+    /// Whether any event carries `key` as its idempotency key.
+    pub fn has_idempotency_key(&self, key: &str) -> Result<bool> {
+        self.with_reader(|conn| {
+            conn.prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+                .exists([key])
+                .map_err(Into::into)
+        })
+    }
+
+    /// The event with `id`, if any.
+    pub fn get(&self, id: &str) -> Result<Option<StoredEvent>> {
+        self.with_reader(|conn| {
+            conn.query_row(
+                &format!("SELECT {COLUMNS} FROM events e WHERE e.id = ?"),
+                [id],
+                row_to_event,
+            )
+            .optional()
+            .map_err(Into::into)
+        })
+    }
+
+    /// Appends `events` atomically, if `condition` and the idempotency key allow.
+    pub fn append(
+        &self,
+        events: &[NewEvent],
+        condition: Option<&AppendCondition>,
+        meta: &AppendMeta,
+    ) -> Result<AppendOutcome> {
+        if events.is_empty() {
+            bail!("an append needs at least one event");
+        }
+        for (n, event) in events.iter().enumerate() {
+            check_event(event).with_context(|| format!("event {n} ('{}')", event.event_type))?;
+        }
+        if let Some(condition) = condition {
+            condition
+                .fail_if_events_match
+                .validate()
+                .map_err(anyhow::Error::msg)?;
+        }
+        let timestamp = to_ms(meta.timestamp.unwrap_or_else(SystemTime::now));
+
+        let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(key) = &meta.idempotency_key {
+            let seen = tx
+                .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+                .exists([key])?;
+            if seen {
+                return Ok(AppendOutcome::Duplicate);
+            }
+        }
+        if let Some(condition) = condition {
+            let mut params = Vec::new();
+            let matches = condition.fail_if_events_match.to_sql(&mut params);
+            params.push(condition.after.unwrap_or(0).to_string());
+            let sql = format!("SELECT 1 FROM events e WHERE {matches} AND e.position > ? LIMIT 1");
+            if tx
+                .prepare_cached(&sql)?
+                .exists(params_from_iter(params.iter()))?
+            {
+                return Ok(AppendOutcome::ConditionFailed);
+            }
+        }
+        let mut first = None;
+        let mut last = 0;
+        {
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (id, type, tags, data, timestamp_ms, correlation_id, \
+                 causation_id, triggering_event_id, idempotency_key) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            let mut insert_tag = tx
+                .prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
+            for event in events {
+                insert_event.execute(rusqlite::params![
+                    uuid::Uuid::now_v7().to_string(),
+                    event.event_type,
+                    join_tags(&event.tags),
+                    event.data,
+                    timestamp,
+                    meta.correlation_id,
+                    meta.causation_id,
+                    meta.triggering_event_id,
+                    meta.idempotency_key,
+                ])?;
+                let position = tx.last_insert_rowid() as u64;
+                for tag in &event.tags {
+                    insert_tag.execute(rusqlite::params![tag, position])?;
+                }
+                first.get_or_insert(position);
+                last = position;
+            }
+        }
+        tx.commit().context("cannot commit the append")?;
+        drop(writer);
+        self.inner.head.send_replace(last);
+        Ok(AppendOutcome::Appended {
+            first: first.unwrap_or(last),
+            last,
+        })
+    }
+
+    /// Appends whole envelopes exactly as given (an imported history), in one
+    /// transaction: every position must be above the current head and
+    /// increasing, every id new. On any error nothing is written.
+    pub fn import(&self, events: &[StoredEvent]) -> Result<u64> {
+        let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut last: u64 =
+            tx.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                r.get(0)
+            })?;
+        {
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (position, id, type, tags, data, timestamp_ms, correlation_id, \
+                 causation_id, triggering_event_id, idempotency_key) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            let mut insert_tag = tx
+                .prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
+            for event in events {
+                if event.position <= last {
+                    bail!(
+                        "event at position {} (id {}): positions must increase and follow the \
+                         store's head, which is {last}",
+                        event.position,
+                        event.id
+                    );
+                }
+                check_tags(&event.tags)
+                    .with_context(|| format!("event at position {}", event.position))?;
+                insert_event
+                    .execute(rusqlite::params![
+                        event.position,
+                        event.id,
+                        event.event_type,
+                        join_tags(&event.tags),
+                        event.data.get(),
+                        event.timestamp_ms(),
+                        event.correlation_id,
+                        event.causation_id,
+                        event.triggering_event_id,
+                        event.idempotency_key,
+                    ])
+                    .with_context(|| {
+                        format!(
+                            "event at position {} (id {}) cannot be stored",
+                            event.position, event.id
+                        )
+                    })?;
+                for tag in &event.tags {
+                    insert_tag.execute(rusqlite::params![tag, event.position])?;
+                }
+                last = event.position;
+            }
+        }
+        tx.commit().context("cannot commit the import")?;
+        drop(writer);
+        self.inner.head.send_replace(last);
+        Ok(events.len() as u64)
+    }
+
+    /// SQLite's own check of the file, for tests and `wbx doctor`.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with_reader(|conn| {
+            conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(Into::into)
+        })
+    }
+}
+
+fn check_event(event: &NewEvent) -> Result<()> {
+    if event.event_type.is_empty() {
+        bail!("an event needs a type");
+    }
+    check_tags(&event.tags)?;
+    serde_json::from_str::<&RawValue>(&event.data).context("data is not JSON")?;
+    Ok(())
+}
+
+fn check_tags(tags: &[String]) -> Result<()> {
+    if let Some(tag) = tags
+        .iter()
+        .find(|t| t.is_empty() || t.contains(TAG_SEPARATOR))
+    {
+        bail!("tag {tag:?} is empty or holds a control character");
+    }
+    Ok(())
+}
+
+fn join_tags(tags: &[String]) -> String {
+    let mut joined = String::new();
+    for (n, tag) in tags.iter().enumerate() {
+        if n > 0 {
+            joined.push(TAG_SEPARATOR);
+        }
+        joined.push_str(tag);
+    }
+    joined
+}
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let tags: String = row.get(3)?;
+    let data: String = row.get(4)?;
+    Ok(StoredEvent {
+        position: row.get(0)?,
+        id: row.get(1)?,
+        event_type: row.get(2)?,
+        tags: if tags.is_empty() {
+            Vec::new()
+        } else {
+            tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
+        },
+        data: RawValue::from_string(data).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        timestamp: from_ms(row.get(5)?),
+        correlation_id: row.get(6)?,
+        causation_id: row.get(7)?,
+        triggering_event_id: row.get(8)?,
+        idempotency_key: row.get(9)?,
+    })
+}
