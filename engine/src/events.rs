@@ -2,6 +2,7 @@
 //! effect runtimes over it.
 
 pub mod command;
+pub mod effect;
 pub mod envelope;
 pub mod projector;
 pub mod query;

@@ -30,7 +30,7 @@ fn world() -> World {
     engine
         .load_file("ledger", ModuleKind::Projector, "0.1.0", &guest("ledger"))
         .unwrap();
-    let runtime = EventsRuntime::open(engine.clone(), state.clone()).unwrap();
+    let runtime = EventsRuntime::open(engine.clone(), state.clone(), Default::default()).unwrap();
     World {
         _dir: dir,
         state,
@@ -384,7 +384,8 @@ async fn a_deleted_read_model_rebuilt_by_replay_is_the_same() {
     std::fs::remove_file(&db).unwrap();
     let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
     let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
-    let rebuilt = EventsRuntime::open(w.engine.clone(), w.state.clone()).unwrap();
+    let rebuilt =
+        EventsRuntime::open(w.engine.clone(), w.state.clone(), Default::default()).unwrap();
     rebuilt.start();
     wait_live_at(&rebuilt, 40).await;
     assert_eq!(ledger_rows(&rebuilt), before);

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::command::{self, CommandError, CommandOutcome, CommandRequest};
+use super::effect::{Effect, EffectSettings, EffectStatus, EffectStatuses};
 use super::projector::{Projector, ProjectorStatus, Statuses};
 use super::store::EventStore;
 use crate::bindings::imports::wbx::guest::sql::{Rows, Value};
@@ -24,19 +25,27 @@ pub struct EventsRuntime {
     store: EventStore,
     state: StateLayout,
     projectors: Statuses,
+    effects: EffectStatuses,
+    effect_settings: EffectSettings,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl EventsRuntime {
     /// Opens the project's event store; nothing runs until [`EventsRuntime::start`].
-    pub fn open(engine: Arc<Engine>, state: StateLayout) -> Result<Arc<EventsRuntime>> {
+    pub fn open(
+        engine: Arc<Engine>,
+        state: StateLayout,
+        effect_settings: EffectSettings,
+    ) -> Result<Arc<EventsRuntime>> {
         let store = EventStore::open(&state.events_db())?;
         Ok(Arc::new(EventsRuntime {
             engine,
             store,
             state,
             projectors: Statuses::default(),
+            effects: EffectStatuses::default(),
+            effect_settings,
             stop: watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
         }))
@@ -63,6 +72,17 @@ impl EventsRuntime {
                     statuses: self.projectors.clone(),
                 };
                 tasks.push(tokio::spawn(projector.run(self.stop.subscribe())));
+            } else if module.kind == ModuleKind::Effect {
+                let effect = Effect {
+                    database: self.state.effect_db(&module.name),
+                    name: module.name,
+                    engine: self.engine.clone(),
+                    store: self.store.clone(),
+                    commands: self.clone(),
+                    settings: self.effect_settings,
+                    statuses: self.effects.clone(),
+                };
+                tasks.push(tokio::spawn(effect.run(self.stop.subscribe())));
             }
         }
     }
@@ -83,6 +103,22 @@ impl EventsRuntime {
     pub fn projectors(&self) -> Vec<ProjectorStatus> {
         let statuses = self.projectors.lock().unwrap_or_else(|e| e.into_inner());
         statuses.values().cloned().collect()
+    }
+
+    pub fn effects(&self) -> Vec<EffectStatus> {
+        let statuses = self.effects.lock().unwrap_or_else(|e| e.into_inner());
+        statuses.values().cloned().collect()
+    }
+
+    /// A read-only query of an effect's own database.
+    pub fn query_effect_state(&self, effect: &str, sql: &str, params: &[Value]) -> Result<Rows> {
+        if self.engine.kind_of(effect) != Some(ModuleKind::Effect) {
+            bail!(
+                "no effect named '{effect}'; effects: {}",
+                self.engine.module_names(ModuleKind::Effect)
+            );
+        }
+        query_database(&self.state.effect_db(effect), sql, params)
     }
 
     /// A read-only query of a projector's read model.

@@ -1,0 +1,425 @@
+//! Running an effect: events routed by partition key to one of N keyed
+//! lanes or to the global lane, each lane handling its events in order with
+//! its own instance, failures retried with backoff, and the effect's
+//! position saved as the highest contiguous acknowledged one.
+//!
+//! Lanes finish out of order; the saved position only moves past an event
+//! once it and every event before it are acknowledged, so a restart never
+//! skips an unhandled event (it may handle again one that finished after
+//! the mark, which is why effects are at-least-once: make them idempotent,
+//! for example with idempotency keys on the commands they execute).
+
+use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::command::{to_guest, to_query};
+use super::envelope::StoredEvent;
+use super::query::ReadOptions;
+use super::store::EventStore;
+use crate::engine::Engine;
+use crate::host_commands::{CommandContext, RunCommand};
+use crate::host_sql::open_database;
+use crate::host_state::InstanceOptions;
+use crate::observe::Observation;
+
+/// Events read from the log at a time.
+const BATCH: u64 = 500;
+/// Events queued per lane before the dispatcher waits.
+const LANE_QUEUE: usize = 64;
+
+const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_effect (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL
+)";
+
+/// How effects run: lanes and retry backoff (`wbx.toml`, `[effects]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectSettings {
+    pub keyed_lanes: usize,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for EffectSettings {
+    fn default() -> Self {
+        EffectSettings {
+            keyed_lanes: 8,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EffectStatus {
+    pub name: String,
+    /// Every event up to here is acknowledged.
+    pub position: u64,
+    /// Positions handed to lanes and not yet acknowledged.
+    pub in_flight: Vec<u64>,
+    /// The last failure, while an event is being retried.
+    pub retrying: Option<String>,
+    /// Why the effect is not running, when it is not.
+    pub stopped: Option<String>,
+}
+
+pub type EffectStatuses = Arc<Mutex<std::collections::BTreeMap<String, EffectStatus>>>;
+
+/// The acknowledgement mark: the position below which everything is done.
+struct Marks {
+    saved: u64,
+    dispatched: u64,
+    in_flight: BTreeSet<u64>,
+}
+
+impl Marks {
+    /// The highest position with nothing unacknowledged at or below it.
+    fn contiguous(&self) -> u64 {
+        match self.in_flight.first() {
+            Some(&lowest) => lowest - 1,
+            None => self.dispatched,
+        }
+    }
+}
+
+pub(crate) struct Effect {
+    pub name: String,
+    pub database: PathBuf,
+    pub engine: Arc<Engine>,
+    pub store: EventStore,
+    pub commands: Arc<dyn RunCommand>,
+    pub settings: EffectSettings,
+    pub statuses: EffectStatuses,
+}
+
+struct Shared {
+    name: String,
+    database: PathBuf,
+    marks: Mutex<Marks>,
+    statuses: EffectStatuses,
+}
+
+impl Shared {
+    fn publish_status(&self, retrying: Option<String>, stopped: Option<String>) {
+        let marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        let previous = statuses.get(&self.name);
+        let status = EffectStatus {
+            name: self.name.clone(),
+            position: marks.saved,
+            in_flight: marks.in_flight.iter().copied().collect(),
+            retrying: retrying.or_else(|| previous.and_then(|p| p.retrying.clone())),
+            stopped,
+        };
+        statuses.insert(self.name.clone(), status);
+    }
+
+    fn clear_retrying(&self) {
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = statuses.get_mut(&self.name) {
+            status.retrying = None;
+        }
+    }
+
+    /// Acknowledges `position` and saves the new contiguous mark.
+    fn ack(&self, conn: &Connection, position: u64) -> Result<()> {
+        self.marks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_flight
+            .remove(&position);
+        self.settle(conn)
+    }
+
+    /// Saves the contiguous mark if it moved.
+    fn settle(&self, conn: &Connection) -> Result<()> {
+        let mark = {
+            let mut marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+            let mark = marks.contiguous();
+            if mark > marks.saved {
+                marks.saved = mark;
+                Some(mark)
+            } else {
+                None
+            }
+        };
+        if let Some(mark) = mark {
+            save_position(conn, mark)?;
+        }
+        self.publish_status(None, None);
+        Ok(())
+    }
+}
+
+fn read_position(conn: &Connection) -> Result<u64> {
+    conn.execute_batch(POSITION_TABLE)?;
+    Ok(conn
+        .query_row("SELECT position FROM _wbx_effect WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn save_position(conn: &Connection, position: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO _wbx_effect (id, position) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET position = ?1",
+        [position],
+    )
+    .map(drop)
+}
+
+fn lane_for(key: Option<&str>, keyed_lanes: usize) -> usize {
+    match key {
+        None => 0,
+        Some(key) => {
+            let mut hasher = DefaultHasher::new();
+            key.hash(&mut hasher);
+            1 + (hasher.finish() % keyed_lanes.max(1) as u64) as usize
+        }
+    }
+}
+
+enum Ended {
+    Stop,
+    NewVersion,
+}
+
+impl Effect {
+    /// Runs until `stop` turns true; a new version of the module takes over
+    /// once the lanes have finished what they hold.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut versions = self.engine.watch_versions();
+        loop {
+            versions.mark_unchanged();
+            match self.run_version(&mut stop, &mut versions).await {
+                Ok(Ended::Stop) => return,
+                Ok(Ended::NewVersion) => continue,
+                Err(error) => {
+                    self.set_stopped(format!("{error:#}"));
+                    let stopped_at = self.engine.version_of(&self.name);
+                    loop {
+                        tokio::select! {
+                            _ = stop.changed() => return,
+                            changed = versions.changed() => {
+                                if changed.is_err() { return; }
+                                if self.engine.version_of(&self.name) != stopped_at { break; }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_stopped(&self, error: String) {
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = statuses.get_mut(&self.name) {
+            status.stopped = Some(error);
+        }
+    }
+
+    async fn run_version(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        versions: &mut watch::Receiver<u64>,
+    ) -> Result<Ended> {
+        let conn = open_database(&self.database)?;
+        let position = read_position(&conn)?;
+        let version = self.engine.version_of(&self.name);
+        let shared = Arc::new(Shared {
+            name: self.name.clone(),
+            database: self.database.clone(),
+            marks: Mutex::new(Marks {
+                saved: position,
+                dispatched: position,
+                in_flight: BTreeSet::new(),
+            }),
+            statuses: self.statuses.clone(),
+        });
+        shared.publish_status(None, None);
+
+        // The dispatcher's own instance answers `subscription` and `partition-key`.
+        let mut router = self
+            .engine
+            .instantiate_with(&self.name, self.options(open_database(&self.database)?))
+            .await?;
+        let query = to_query(router.subscription().await?);
+        query
+            .validate()
+            .map_err(|e| anyhow!("effect '{}' subscribes with a bad query: {e}", self.name))?;
+
+        let lanes: Vec<_> = (0..=self.settings.keyed_lanes)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<StoredEvent>(LANE_QUEUE);
+                let lane = Lane {
+                    effect: self.name.clone(),
+                    engine: self.engine.clone(),
+                    commands: self.commands.clone(),
+                    settings: self.settings,
+                    shared: shared.clone(),
+                };
+                (tx, tokio::spawn(lane.run(rx)))
+            })
+            .collect();
+
+        let mut head = self.store.watch_head();
+        let mut next_from = position + 1;
+        let ended = loop {
+            if *stop.borrow() {
+                break Ended::Stop;
+            }
+            if self.engine.version_of(&self.name) != version {
+                break Ended::NewVersion;
+            }
+            head.mark_unchanged();
+            let head_seen = self.store.head();
+            let batch = self.store.read(
+                &query,
+                ReadOptions {
+                    from: Some(next_from),
+                    backwards: false,
+                    limit: Some(BATCH),
+                },
+            )?;
+            let complete = (batch.len() as u64) < BATCH;
+            for event in batch {
+                let key = router.effect_partition_key(&to_guest(&event)).await?;
+                let lane = lane_for(key.as_deref(), self.settings.keyed_lanes);
+                let position = event.position;
+                {
+                    let mut marks = shared.marks.lock().unwrap_or_else(|e| e.into_inner());
+                    marks.in_flight.insert(position);
+                    marks.dispatched = position;
+                }
+                next_from = position + 1;
+                if lanes[lane].0.send(event).await.is_err() {
+                    return Err(anyhow!("effect '{}': lane {lane} ended", self.name));
+                }
+            }
+            if complete {
+                // Everything up to the head read at is dispatched.
+                {
+                    let mut marks = shared.marks.lock().unwrap_or_else(|e| e.into_inner());
+                    marks.dispatched = marks.dispatched.max(head_seen);
+                }
+                next_from = next_from.max(head_seen + 1);
+                shared.settle(&conn)?;
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = versions.changed() => {}
+                    _ = head.changed() => {}
+                }
+            }
+        };
+        // Let the lanes finish what they hold, then hand over.
+        for (tx, task) in lanes {
+            drop(tx);
+            let _ = task.await;
+        }
+        Ok(ended)
+    }
+
+    fn options(&self, database: Connection) -> InstanceOptions {
+        options_for(database, &self.commands)
+    }
+}
+
+fn options_for(database: Connection, commands: &Arc<dyn RunCommand>) -> InstanceOptions {
+    InstanceOptions {
+        database: Some(database),
+        commands: Some(CommandContext {
+            runner: commands.clone(),
+            correlation_id: None,
+            triggering_event_id: None,
+        }),
+        ..InstanceOptions::default()
+    }
+}
+
+/// One lane: its own instance, its events in order, retries with backoff.
+struct Lane {
+    effect: String,
+    engine: Arc<Engine>,
+    commands: Arc<dyn RunCommand>,
+    settings: EffectSettings,
+    shared: Arc<Shared>,
+}
+
+impl Lane {
+    async fn run(self, mut events: mpsc::Receiver<StoredEvent>) {
+        let Ok(conn) = open_database(&self.shared.database) else {
+            return;
+        };
+        let mut instance = None;
+        while let Some(event) = events.recv().await {
+            let mut attempt = 0;
+            let mut backoff = self.settings.retry_initial;
+            loop {
+                attempt += 1;
+                match self.handle(&mut instance, &event).await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        // A trap spends the instance: take a fresh one next time.
+                        instance = None;
+                        let error = format!("{error:#}");
+                        self.shared.publish_status(
+                            Some(format!("position {}: {error}", event.position)),
+                            None,
+                        );
+                        self.engine.observer().publish(Observation::EffectRetrying {
+                            module: self.effect.clone(),
+                            position: event.position,
+                            attempt,
+                            error,
+                        });
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(self.settings.retry_max);
+                    }
+                }
+            }
+            self.shared.clear_retrying();
+            if let Err(error) = self.shared.ack(&conn, event.position) {
+                self.shared
+                    .publish_status(None, Some(format!("cannot save the position: {error:#}")));
+                return;
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        instance: &mut Option<crate::guest::GuestInstance>,
+        event: &StoredEvent,
+    ) -> Result<()> {
+        if instance.is_none() {
+            let database = open_database(&self.shared.database)?;
+            *instance = Some(
+                self.engine
+                    .instantiate_with(&self.effect, options_for(database, &self.commands))
+                    .await?,
+            );
+        }
+        let guest = instance.as_mut().context("effect instance")?;
+        if let Some(context) = guest.command_context() {
+            context.correlation_id = event
+                .correlation_id
+                .clone()
+                .or_else(|| Some(event.id.clone()));
+            context.triggering_event_id = Some(event.id.clone());
+        }
+        guest
+            .effect_handle(&to_guest(event))
+            .await?
+            .map_err(|e| anyhow!("the effect returned an error: {e}"))
+    }
+}

@@ -1,0 +1,185 @@
+//! Effects over the event store: lanes, the contiguous position mark,
+//! retries with backoff, and commands executed from an effect.
+
+mod support;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::{engine_in, guest};
+use wbx_engine::events::EventsRuntime;
+use wbx_engine::events::command::CommandRequest;
+use wbx_engine::events::effect::{EffectSettings, EffectStatus};
+use wbx_engine::events::{Query, ReadOptions};
+use wbx_engine::host_sql::rows_to_json;
+use wbx_engine::project::StateLayout;
+use wbx_engine::{Engine, Limits, ModuleKind, Observation};
+
+const SETTINGS: EffectSettings = EffectSettings {
+    keyed_lanes: 8,
+    retry_initial: Duration::from_millis(50),
+    retry_max: Duration::from_millis(200),
+};
+
+fn world() -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateLayout::new(dir.path().join(".wbx"));
+    let engine = Arc::new(engine_in(state.dir(), Limits::default()));
+    engine
+        .load_file("counter", ModuleKind::Command, "0.1.0", &guest("counter"))
+        .unwrap();
+    engine
+        .load_file("auditor", ModuleKind::Effect, "0.1.0", &guest("auditor"))
+        .unwrap();
+    let runtime = EventsRuntime::open(engine.clone(), state, SETTINGS).unwrap();
+    (dir, engine, runtime)
+}
+
+fn increment(id: &str, by: i64) -> CommandRequest {
+    CommandRequest {
+        command: "counter".into(),
+        input: format!(r#"{{"id":"{id}","by":{by}}}"#),
+        ..CommandRequest::default()
+    }
+}
+
+fn status(runtime: &EventsRuntime) -> Option<EffectStatus> {
+    runtime.effects().into_iter().find(|e| e.name == "auditor")
+}
+
+fn handled(runtime: &EventsRuntime) -> Vec<u64> {
+    let Ok(rows) = runtime.query_effect_state(
+        "auditor",
+        "SELECT position FROM handled ORDER BY position",
+        &[],
+    ) else {
+        return Vec::new();
+    };
+    rows_to_json(&rows)["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_u64().unwrap())
+        .collect()
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effects_command_inherits_correlation_and_triggering_event() {
+    let (_dir, _engine, runtime) = world();
+    let request = CommandRequest {
+        correlation_id: Some("corr-x".into()),
+        ..increment("a", 1)
+    };
+    let trigger = runtime.execute(request).await.unwrap().events.remove(0);
+    runtime.start();
+    wait_until("the audit and its acknowledgement", || {
+        runtime.store().head() == 2 && status(&runtime).is_some_and(|s| s.position == 2)
+    })
+    .await;
+
+    let audit = runtime
+        .store()
+        .read(
+            &Query::all(),
+            ReadOptions {
+                from: Some(2),
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap()
+        .remove(0);
+    assert_eq!(audit.tags, ["counter:audit"]);
+    assert_eq!(audit.correlation_id.as_deref(), Some("corr-x"));
+    assert_eq!(
+        audit.triggering_event_id.as_deref(),
+        Some(trigger.id.as_str())
+    );
+    assert_eq!(audit.idempotency_key, Some(format!("audit-{}", trigger.id)));
+    assert_eq!(handled(&runtime), [1]);
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_event_is_retried_with_backoff_and_shown() {
+    let (_dir, engine, runtime) = world();
+    let mut observations = engine.subscribe();
+    runtime.execute(increment("b", 7)).await.unwrap();
+    runtime.start();
+    wait_until("the third attempt to succeed", || handled(&runtime) == [1]).await;
+
+    let mut retries = Vec::new();
+    while let Ok(observation) = observations.try_recv() {
+        if let Observation::EffectRetrying {
+            module,
+            position,
+            attempt,
+            error,
+        } = observation
+        {
+            assert_eq!((module.as_str(), position), ("auditor", 1));
+            assert!(
+                error.contains(&format!("attempt {attempt} at position 1 fails on purpose")),
+                "{error}"
+            );
+            retries.push(attempt);
+        }
+    }
+    assert_eq!(retries, [1, 2]);
+    wait_until("the retry notice to clear", || {
+        status(&runtime).is_some_and(|s| s.retrying.is_none() && s.position == 2)
+    })
+    .await;
+    runtime.shutdown().await;
+}
+
+/// The keyed lane an id lands in, as the runtime computes it.
+fn lane(id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish() % SETTINGS.keyed_lanes as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
+    let (_dir, _engine, runtime) = world();
+    let fast = ["b", "c", "d", "e"]
+        .into_iter()
+        .find(|id| lane(id) != lane("slow"))
+        .unwrap();
+    runtime.execute(increment("slow", 3)).await.unwrap(); // position 1, 1.5 s to handle
+    runtime.execute(increment(fast, 1)).await.unwrap(); // position 2, quick
+    runtime.start();
+
+    wait_until("the quick event to finish", || {
+        handled(&runtime).contains(&2)
+    })
+    .await;
+    let now = status(&runtime).unwrap();
+    assert!(
+        !handled(&runtime).contains(&1),
+        "the slow event should still be running"
+    );
+    assert_eq!(now.position, 0, "position 2 is done but 1 is not: {now:?}");
+    assert!(now.in_flight.contains(&1), "{now:?}");
+
+    wait_until("the slow event to finish", || handled(&runtime) == [1, 2]).await;
+    wait_until("the mark to reach the head", || {
+        status(&runtime)
+            .is_some_and(|s| s.position == runtime.store().head() && s.in_flight.is_empty())
+    })
+    .await;
+    assert_eq!(runtime.store().head(), 4, "two events and their two audits");
+    runtime.shutdown().await;
+}
