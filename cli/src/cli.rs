@@ -23,6 +23,16 @@ pub enum Command {
     Build(BuildArgs),
     /// Check the toolchain, the wasm target and the project, with fixes
     Doctor(DoctorArgs),
+    /// Build, then run the project's modules and serve the control API
+    Run(RunArgs),
+    /// Execute a command, in the running engine or on the project's store
+    Exec(ExecArgs),
+    /// List events, or follow new ones live
+    Events(EventsArgs),
+    /// Write every event as JSON Lines
+    Export(ExportArgs),
+    /// Append events from a JSON Lines history (as `wbx export` writes it)
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -43,4 +53,73 @@ pub struct DoctorArgs {
     /// Print the checks as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Port of the control API on 127.0.0.1 (a free one when not given)
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Run the release builds
+    #[arg(long)]
+    pub release: bool,
+    /// Run what is built already instead of building first
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command module to execute
+    pub command: String,
+    /// The input: JSON text, or @FILE to read it from a file
+    #[arg(long, short, default_value = "{}")]
+    pub input: String,
+    /// Executing twice with the same key appends once
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// Continue an existing correlation instead of starting one
+    #[arg(long)]
+    pub correlation_id: Option<String>,
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Only events of this type (repeat for any of several)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Only events with this tag (repeat: all of them)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Start at this position (inclusive)
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// At most this many events
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Newest first
+    #[arg(long)]
+    pub backwards: bool,
+    /// Keep printing new events as they are appended (needs `wbx run`)
+    #[arg(long, short)]
+    pub follow: bool,
+    /// One JSON object a line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The JSON Lines file to import
+    pub file: std::path::PathBuf,
 }

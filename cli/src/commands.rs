@@ -2,6 +2,11 @@
 
 mod build;
 mod doctor;
+mod events;
+mod exec;
+mod export;
+mod import;
+mod run;
 
 use std::process::ExitCode;
 
@@ -13,6 +18,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Exec(args) => exec::run(args),
+        Command::Events(args) => events::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Import(args) => import::run(args),
     }
 }
 

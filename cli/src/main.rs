@@ -5,13 +5,18 @@
 //! - [`commands`]: one file per subcommand, each a thin layer over
 //!   `wbx-engine` that turns results into output and an exit code.
 //! - [`console`]: the only place that writes to stdout and stderr.
+//! - [`client`]: talking to a running engine over its control API.
+//! - [`observations`], [`show`]: engine observations and events as lines.
 //!
 //! `main` parses, runs, prints the error chain on failure and maps it to an
 //! exit code; nothing else in wbx exits the process.
 
 mod cli;
+mod client;
 mod commands;
 mod console;
+mod observations;
+mod show;
 
 use std::process::ExitCode;
 

@@ -31,7 +31,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn example() -> PathBuf {
-    repo_root().join("examples/hello")
+    repo_root().join("examples/library")
 }
 
 #[test]
@@ -53,55 +53,68 @@ async fn build_produces_components_the_engine_runs() {
     let output = wbx(&example(), &["build", "--json"]);
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("built register-user"), "{stderr}");
-    assert!(stderr.contains("built user-count"), "{stderr}");
-    assert!(stderr.contains("2 modules built in"), "{stderr}");
+    assert!(stderr.contains("built lend-book"), "{stderr}");
+    assert!(stderr.contains("built catalog"), "{stderr}");
+    assert!(stderr.contains("7 modules built in"), "{stderr}");
 
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["success"], true);
     let built = report["built"].as_array().unwrap();
-    let names: Vec<_> = built
+    let mut names: Vec<_> = built
         .iter()
         .map(|b| b["module"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 2);
-    assert!(names.contains(&"register-user") && names.contains(&"user-count"));
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "add-book",
+            "award-badge",
+            "catalog",
+            "lend-book",
+            "loyalty",
+            "register-member",
+            "return-book"
+        ]
+    );
 
     // What `wbx build` reports is a component of the declared world.
     let engine = Engine::new(EngineConfig::default()).unwrap();
     for module in built {
         let name = module["module"].as_str().unwrap();
-        let kind = if name == "register-user" {
-            ModuleKind::Command
-        } else {
-            ModuleKind::Projector
+        let kind = match name {
+            "catalog" => ModuleKind::Projector,
+            "loyalty" => ModuleKind::Effect,
+            _ => ModuleKind::Command,
         };
         let artifact = PathBuf::from(module["artifact"].as_str().unwrap());
         engine.load_file(name, kind, "0.1.0", &artifact).unwrap();
     }
-    let mut instance = engine.instantiate("register-user").await.unwrap();
+    let mut instance = engine.instantiate("lend-book").await.unwrap();
     let query = instance
-        .command_prepare(r#"{"username":"ada","email":"ada@example.org"}"#)
+        .command_prepare(r#"{"book_id":"dune","member_id":"ada"}"#)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(query[0].tags, ["username:ada"]);
+    assert_eq!(query[0].tags, ["book:dune"]);
+    assert_eq!(query[1].tags, ["member:ada"]);
 }
 
 #[test]
 fn build_of_named_modules_builds_only_those() {
-    let output = wbx(&example(), &["build", "user-count", "--json"]);
+    let output = wbx(&example(), &["build", "catalog", "--json"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let built = report["built"].as_array().unwrap();
     assert_eq!(built.len(), 1);
-    assert_eq!(built[0]["module"], "user-count");
+    assert_eq!(built[0]["module"], "catalog");
 
     let output = wbx(&example(), &["build", "nope"]);
     assert!(!output.status.success());
     assert_eq!(
         text(&output.stderr).trim(),
-        "error: no module named 'nope' in this project; modules: register-user, user-count"
+        "error: no module named 'nope' in this project; modules: add-book, award-badge, \
+         catalog, lend-book, loyalty, register-member, return-book"
     );
 }
 
@@ -144,7 +157,9 @@ fn doctor_in_a_project_checks_its_modules() {
         "ok   cargo ",
         "ok   rustc ",
         "ok   wasm32-wasip2 target  installed",
-        "ok   guest crates          register-user (command), user-count (projector)",
+        "ok   guest crates          add-book (command), award-badge (command), catalog \
+         (projector), lend-book (command), loyalty (effect), register-member (command), \
+         return-book (command)",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }

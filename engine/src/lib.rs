@@ -1,6 +1,8 @@
 //! `wbx-engine`: the wbx host for WebAssembly guest modules.
 //!
 //! Code map:
+//! - [`api`]: the control API (HTTP on loopback) and `.wbx/engine.json`.
+//! - [`boot`]: a project's modules loaded into an engine, with its events runtime.
 //! - [`engine`]: [`Engine`], one wasmtime engine per process with its epoch
 //!   ticker, the shared linker, loading (compile or cache hit, world check)
 //!   and the atomic swap of a module's version.
@@ -26,7 +28,9 @@
 //! This crate knows nothing of terminals, clap or ratatui: it reports through
 //! return values, callbacks and the observation stream.
 
+pub mod api;
 pub mod bindings;
+pub mod boot;
 pub mod cache;
 pub mod doctor;
 pub mod engine;

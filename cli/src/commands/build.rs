@@ -16,21 +16,37 @@ use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let project = Project::open(&super::cwd()?)?;
-    let options = BuildOptions {
-        modules: args.modules,
-        release: args.release,
-        color: console::color(Stream::Stderr),
-    };
-    let mut progress = Progress::new();
-    let report = guest_build::build(&project, &options, |event| progress.on(event))?;
-    progress.finish(&report);
-
+    let report = build_with_progress(&project, args.modules, args.release)?;
     if args.json {
         console::out(&report_json(&report).to_string());
     }
     if report.success() {
-        return Ok(ExitCode::SUCCESS);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        report_failure(&report);
+        Ok(ExitCode::FAILURE)
     }
+}
+
+/// Builds `modules` (all when empty) with a progress line per module.
+pub fn build_with_progress(
+    project: &Project,
+    modules: Vec<String>,
+    release: bool,
+) -> Result<BuildReport> {
+    let options = BuildOptions {
+        modules,
+        release,
+        color: console::color(Stream::Stderr),
+    };
+    let mut progress = Progress::new();
+    let report = guest_build::build(project, &options, |event| progress.on(event))?;
+    progress.finish(&report);
+    Ok(report)
+}
+
+/// Says what failed and why, on stderr.
+pub fn report_failure(report: &BuildReport) {
     if let Some(stderr) = &report.cargo_stderr {
         console::err(stderr);
     }
@@ -51,7 +67,6 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         report.failed.len() + report.built.len(),
         names.join(", ")
     ));
-    Ok(ExitCode::FAILURE)
 }
 
 fn report_json(report: &BuildReport) -> serde_json::Value {

@@ -35,7 +35,7 @@ const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_projector (
 )";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(tag = "state", rename_all = "kebab-case")]
 pub enum ProjectorState {
     Starting,
     CatchingUp,

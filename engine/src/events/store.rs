@@ -259,7 +259,7 @@ impl EventStore {
                     uuid::Uuid::now_v7().to_string(),
                     event.event_type,
                     join_tags(&event.tags),
-                    event.data,
+                    compact_json(&event.data),
                     timestamp,
                     meta.correlation_id,
                     meta.causation_id,
@@ -318,7 +318,7 @@ impl EventStore {
                         event.id,
                         event.event_type,
                         join_tags(&event.tags),
-                        event.data.get(),
+                        compact_json(event.data.get()),
                         event.timestamp_ms(),
                         event.correlation_id,
                         event.causation_id,
@@ -359,6 +359,42 @@ fn check_event(event: &NewEvent) -> Result<()> {
     check_tags(&event.tags)?;
     serde_json::from_str::<&RawValue>(&event.data).context("data is not JSON")?;
     Ok(())
+}
+
+/// `json` without the white space between its tokens, keys in their order:
+/// one event is one line of an exported history, whatever the writer sent.
+fn compact_json(json: &str) -> std::borrow::Cow<'_, str> {
+    let (mut in_string, mut escaped) = (false, false);
+    let needs = json.bytes().any(|b| {
+        let outside = !in_string;
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ => {}
+        }
+        outside && b.is_ascii_whitespace()
+    });
+    if !needs {
+        return json.into();
+    }
+    let (mut in_string, mut escaped) = (false, false);
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 fn check_tags(tags: &[String]) -> Result<()> {
@@ -403,4 +439,19 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
         triggering_event_id: row.get(8)?,
         idempotency_key: row.get(9)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_json;
+
+    #[test]
+    fn compacting_keeps_strings_and_key_order() {
+        assert_eq!(compact_json(r#"{"b":1,"a":[1,2]}"#), r#"{"b":1,"a":[1,2]}"#);
+        assert_eq!(
+            compact_json("{\n  \"b\" : \"x y\\\" z\",\n  \"a\": [ 1, 2 ]\n}"),
+            r#"{"b":"x y\" z","a":[1,2]}"#
+        );
+        assert_eq!(compact_json(" 7 "), "7");
+    }
 }

@@ -8,6 +8,11 @@
 //! [engine]
 //! memory-limit-mb = 64      # largest memory a guest may grow to
 //! call-timeout-ms = 5000    # longest a guest call may run
+//!
+//! [effects]
+//! lanes = 8                 # keyed lanes per effect, besides the global one
+//! retry-initial-ms = 1000   # first retry delay of a failed event, doubling
+//! retry-max-ms = 600000     # the longest retry delay
 //! ```
 
 use std::ops::Range;
@@ -17,6 +22,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::events::effect::EffectSettings;
 use crate::limits::Limits;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -26,6 +32,8 @@ pub struct Manifest {
     pub project: ProjectSection,
     #[serde(default)]
     pub engine: EngineSection,
+    #[serde(default)]
+    pub effects: EffectsSection,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,9 +49,19 @@ pub struct EngineSection {
     pub call_timeout_ms: Option<Spanned<u64>>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EffectsSection {
+    pub lanes: Option<Spanned<u64>>,
+    pub retry_initial_ms: Option<Spanned<u64>>,
+    pub retry_max_ms: Option<Spanned<u64>>,
+}
+
 /// Bounds that keep a typo from giving a guest the whole machine or no time at all.
 const MEMORY_LIMIT_MB: Range<u64> = 1..65_537;
 const CALL_TIMEOUT_MS: Range<u64> = 1..3_600_001;
+const LANES: Range<u64> = 1..257;
+const RETRY_MS: Range<u64> = 1..86_400_001;
 
 /// A problem in `wbx.toml`, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,26 +107,37 @@ impl Manifest {
         };
         let manifest: Manifest =
             toml::from_str(text).map_err(|e| located(e.span(), e.message().trim().to_owned()))?;
+        let (engine, effects) = (&manifest.engine, &manifest.effects);
         let checks = [
             (
+                "engine",
                 "memory-limit-mb",
-                &manifest.engine.memory_limit_mb,
+                &engine.memory_limit_mb,
                 MEMORY_LIMIT_MB,
             ),
             (
+                "engine",
                 "call-timeout-ms",
-                &manifest.engine.call_timeout_ms,
+                &engine.call_timeout_ms,
                 CALL_TIMEOUT_MS,
             ),
+            ("effects", "lanes", &effects.lanes, LANES),
+            (
+                "effects",
+                "retry-initial-ms",
+                &effects.retry_initial_ms,
+                RETRY_MS,
+            ),
+            ("effects", "retry-max-ms", &effects.retry_max_ms, RETRY_MS),
         ];
-        for (key, value, range) in checks {
+        for (table, key, value, range) in checks {
             if let Some(value) = value
                 && !range.contains(value.get_ref())
             {
                 return Err(located(
                     Some(value.span()),
                     format!(
-                        "[engine] {key} = {} is out of range: expected {} to {}",
+                        "[{table}] {key} = {} is out of range: expected {} to {}",
                         value.get_ref(),
                         range.start,
                         range.end - 1
@@ -117,6 +146,22 @@ impl Manifest {
             }
         }
         Ok(manifest)
+    }
+
+    /// Effect settings with this manifest's overrides applied.
+    pub fn effect_settings(&self) -> EffectSettings {
+        let mut settings = EffectSettings::default();
+        let effects = &self.effects;
+        if let Some(lanes) = &effects.lanes {
+            settings.keyed_lanes = *lanes.get_ref() as usize;
+        }
+        if let Some(ms) = &effects.retry_initial_ms {
+            settings.retry_initial = Duration::from_millis(*ms.get_ref());
+        }
+        if let Some(ms) = &effects.retry_max_ms {
+            settings.retry_max = Duration::from_millis(*ms.get_ref());
+        }
+        settings
     }
 
     /// Guest limits with this manifest's overrides applied.
@@ -191,6 +236,18 @@ mod tests {
         assert_eq!(
             err,
             "wbx.toml:2:19: [engine] memory-limit-mb = 0 is out of range: expected 1 to 65536"
+        );
+    }
+
+    #[test]
+    fn effect_settings_are_read_and_checked() {
+        let m = parse("[effects]\nlanes = 2\nretry-initial-ms = 10\n").unwrap();
+        assert_eq!(m.effect_settings().keyed_lanes, 2);
+        assert_eq!(m.effect_settings().retry_initial, Duration::from_millis(10));
+        let err = parse("[effects]\nlanes = 0\n").unwrap_err();
+        assert_eq!(
+            err,
+            "wbx.toml:2:9: [effects] lanes = 0 is out of range: expected 1 to 256"
         );
     }
 

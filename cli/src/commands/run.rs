@@ -1,0 +1,135 @@
+//! `wbx run [--port N] [--release] [--no-build]`: builds the project, loads
+//! its modules, starts projectors and effects, serves the control API on
+//! 127.0.0.1 and writes `.wbx/engine.json` until Ctrl-C.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use tokio::net::TcpListener;
+use wbx_engine::api::{self, EngineFile};
+use wbx_engine::boot::{Booted, boot};
+use wbx_engine::project::Project;
+
+use super::build;
+use crate::cli::RunArgs;
+use crate::client::Client;
+use crate::console::{self, DIM, GREEN, RED, Stream, paint};
+use crate::observations;
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let project = Project::open(&super::cwd()?)?;
+    if let Some(client) = Client::running(&project) {
+        bail!(
+            "an engine already runs for this project at {} (see {})",
+            client.api(),
+            project.state.engine_json().display()
+        );
+    }
+    if !args.no_build {
+        let report = build::build_with_progress(&project, Vec::new(), args.release)?;
+        if !report.success() {
+            build::report_failure(&report);
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")?
+        .block_on(serve(project, args))
+}
+
+async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
+    let booted = boot(&project, args.release)?;
+    report_loads(&booted);
+    let Booted {
+        engine, runtime, ..
+    } = booted;
+
+    let mut observations = engine.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match observations.recv().await {
+                Ok(observation) => {
+                    if let Some(line) = observations::describe(&observation) {
+                        console::err(&line);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    console::err(&paint(
+                        Stream::Stderr,
+                        &format!("({n} log lines skipped)"),
+                        DIM,
+                    ));
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    runtime.start();
+
+    let port = args.port.unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    let file = EngineFile {
+        api: format!("http://{}", listener.local_addr()?),
+        pid: std::process::id(),
+    };
+    let engine_json = project.state.engine_json();
+    file.write(&engine_json)?;
+    console::err(&format!(
+        "{} {} serving the control API at {}  (Ctrl-C to stop)",
+        paint(Stream::Stderr, "running", GREEN),
+        project.name(),
+        file.api
+    ));
+
+    let served = api::serve(
+        listener,
+        runtime.clone(),
+        project.root.clone(),
+        stop_signal(),
+    )
+    .await;
+    console::err(&paint(
+        Stream::Stderr,
+        "stopping: finishing in-flight work",
+        DIM,
+    ));
+    runtime.shutdown().await;
+    let _ = std::fs::remove_file(&engine_json);
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_loads(booted: &Booted) {
+    for loaded in &booted.loaded {
+        match &loaded.result {
+            Ok(version) => console::err(&format!(
+                "{} {} ({} {version})",
+                paint(Stream::Stderr, "loaded", GREEN),
+                loaded.module.name,
+                loaded.module.kind
+            )),
+            Err(error) => console::err(&format!(
+                "{} {error:#}",
+                paint(Stream::Stderr, "failed", RED)
+            )),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,365 @@
+//! The library example end to end, as a user drives it: `wbx build`,
+//! `wbx exec` without an engine, `wbx run`, `wbx exec` and `wbx events`
+//! through it, the read model and the DCB adapter over HTTP, the effect's
+//! command, `wbx export` and `wbx import`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn wbx_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wbx"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn wbx(dir: &Path, args: &[&str]) -> Output {
+    wbx_command(dir, args).output().expect("running wbx")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A copy of the example in a temporary directory, its SDK path made absolute.
+fn library_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = repo_root().join("examples/library");
+    copy_dir(&source, dir.path());
+    let manifest = dir.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "path = \"../../sdk\"",
+        &format!("path = {:?}", repo_root().join("sdk")),
+    );
+    std::fs::write(manifest, text).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".wbx" || name == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(name));
+        } else {
+            std::fs::copy(entry.path(), to.join(name)).unwrap();
+        }
+    }
+}
+
+fn exec(dir: &Path, command: &str, input: Value) -> Output {
+    wbx(
+        dir,
+        &["exec", command, "--input", &input.to_string(), "--json"],
+    )
+}
+
+fn exec_ok(dir: &Path, command: &str, input: Value) -> Value {
+    let output = exec(dir, command, input);
+    assert!(output.status.success(), "{command}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `wbx run` in the background; stopped with SIGINT when dropped.
+struct Engine {
+    child: Child,
+    api: String,
+}
+
+impl Engine {
+    fn start(dir: &Path) -> Engine {
+        let child = wbx_command(dir, &["run", "--no-build"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let file = dir.join(".wbx/engine.json");
+        let start = Instant::now();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the engine did not start"
+            );
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && let Ok(info) = serde_json::from_str::<Value>(&text)
+            {
+                let api = info["api"].as_str().unwrap().to_owned();
+                if ureq::get(format!("{api}/api/health")).call().is_ok() {
+                    return Engine { child, api };
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        ureq::get(format!("{}{path}", self.api))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_library_runs_end_to_end() {
+    let project = library_copy();
+    let dir = project.path();
+    let output = wbx(dir, &["build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Without an engine, commands run on the project's store.
+    let added = exec_ok(
+        dir,
+        "add-book",
+        json!({"book_id": "dune", "title": "Dune", "copies": 1}),
+    );
+    assert_eq!(added["position"], 1);
+    let output = exec(
+        dir,
+        "add-book",
+        json!({"book_id": "dune", "title": "Dune", "copies": 1}),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: rejected: book 'dune' is already in the catalog"
+    );
+    let output = wbx(dir, &["events"]);
+    assert!(
+        stdout(&output).contains("BookAdded  [book:dune]"),
+        "{}",
+        stdout(&output)
+    );
+    let output = wbx(dir, &["events", "--follow"]);
+    assert!(
+        stderr(&output).contains("--follow needs a running engine"),
+        "{}",
+        stderr(&output)
+    );
+
+    let engine = Engine::start(dir);
+    let modules = engine.get("/api/modules");
+    assert_eq!(modules.as_array().unwrap().len(), 7);
+    assert!(
+        modules
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "running"),
+        "{modules}"
+    );
+
+    let mut follow = wbx_command(
+        dir,
+        &["events", "--follow", "--json", "--type", "BadgeAwarded"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+
+    exec_ok(
+        dir,
+        "register-member",
+        json!({"member_id": "ada", "name": "Ada"}),
+    );
+    exec_ok(
+        dir,
+        "register-member",
+        json!({"member_id": "bo", "name": "Bo"}),
+    );
+    let lent = exec_ok(
+        dir,
+        "lend-book",
+        json!({"book_id": "dune", "member_id": "ada"}),
+    );
+    assert_eq!(
+        lent["events"][0]["tags"],
+        json!(["book:dune", "member:ada"])
+    );
+    let output = exec(
+        dir,
+        "lend-book",
+        json!({"book_id": "dune", "member_id": "bo"}),
+    );
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: rejected: all 1 copies of 'dune' are on loan"
+    );
+    let output = exec(dir, "lend-book", json!({"book_id": "dune"}));
+    assert!(
+        stderr(&output).contains("error: invalid input: missing field `member_id`"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Three returns earn Ada a badge, awarded by the effect's command.
+    let mut last_return = Value::Null;
+    for round in 0..3 {
+        if round > 0 {
+            exec_ok(
+                dir,
+                "lend-book",
+                json!({"book_id": "dune", "member_id": "ada"}),
+            );
+        }
+        last_return = exec_ok(
+            dir,
+            "return-book",
+            json!({"book_id": "dune", "member_id": "ada"}),
+        );
+    }
+    let line = BufReader::new(follow.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _ = follow.kill();
+    let badge: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        badge["data"],
+        json!({"member_id": "ada", "badge": "reader"})
+    );
+    let trigger = &last_return["events"][0];
+    assert_eq!(badge["triggering_event_id"], trigger["id"]);
+    assert_eq!(badge["correlation_id"], trigger["correlation_id"]);
+    assert_eq!(badge["idempotency_key"], "badge-reader-ada");
+
+    // The read model, once the projector has caught up with the badge.
+    let head = badge["position"].as_u64().unwrap();
+    wait_for("the catalog to catch up", || {
+        engine.get("/api/projectors")[0]["position"].as_u64() == Some(head)
+    });
+    assert_eq!(engine.get("/api/projectors")[0]["state"], "live");
+    let members = engine.get("/api/projectors/catalog/query?sql=SELECT%20member_id,%20holding,%20loans%20FROM%20members%20ORDER%20BY%20member_id");
+    assert_eq!(members["rows"], json!([["ada", 0, 3], ["bo", 0, 0]]));
+    let badges = engine.get("/api/projectors/catalog/query?sql=SELECT%20*%20FROM%20badges");
+    assert_eq!(badges["rows"], json!([["ada", "reader"]]));
+
+    // The DCB adapter: read the last loan of the book, then append with it as the condition.
+    let query = json!({"items": [{"types": ["BookLent"], "tags": ["book:dune"]}]});
+    let last_loan = ureq::get(format!("{}/dcb/read", engine.api))
+        .query("query", query.to_string())
+        .query(
+            "options",
+            json!({"backwards": true, "limit": 1}).to_string(),
+        )
+        .call()
+        .unwrap()
+        .into_body()
+        .read_json::<Value>()
+        .unwrap();
+    let after = last_loan[0]["position"].as_u64().unwrap();
+    let append = |after: u64| {
+        let body = json!({
+            "events": [{"type": "BookLent", "tags": ["book:dune"], "data": {"note": "via dcb"}}],
+            "condition": {"failIfEventsMatch": query, "after": after},
+        });
+        ureq::post(format!("{}/dcb/append", engine.api))
+            .send_json(body)
+            .unwrap()
+            .into_body()
+            .read_json::<Value>()
+            .unwrap()
+    };
+    assert_eq!(append(after)["appendConditionFailed"], false);
+    assert_eq!(
+        append(after)["appendConditionFailed"],
+        true,
+        "the first append is now after `after`"
+    );
+
+    let output = wbx(dir, &["import", "/dev/null"]);
+    assert!(
+        stderr(&output).contains("stop it before importing"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(engine.stop().success());
+    assert!(
+        !dir.join(".wbx/engine.json").exists(),
+        "engine.json is removed on stop"
+    );
+
+    // Export, import into a fresh copy, and the histories are the same.
+    let history = dir.join("history.jsonl");
+    let output = wbx(dir, &["export", "--output", history.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let other = library_copy();
+    let output = wbx(other.path(), &["import", history.to_str().unwrap()]);
+    assert!(
+        stdout(&output).starts_with(&format!("imported {} events", head + 1)),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let listing = |dir: &Path| stdout(&wbx(dir, &["events", "--json"]));
+    assert_eq!(listing(other.path()), listing(dir));
+}
+
+#[test]
+fn a_bad_history_is_refused_whole_with_its_line() {
+    let project = library_copy();
+    let dir = project.path();
+    let history = dir.join("bad.jsonl");
+    let good = r#"{"position":1,"id":"a","type":"BookAdded","tags":["book:x"],"data":{},"timestamp":"2026-01-01T00:00:00.000Z"}"#;
+    std::fs::write(&history, format!("{good}\n{{\"position\": 2}}\n")).unwrap();
+    let output = wbx(dir, &["import", history.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("bad.jsonl:2: not an event"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&wbx(dir, &["events"])), "", "nothing was imported");
+}
