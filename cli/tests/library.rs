@@ -95,19 +95,22 @@ impl Engine {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Owned from here on, so a failed wait below still stops the child.
+        let mut engine = Engine {
+            child,
+            api: String::new(),
+        };
         let file = dir.join(".wbx/engine.json");
         let start = Instant::now();
         loop {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the engine did not start"
-            );
+            assert!(start.elapsed() < Duration::from_secs(60), "the engine did not start");
             if let Ok(text) = std::fs::read_to_string(&file)
                 && let Ok(info) = serde_json::from_str::<Value>(&text)
             {
                 let api = info["api"].as_str().unwrap().to_owned();
                 if ureq::get(format!("{api}/api/health")).call().is_ok() {
-                    return Engine { child, api };
+                    engine.api = api;
+                    return engine;
                 }
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -137,6 +140,7 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -265,6 +269,7 @@ fn the_library_runs_end_to_end() {
         .unwrap()
         .unwrap();
     let _ = follow.kill();
+    let _ = follow.wait();
     let badge: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(
         badge["data"],
