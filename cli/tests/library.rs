@@ -103,7 +103,10 @@ impl Engine {
         let file = dir.join(".wbx/engine.json");
         let start = Instant::now();
         loop {
-            assert!(start.elapsed() < Duration::from_secs(60), "the engine did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the engine did not start"
+            );
             if let Ok(text) = std::fs::read_to_string(&file)
                 && let Ok(info) = serde_json::from_str::<Value>(&text)
             {

@@ -138,7 +138,8 @@ fn check_target() -> Check {
 fn check_project(root: &Path) -> Vec<Check> {
     let mut checks = Vec::new();
     let manifest_path = root.join(MANIFEST_FILE);
-    checks.push(match Manifest::load(&manifest_path) {
+    let manifest = Manifest::load(&manifest_path);
+    checks.push(match &manifest {
         Ok(_) => Check::pass(MANIFEST_FILE, manifest_path.display().to_string()),
         Err(e) => Check::fail(
             MANIFEST_FILE,
@@ -157,7 +158,10 @@ fn check_project(root: &Path) -> Vec<Check> {
             return checks;
         }
     };
-    for problem in &discovery.problems {
+    let manifest_problems = manifest
+        .map(|m| m.check_modules(&discovery.modules))
+        .unwrap_or_default();
+    for problem in discovery.problems.iter().chain(&manifest_problems) {
         checks.push(Check::fail(
             "guest crate",
             problem.clone(),

@@ -53,6 +53,7 @@ impl Engine {
 
         let mut linker = Linker::new(&wasm);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         {
             use bindings::imports::wbx::guest::{commands, log, sql};
             log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;

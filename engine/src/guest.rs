@@ -1,7 +1,9 @@
 //! [`GuestInstance`]: one instance of a module's version, and typed calls into
 //! it that turn every failure into an error naming the module and the cause.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use wasmtime::{Store, Trap};
@@ -26,6 +28,9 @@ enum Exports {
 /// new one.
 pub struct GuestInstance {
     module: Arc<LoadedModule>,
+    /// The call timeout, also applied around each call: a guest blocked in a
+    /// host call (waiting on a pollable) is not reached by epoch interruption.
+    limit: Duration,
     store: Store<HostState>,
     exports: Exports,
     observer: Observer,
@@ -55,6 +60,7 @@ impl GuestInstance {
         };
         let exports = exports.map_err(|e| explain(&module, &store, observer, e))?;
         Ok(GuestInstance {
+            limit: limits.call_timeout,
             module,
             store,
             exports,
@@ -99,10 +105,13 @@ impl GuestInstance {
             return Err(self.wrong_kind("command"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_command()
-            .call_prepare(&mut self.store, input)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings
+                .wbx_guest_command()
+                .call_prepare(&mut self.store, input),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -112,10 +121,13 @@ impl GuestInstance {
             return Err(self.wrong_kind("command"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_command()
-            .call_fold(&mut self.store, events)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings
+                .wbx_guest_command()
+                .call_fold(&mut self.store, events),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -125,10 +137,11 @@ impl GuestInstance {
             return Err(self.wrong_kind("command"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_command()
-            .call_decide(&mut self.store)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings.wbx_guest_command().call_decide(&mut self.store),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -157,10 +170,11 @@ impl GuestInstance {
             return Err(self.wrong_kind("projector"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_projector()
-            .call_init(&mut self.store)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings.wbx_guest_projector().call_init(&mut self.store),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -170,10 +184,13 @@ impl GuestInstance {
             return Err(self.wrong_kind("projector"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_projector()
-            .call_handle(&mut self.store, events)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings
+                .wbx_guest_projector()
+                .call_handle(&mut self.store, events),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -183,10 +200,13 @@ impl GuestInstance {
             return Err(self.wrong_kind("effect"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_effect()
-            .call_partition_key(&mut self.store, event)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings
+                .wbx_guest_effect()
+                .call_partition_key(&mut self.store, event),
+        )
+        .await;
         self.finish(result)
     }
 
@@ -196,11 +216,28 @@ impl GuestInstance {
             return Err(self.wrong_kind("effect"));
         };
         self.store.data_mut().arm_deadline();
-        let result = bindings
-            .wbx_guest_effect()
-            .call_handle(&mut self.store, event)
-            .await;
+        let result = timed(
+            self.limit,
+            bindings
+                .wbx_guest_effect()
+                .call_handle(&mut self.store, event),
+        )
+        .await;
         self.finish(result)
+    }
+}
+
+/// Runs a guest call, giving up a little after the call timeout. Dropping
+/// the call's future leaves the instance spent, which is what a timeout means.
+async fn timed<R>(
+    limit: Duration,
+    call: impl Future<Output = wasmtime::Result<R>>,
+) -> wasmtime::Result<R> {
+    // The epoch deadline normally fires first; this catches host waits.
+    let grace = limit + crate::engine::EPOCH_TICK * 4;
+    match tokio::time::timeout(grace, call).await {
+        Ok(result) => result,
+        Err(_) => Err(Trap::Interrupt.into()),
     }
 }
 

@@ -17,6 +17,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::imports::wbx::guest::{log, types};
 use crate::host_commands::CommandContext;
+use crate::host_http::{AllowList, HttpGrant};
 use crate::limits::{Limiter, Limits};
 use crate::logs::{GuestOutput, Level, LogSource, Logs};
 
@@ -30,12 +31,15 @@ pub struct InstanceOptions {
     pub database: Option<rusqlite::Connection>,
     /// Lets the guest execute commands (effects).
     pub commands: Option<CommandContext>,
+    /// Hosts the guest may reach over `wasi:http` (effects); none by default.
+    pub allow_http: AllowList,
 }
 
 pub struct HostState {
     module: Arc<str>,
     pub(crate) database: Option<rusqlite::Connection>,
     pub(crate) commands: Option<CommandContext>,
+    http: HttpGrant,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: Limiter,
@@ -74,6 +78,10 @@ impl HostState {
             module: module.clone(),
             database: options.database,
             commands: options.commands,
+            http: HttpGrant {
+                allow: options.allow_http,
+                ..HttpGrant::default()
+            },
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: Limiter::new(limits),
@@ -108,6 +116,11 @@ impl HostState {
 
     pub(crate) fn call_timeout(&self) -> Duration {
         self.call_timeout
+    }
+
+    /// The HTTP grant and the resource table, borrowed together.
+    pub(crate) fn http_parts(&mut self) -> (&mut HttpGrant, &mut ResourceTable) {
+        (&mut self.http, &mut self.table)
     }
 }
 

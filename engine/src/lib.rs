@@ -13,8 +13,8 @@
 //! - [`bindings`]: the one `bindgen!` per world of `wit/`.
 //! - [`host_state`]: `HostState`, the `T` of every `Store<T>`: WASI context,
 //!   limiter, deadline, what each kind is given, and `wbx:guest/log`.
-//! - [`host_sql`], [`host_commands`]: the host side of `wbx:guest/sql` and
-//!   `wbx:guest/commands`.
+//! - [`host_sql`], [`host_commands`], [`host_http`]: the host side of
+//!   `wbx:guest/sql`, `wbx:guest/commands` and allow-listed `wasi:http`.
 //! - [`events`]: the DCB event store and the command, projector and effect
 //!   runtimes.
 //! - [`limits`]: per-store memory, table and time limits.
@@ -38,6 +38,7 @@ pub mod events;
 pub mod guest;
 pub mod guest_build;
 pub mod host_commands;
+pub mod host_http;
 pub mod host_sql;
 pub mod host_state;
 pub mod kind;

@@ -48,7 +48,10 @@ impl Project {
             );
         };
         let manifest = Manifest::load(&root.join(MANIFEST_FILE))?;
-        let discovery = modules::discover(&root)?;
+        let mut discovery = modules::discover(&root)?;
+        discovery
+            .problems
+            .extend(manifest.check_modules(&discovery.modules));
         if !discovery.problems.is_empty() {
             bail!(
                 "the project's guest crates have problems:\n  - {}",

@@ -16,13 +16,24 @@ use wbx_engine::host_sql::rows_to_json;
 use wbx_engine::project::StateLayout;
 use wbx_engine::{Engine, Limits, ModuleKind, Observation};
 
-const SETTINGS: EffectSettings = EffectSettings {
-    keyed_lanes: 8,
-    retry_initial: Duration::from_millis(50),
-    retry_max: Duration::from_millis(200),
-};
+fn settings() -> EffectSettings {
+    EffectSettings {
+        keyed_lanes: 8,
+        retry_initial: Duration::from_millis(50),
+        retry_max: Duration::from_millis(200),
+        ..EffectSettings::default()
+    }
+}
 
 fn world() -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    world_with("auditor", settings())
+}
+
+/// The counter command and the effect `effect`, over a fresh store.
+fn world_with(
+    effect: &str,
+    settings: EffectSettings,
+) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
     let dir = tempfile::tempdir().unwrap();
     let state = StateLayout::new(dir.path().join(".wbx"));
     let engine = Arc::new(engine_in(state.dir(), Limits::default()));
@@ -30,9 +41,9 @@ fn world() -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
         .load_file("counter", ModuleKind::Command, "0.1.0", &guest("counter"))
         .unwrap();
     engine
-        .load_file("auditor", ModuleKind::Effect, "0.1.0", &guest("auditor"))
+        .load_file(effect, ModuleKind::Effect, "0.1.0", &guest(effect))
         .unwrap();
-    let runtime = EventsRuntime::open(engine.clone(), state, SETTINGS).unwrap();
+    let runtime = EventsRuntime::open(engine.clone(), state, settings).unwrap();
     (dir, engine, runtime)
 }
 
@@ -148,7 +159,7 @@ async fn a_failing_event_is_retried_with_backoff_and_shown() {
 fn lane(id: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     id.hash(&mut hasher);
-    hasher.finish() % SETTINGS.keyed_lanes as u64
+    hasher.finish() % settings().keyed_lanes as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +169,7 @@ async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
         .into_iter()
         .find(|id| lane(id) != lane("slow"))
         .unwrap();
-    runtime.execute(increment("slow", 3)).await.unwrap(); // position 1, 1.5 s to handle
+    runtime.execute(increment("slow", 3)).await.unwrap(); // position 1, 2.5 s to handle
     runtime.execute(increment(fast, 1)).await.unwrap(); // position 2, quick
     runtime.start();
 
@@ -181,5 +192,89 @@ async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
     })
     .await;
     assert_eq!(runtime.store().head(), 4, "two events and their two audits");
+    runtime.shutdown().await;
+}
+
+/// A local HTTP server that keeps every body POSTed to `/hook`.
+async fn hook_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, bodies)
+}
+
+fn webhook_world(port: u16, allowed: &str) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    let mut settings = settings();
+    settings
+        .allow_http
+        .insert("webhook".into(), vec![allowed.to_owned()]);
+    let world = world_with("webhook", settings);
+    let db = StateLayout::new(world.0.path().join(".wbx")).effect_db("webhook");
+    wbx_engine::host_sql::open_database(&db)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TABLE config (url TEXT NOT NULL); INSERT INTO config VALUES ('http://127.0.0.1:{port}/hook');"
+        ))
+        .unwrap();
+    world
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effect_reaches_an_allowed_host() {
+    let (port, bodies) = hook_server().await;
+    let (_dir, _engine, runtime) = webhook_world(port, &format!("127.0.0.1:{port}"));
+    let event = runtime
+        .execute(increment("a", 4))
+        .await
+        .unwrap()
+        .events
+        .remove(0);
+    runtime.start();
+    wait_until("the webhook to be called", || {
+        !bodies.lock().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(bodies.lock().unwrap()[0], event.data.get());
+    wait_until("the answer to be recorded", || {
+        runtime
+            .query_effect_state("webhook", "SELECT status FROM sent", &[])
+            .is_ok_and(|rows| rows_to_json(&rows)["rows"] == serde_json::json!([[200]]))
+    })
+    .await;
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effect_is_denied_a_host_it_was_not_allowed() {
+    let (port, bodies) = hook_server().await;
+    let (_dir, engine, runtime) = webhook_world(port, "hooks.example.org");
+    let mut observations = engine.subscribe();
+    runtime.execute(increment("a", 4)).await.unwrap();
+    runtime.start();
+    let error = loop {
+        let observation = tokio::time::timeout(Duration::from_secs(20), observations.recv());
+        if let Ok(Observation::EffectRetrying { error, .. }) =
+            observation.await.expect("no retry within 20 s")
+        {
+            break error;
+        }
+    };
+    assert!(error.contains("HttpRequestDenied"), "{error}");
+    assert!(
+        bodies.lock().unwrap().is_empty(),
+        "nothing reached the server"
+    );
     runtime.shutdown().await;
 }

@@ -204,7 +204,7 @@ async fn a_write_between_read_and_append_makes_the_command_decide_again() {
     let w = world();
     let mut observations = w.engine.subscribe();
     let lingering = CommandRequest {
-        input: r#"{"id":"a","by":1,"linger_ms":300}"#.into(),
+        input: r#"{"id":"a","by":1,"linger_ms":1000}"#.into(),
         ..increment("a", 1)
     };
     let runtime = w.runtime.clone();
@@ -340,7 +340,8 @@ async fn a_trapping_projector_stops_and_a_fixed_version_applies_each_event_once(
     let ProjectorState::Stopped { error } = state else {
         unreachable!()
     };
-    assert!(error.contains("handling positions 3..=4 failed"), "{error}");
+    // The batch is 3..=3 or 3..=4, depending on how fast the projector saw event 3.
+    assert!(error.contains("handling positions 3..="), "{error}");
     assert!(
         error.contains("the guest panicked at ledger/src/lib.rs"),
         "{error}"

@@ -8,6 +8,7 @@
 //! - [`log`]: logging to the host (`log::info("…")`, or the [`info!`] family of macros).
 //! - [`sql`]: the module's own SQLite database (projectors and effects).
 //! - [`commands`]: executing commands from an effect.
+//! - [`http`]: outgoing HTTP requests, to the hosts the project allows.
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
 //!   world, each with its export macro ([`export_command!`], [`export_projector!`],
 //!   [`export_effect!`]). Only the world whose macro a crate uses ends up in its
@@ -84,6 +85,7 @@ pub mod effect {
     });
 }
 
+pub mod http;
 pub mod log;
 pub mod sql;
 

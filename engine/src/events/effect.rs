@@ -9,7 +9,7 @@
 //! the mark, which is why effects are at-least-once: make them idempotent,
 //! for example with idempotency keys on the commands they execute).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,7 @@ use super::query::ReadOptions;
 use super::store::EventStore;
 use crate::engine::Engine;
 use crate::host_commands::{CommandContext, RunCommand};
+use crate::host_http::AllowList;
 use crate::host_sql::open_database;
 use crate::host_state::InstanceOptions;
 use crate::observe::Observation;
@@ -40,12 +41,15 @@ const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_effect (
     position INTEGER NOT NULL
 )";
 
-/// How effects run: lanes and retry backoff (`wbx.toml`, `[effects]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How effects run: lanes, retry backoff, and the hosts each may reach
+/// over HTTP (`wbx.toml`, `[effects]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EffectSettings {
     pub keyed_lanes: usize,
     pub retry_initial: Duration,
     pub retry_max: Duration,
+    /// Effect name → hosts (`host` or `host:port`) it may send requests to.
+    pub allow_http: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for EffectSettings {
@@ -54,6 +58,7 @@ impl Default for EffectSettings {
             keyed_lanes: 8,
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(600),
+            allow_http: BTreeMap::new(),
         }
     }
 }
@@ -265,10 +270,12 @@ impl Effect {
                     effect: self.name.clone(),
                     engine: self.engine.clone(),
                     commands: self.commands.clone(),
-                    settings: self.settings,
+                    allow_http: self.allow_http(),
+                    retry_initial: self.settings.retry_initial,
+                    retry_max: self.settings.retry_max,
                     shared: shared.clone(),
                 };
-                (tx, tokio::spawn(lane.run(rx)))
+                (tx, tokio::spawn(lane.run(rx, stop.clone())))
             })
             .collect();
 
@@ -330,11 +337,26 @@ impl Effect {
     }
 
     fn options(&self, database: Connection) -> InstanceOptions {
-        options_for(database, &self.commands)
+        options_for(database, &self.commands, &self.allow_http())
+    }
+
+    fn allow_http(&self) -> AllowList {
+        AllowList {
+            hosts: self
+                .settings
+                .allow_http
+                .get(&self.name)
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
 }
 
-fn options_for(database: Connection, commands: &Arc<dyn RunCommand>) -> InstanceOptions {
+fn options_for(
+    database: Connection,
+    commands: &Arc<dyn RunCommand>,
+    allow_http: &AllowList,
+) -> InstanceOptions {
     InstanceOptions {
         database: Some(database),
         commands: Some(CommandContext {
@@ -342,6 +364,7 @@ fn options_for(database: Connection, commands: &Arc<dyn RunCommand>) -> Instance
             correlation_id: None,
             triggering_event_id: None,
         }),
+        allow_http: allow_http.clone(),
         ..InstanceOptions::default()
     }
 }
@@ -351,19 +374,24 @@ struct Lane {
     effect: String,
     engine: Arc<Engine>,
     commands: Arc<dyn RunCommand>,
-    settings: EffectSettings,
+    allow_http: AllowList,
+    retry_initial: Duration,
+    retry_max: Duration,
     shared: Arc<Shared>,
 }
 
 impl Lane {
-    async fn run(self, mut events: mpsc::Receiver<StoredEvent>) {
+    /// Handles events until the dispatcher closes the queue. A stop ends a
+    /// retry wait: the event stays unacknowledged and is handled again on
+    /// the next start.
+    async fn run(self, mut events: mpsc::Receiver<StoredEvent>, mut stop: watch::Receiver<bool>) {
         let Ok(conn) = open_database(&self.shared.database) else {
             return;
         };
         let mut instance = None;
         while let Some(event) = events.recv().await {
             let mut attempt = 0;
-            let mut backoff = self.settings.retry_initial;
+            let mut backoff = self.retry_initial;
             loop {
                 attempt += 1;
                 match self.handle(&mut instance, &event).await {
@@ -382,8 +410,11 @@ impl Lane {
                             attempt,
                             error,
                         });
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(self.settings.retry_max);
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = stop.changed() => return,
+                        }
+                        backoff = (backoff * 2).min(self.retry_max);
                     }
                 }
             }
@@ -405,7 +436,10 @@ impl Lane {
             let database = open_database(&self.shared.database)?;
             *instance = Some(
                 self.engine
-                    .instantiate_with(&self.effect, options_for(database, &self.commands))
+                    .instantiate_with(
+                        &self.effect,
+                        options_for(database, &self.commands, &self.allow_http),
+                    )
                     .await?,
             );
         }

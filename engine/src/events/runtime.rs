@@ -79,7 +79,7 @@ impl EventsRuntime {
                     engine: self.engine.clone(),
                     store: self.store.clone(),
                     commands: self.clone(),
-                    settings: self.effect_settings,
+                    settings: self.effect_settings.clone(),
                     statuses: self.effects.clone(),
                 };
                 tasks.push(tokio::spawn(effect.run(self.stop.subscribe())));

@@ -13,8 +13,12 @@
 //! lanes = 8                 # keyed lanes per effect, besides the global one
 //! retry-initial-ms = 1000   # first retry delay of a failed event, doubling
 //! retry-max-ms = 600000     # the longest retry delay
+//!
+//! [effects.allow-http]      # hosts each effect may send HTTP requests to
+//! notify = ["hooks.example.org", "127.0.0.1:8080"]
 //! ```
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,6 +59,8 @@ pub struct EffectsSection {
     pub lanes: Option<Spanned<u64>>,
     pub retry_initial_ms: Option<Spanned<u64>>,
     pub retry_max_ms: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub allow_http: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 /// Bounds that keep a typo from giving a guest the whole machine or no time at all.
@@ -130,6 +136,17 @@ impl Manifest {
             ),
             ("effects", "retry-max-ms", &effects.retry_max_ms, RETRY_MS),
         ];
+        for hosts in manifest.effects.allow_http.values() {
+            if let Some(bad) = hosts.iter().find(|h| !valid_host(h.get_ref())) {
+                return Err(located(
+                    Some(bad.span()),
+                    format!(
+                        "[effects.allow-http]: '{}' is not a host or host:port",
+                        bad.get_ref()
+                    ),
+                ));
+            }
+        }
         for (table, key, value, range) in checks {
             if let Some(value) = value
                 && !range.contains(value.get_ref())
@@ -148,6 +165,32 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// Problems between this manifest and the project's modules: names in
+    /// `[effects.allow-http]` that are not effects.
+    pub fn check_modules(&self, modules: &[super::ModuleDecl]) -> Vec<String> {
+        let effects: Vec<_> = modules
+            .iter()
+            .filter(|m| m.kind == crate::kind::ModuleKind::Effect)
+            .map(|m| m.name.as_str())
+            .collect();
+        self.effects
+            .allow_http
+            .keys()
+            .filter(|name| !effects.contains(&name.as_str()))
+            .map(|name| {
+                format!(
+                    "wbx.toml: [effects.allow-http] names '{name}', which is not an effect of \
+                     this project (effects: {})",
+                    if effects.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        effects.join(", ")
+                    }
+                )
+            })
+            .collect()
+    }
+
     /// Effect settings with this manifest's overrides applied.
     pub fn effect_settings(&self) -> EffectSettings {
         let mut settings = EffectSettings::default();
@@ -161,6 +204,14 @@ impl Manifest {
         if let Some(ms) = &effects.retry_max_ms {
             settings.retry_max = Duration::from_millis(*ms.get_ref());
         }
+        settings.allow_http = effects
+            .allow_http
+            .iter()
+            .map(|(effect, hosts)| {
+                let hosts = hosts.iter().map(|h| h.get_ref().clone()).collect();
+                (effect.clone(), hosts)
+            })
+            .collect();
         settings
     }
 
@@ -175,6 +226,18 @@ impl Manifest {
         }
         limits
     }
+}
+
+/// `host` or `host:port`: no scheme, no path.
+fn valid_host(text: &str) -> bool {
+    let (host, port) = text
+        .rsplit_once(':')
+        .map_or((text, None), |(h, p)| (h, Some(p)));
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -248,6 +311,21 @@ mod tests {
         assert_eq!(
             err,
             "wbx.toml:2:9: [effects] lanes = 0 is out of range: expected 1 to 256"
+        );
+    }
+
+    #[test]
+    fn allowed_hosts_are_read_and_checked() {
+        let m =
+            parse("[effects.allow-http]\nnotify = [\"a.example\", \"127.0.0.1:80\"]\n").unwrap();
+        assert_eq!(
+            m.effect_settings().allow_http["notify"],
+            ["a.example", "127.0.0.1:80"]
+        );
+        let err = parse("[effects.allow-http]\nnotify = [\"https://a.example/x\"]\n").unwrap_err();
+        assert_eq!(
+            err,
+            "wbx.toml:2:11: [effects.allow-http]: 'https://a.example/x' is not a host or host:port"
         );
     }
 

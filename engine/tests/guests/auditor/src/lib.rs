@@ -3,7 +3,7 @@
 //! `handled` table and executes `counter` on `audit`, with an idempotency
 //! key made from the event id. It misbehaves on request:
 //! - an increment of 7 fails its first two attempts (counted in `attempts`);
-//! - an increment of 3 busy-waits 1.5 s, so later events on other lanes
+//! - an increment of 3 busy-waits 2.5 s, so later events on other lanes
 //!   finish first.
 
 use wbx_guest::sql::{self, Value};
@@ -53,7 +53,7 @@ impl Effect for Auditor {
             }
             Some(3) => {
                 let start = std::time::Instant::now();
-                while start.elapsed().as_millis() < 1500 {
+                while start.elapsed().as_millis() < 2500 {
                     std::hint::black_box(());
                 }
             }

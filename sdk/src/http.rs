@@ -1,0 +1,130 @@
+//! Outgoing HTTP from a guest, over `wasi:http`. The host lets a request
+//! through only to hosts the project allows the module to reach
+//! (`wbx.toml`, `[effects.<name>] allow-http`); anything else fails with
+//! `HttpRequestDenied`.
+//!
+//! ```ignore
+//! let response = wbx_guest::http::post("http://127.0.0.1:8080/hooks", b"{\"ok\":true}")?;
+//! assert_eq!(response.status, 200);
+//! ```
+
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
+use wasip2::io::streams::StreamError;
+
+/// A response, its body read whole.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// `GET url`.
+pub fn get(url: &str) -> Result<Response, String> {
+    request("GET", url, &[], &[])
+}
+
+/// `POST url` with a JSON body.
+pub fn post(url: &str, body: &[u8]) -> Result<Response, String> {
+    request("POST", url, &[("content-type", "application/json")], body)
+}
+
+/// Sends a request and waits for the whole response.
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Response, String> {
+    let (scheme, authority, path) = split_url(url)?;
+    let fields = Fields::new();
+    for (name, value) in headers {
+        fields
+            .append(name, value.as_bytes())
+            .map_err(|e| format!("header {name}: {e:?}"))?;
+    }
+    let request = OutgoingRequest::new(fields);
+    let method = match method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_owned()),
+    };
+    let scheme = if scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    request.set_method(&method).map_err(|()| "bad method")?;
+    request
+        .set_scheme(Some(&scheme))
+        .map_err(|()| "bad scheme")?;
+    request
+        .set_authority(Some(authority))
+        .map_err(|()| "bad authority")?;
+    request
+        .set_path_with_query(Some(path))
+        .map_err(|()| "bad path")?;
+
+    let outgoing = request.body().map_err(|()| "request body taken")?;
+    let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+    if let Err(write_error) = write_body(outgoing, body) {
+        // A refused request closes the body stream; its response, ready
+        // within moments, says why.
+        let timer = wasip2::clocks::monotonic_clock::subscribe_duration(1_000_000_000);
+        wasip2::io::poll::poll(&[&future.subscribe(), &timer]);
+        return Err(match future.get() {
+            Some(Ok(Err(code))) => format!("{code:?}"),
+            _ => write_error,
+        });
+    }
+    future.subscribe().block();
+    let response = future
+        .get()
+        .ok_or("no response")?
+        .map_err(|()| "response taken")?
+        .map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let incoming = response.consume().map_err(|()| "response body taken")?;
+    let stream = incoming
+        .stream()
+        .map_err(|()| "response body stream taken")?;
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => break,
+            Err(e) => return Err(format!("reading the response body: {e:?}")),
+        }
+    }
+    Ok(Response { status, body })
+}
+
+fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {
+    {
+        let stream = outgoing.write().map_err(|()| "request body stream taken")?;
+        for chunk in body.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| format!("writing the request body: {e:?}"))?;
+        }
+    }
+    OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
+}
+
+/// `http://host:port/path?q` → (`http`, `host:port`, `/path?q`).
+fn split_url(url: &str) -> Result<(&str, &str, &str), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("'{url}' is not an absolute http(s) URL"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("'{url}': only http and https are supported"));
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    Ok((scheme, authority, path))
+}
