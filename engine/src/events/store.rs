@@ -276,7 +276,7 @@ impl EventStore {
         }
         tx.commit().context("cannot commit the append")?;
         drop(writer);
-        self.inner.head.send_replace(last);
+        self.advance_head(last);
         Ok(AppendOutcome::Appended {
             first: first.unwrap_or(last),
             last,
@@ -339,8 +339,20 @@ impl EventStore {
         }
         tx.commit().context("cannot commit the import")?;
         drop(writer);
-        self.inner.head.send_replace(last);
+        self.advance_head(last);
         Ok(events.len() as u64)
+    }
+
+    /// Moves the head forward, never back: two appenders may report their
+    /// commits out of order once the writer lock is released.
+    fn advance_head(&self, last: u64) {
+        self.inner.head.send_if_modified(|head| {
+            let moved = last > *head;
+            if moved {
+                *head = last;
+            }
+            moved
+        });
     }
 
     /// SQLite's own check of the file, for tests and `wbx doctor`.
