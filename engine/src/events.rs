@@ -4,6 +4,7 @@
 pub mod command;
 pub mod effect;
 pub mod envelope;
+mod position;
 pub mod projector;
 pub mod query;
 pub mod runtime;

@@ -5,9 +5,9 @@ mod support;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{engine_in, guest};
+use support::{engine_in, guest, wait_until};
 use wbx_engine::events::EventsRuntime;
 use wbx_engine::events::command::CommandRequest;
 use wbx_engine::events::effect::{EffectSettings, EffectStatus};
@@ -73,17 +73,6 @@ fn handled(runtime: &EventsRuntime) -> Vec<u64> {
         .iter()
         .map(|r| r[0].as_u64().unwrap())
         .collect()
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

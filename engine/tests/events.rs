@@ -3,9 +3,8 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use support::{engine_in, guest, guest_bytes};
+use support::{engine_in, guest, guest_bytes, wait_until};
 use wbx_engine::events::command::{CommandError, CommandRequest};
 use wbx_engine::events::projector::ProjectorState;
 use wbx_engine::events::{EventsRuntime, NewEvent, Query, ReadOptions};
@@ -44,17 +43,6 @@ fn increment(id: &str, by: i64) -> CommandRequest {
         command: "counter".into(),
         input: format!(r#"{{"id":"{id}","by":{by}}}"#),
         ..CommandRequest::default()
-    }
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

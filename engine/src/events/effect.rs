@@ -16,12 +16,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::command::{to_guest, to_query};
 use super::envelope::StoredEvent;
+use super::position::{EFFECT, wait_for_new_version};
 use super::query::ReadOptions;
 use super::store::EventStore;
 use crate::engine::Engine;
@@ -35,11 +36,6 @@ use crate::observe::Observation;
 const BATCH: u64 = 500;
 /// Events queued per lane before the dispatcher waits.
 const LANE_QUEUE: usize = 64;
-
-const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_effect (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    position INTEGER NOT NULL
-)";
 
 /// How effects run: lanes, retry backoff, and the hosts each may reach
 /// over HTTP (`wbx.toml`, `[effects]`).
@@ -157,30 +153,11 @@ impl Shared {
             }
         };
         if let Some(mark) = mark {
-            save_position(conn, mark)?;
+            EFFECT.save(conn, mark)?;
         }
         self.publish_status(None, None);
         Ok(())
     }
-}
-
-fn read_position(conn: &Connection) -> Result<u64> {
-    conn.execute_batch(POSITION_TABLE)?;
-    Ok(conn
-        .query_row("SELECT position FROM _wbx_effect WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .unwrap_or(0))
-}
-
-fn save_position(conn: &Connection, position: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO _wbx_effect (id, position) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET position = ?1",
-        [position],
-    )
-    .map(drop)
 }
 
 fn lane_for(key: Option<&str>, keyed_lanes: usize) -> usize {
@@ -211,15 +188,10 @@ impl Effect {
                 Ok(Ended::NewVersion) => continue,
                 Err(error) => {
                     self.set_stopped(format!("{error:#}"));
-                    let stopped_at = self.engine.version_of(&self.name);
-                    loop {
-                        tokio::select! {
-                            _ = stop.changed() => return,
-                            changed = versions.changed() => {
-                                if changed.is_err() { return; }
-                                if self.engine.version_of(&self.name) != stopped_at { break; }
-                            }
-                        }
+                    if !wait_for_new_version(&self.engine, &self.name, &mut stop, &mut versions)
+                        .await
+                    {
+                        return;
                     }
                 }
             }
@@ -239,7 +211,7 @@ impl Effect {
         versions: &mut watch::Receiver<u64>,
     ) -> Result<Ended> {
         let conn = open_database(&self.database)?;
-        let position = read_position(&conn)?;
+        let position = EFFECT.read(&conn)?;
         let version = self.engine.version_of(&self.name);
         let shared = Arc::new(Shared {
             name: self.name.clone(),

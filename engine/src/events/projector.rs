@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use tokio::sync::watch;
 
 use super::command::{to_guest, to_query};
+use super::position::{PROJECTOR, wait_for_new_version};
 use super::query::ReadOptions;
 use super::store::EventStore;
 use crate::engine::Engine;
@@ -28,11 +28,6 @@ use crate::observe::Observation;
 
 /// Events handed to `handle` at a time.
 pub const BATCH: u64 = 500;
-
-const POSITION_TABLE: &str = "CREATE TABLE IF NOT EXISTS _wbx_projector (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    position INTEGER NOT NULL
-)";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -58,27 +53,6 @@ pub struct ProjectorStatus {
 
 /// The statuses of every projector, shared with views.
 pub type Statuses = Arc<Mutex<std::collections::BTreeMap<String, ProjectorStatus>>>;
-
-pub(crate) fn read_position(conn: &Connection) -> Result<u64> {
-    conn.execute_batch(POSITION_TABLE)?;
-    Ok(conn
-        .query_row(
-            "SELECT position FROM _wbx_projector WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0))
-}
-
-fn save_position(conn: &Connection, position: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO _wbx_projector (id, position) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET position = ?1",
-        [position],
-    )
-    .map(drop)
-}
 
 pub(crate) struct Projector {
     pub name: String,
@@ -134,15 +108,10 @@ impl Projector {
                         });
                     // Wait for a fix: a new version of any module wakes us;
                     // start again only when ours changed.
-                    let stopped_at = self.engine.version_of(&self.name);
-                    loop {
-                        tokio::select! {
-                            _ = stop.changed() => return,
-                            changed = versions.changed() => {
-                                if changed.is_err() { return; }
-                                if self.engine.version_of(&self.name) != stopped_at { break; }
-                            }
-                        }
+                    if !wait_for_new_version(&self.engine, &self.name, &mut stop, &mut versions)
+                        .await
+                    {
+                        return;
                     }
                 }
             }
@@ -150,7 +119,7 @@ impl Projector {
     }
 
     fn saved_position(&self) -> Result<u64> {
-        read_position(&open_database(&self.database)?)
+        PROJECTOR.read(&open_database(&self.database)?)
     }
 
     async fn run_version(
@@ -159,7 +128,7 @@ impl Projector {
         versions: &mut watch::Receiver<u64>,
     ) -> Result<Ended> {
         let conn = open_database(&self.database)?;
-        let mut position = read_position(&conn)?;
+        let mut position = PROJECTOR.read(&conn)?;
         self.set(position, ProjectorState::Starting);
         let version = self.engine.version_of(&self.name);
         let options = InstanceOptions {
@@ -204,7 +173,7 @@ impl Projector {
             };
             if batch.is_empty() {
                 if next > position {
-                    save_position(instance.database().context("projector database")?, next)?;
+                    PROJECTOR.save(instance.database().context("projector database")?, next)?;
                     position = next;
                 }
             } else {
@@ -219,10 +188,8 @@ impl Projector {
                     Box::pin(async move {
                         let handled = instance.projector_handle(&events).await?;
                         if handled.is_ok() {
-                            save_position(
-                                instance.database().context("projector database")?,
-                                next,
-                            )?;
+                            PROJECTOR
+                                .save(instance.database().context("projector database")?, next)?;
                         }
                         Ok(handled)
                     })

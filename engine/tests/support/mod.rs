@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use wbx_engine::{Engine, EngineConfig, Limits};
 
@@ -49,4 +50,16 @@ pub fn engine_in(state: &Path, limits: Limits) -> Engine {
         limits,
     })
     .expect("creating an engine")
+}
+
+/// Waits (polling every 10 ms) until `done`, failing the test after 20 s.
+pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
