@@ -96,8 +96,8 @@ async fn build_produces_components_the_engine_runs() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(query[0].tags, ["book:dune"]);
-    assert_eq!(query[1].tags, ["member:ada"]);
+    assert_eq!(query[0].tags, ["book_id:dune"]);
+    assert_eq!(query[1].tags, ["member_id:ada"]);
 }
 
 #[test]

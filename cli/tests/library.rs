@@ -184,7 +184,7 @@ fn the_library_runs_end_to_end() {
     );
     let output = wbx(dir, &["events"]);
     assert!(
-        stdout(&output).contains("BookAdded  [book:dune]"),
+        stdout(&output).contains("BookAdded  [book_id:dune]"),
         "{}",
         stdout(&output)
     );
@@ -232,7 +232,7 @@ fn the_library_runs_end_to_end() {
     );
     assert_eq!(
         lent["events"][0]["tags"],
-        json!(["book:dune", "member:ada"])
+        json!(["book_id:dune", "member_id:ada"])
     );
     let output = exec(
         dir,
@@ -295,7 +295,7 @@ fn the_library_runs_end_to_end() {
     assert_eq!(badges["rows"], json!([["ada", "reader"]]));
 
     // The DCB adapter: read the last loan of the book, then append with it as the condition.
-    let query = json!({"items": [{"types": ["BookLent"], "tags": ["book:dune"]}]});
+    let query = json!({"items": [{"types": ["BookLent"], "tags": ["book_id:dune"]}]});
     let last_loan = ureq::get(format!("{}/dcb/read", engine.api))
         .query("query", query.to_string())
         .query(
@@ -310,7 +310,7 @@ fn the_library_runs_end_to_end() {
     let after = last_loan[0]["position"].as_u64().unwrap();
     let append = |after: u64| {
         let body = json!({
-            "events": [{"type": "BookLent", "tags": ["book:dune"], "data": {"note": "via dcb"}}],
+            "events": [{"type": "BookLent", "tags": ["book_id:dune"], "data": {"note": "via dcb"}}],
             "condition": {"failIfEventsMatch": query, "after": after},
         });
         ureq::post(format!("{}/dcb/append", engine.api))

@@ -9,6 +9,8 @@
 //! - [`sql`]: the module's own SQLite database (projectors and effects).
 //! - [`commands`]: executing commands from an effect.
 //! - [`http`]: outgoing HTTP requests, to the hosts the project allows.
+//! - [`typed`]: typed events (`#[derive(Event)]`, [`emit!`]), folds, and
+//!   commands as [`Decide`] + [`command!`].
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
 //!   world, each with its export macro ([`export_command!`], [`export_projector!`],
 //!   [`export_effect!`]). Only the world whose macro a crate uses ends up in its
@@ -88,6 +90,10 @@ pub mod effect {
 pub mod http;
 pub mod log;
 pub mod sql;
+pub mod typed;
+
+pub use typed::{Count, Decide, DomainEvent, Exists, Fold, Latest, tag};
+pub use wbx_guest_macros::Event;
 
 /// Executing commands from an effect (`commands::execute`).
 pub mod commands {

@@ -2,7 +2,7 @@
 //! projector's own SQLite database and queried with
 //! `curl "$API/api/projectors/catalog/query?sql=SELECT * FROM books"`.
 
-use library_shared::{BadgeAwarded, BookAdded, BookLent, BookReturned, MemberRegistered, payload};
+use library_shared::{BadgeAwarded, BookAdded, BookLent, BookReturned, MemberRegistered};
 use wbx_guest::sql::{self, Value};
 use wbx_guest::{Event, Projector, QueryItem};
 
@@ -13,58 +13,57 @@ fn text(s: &str) -> Value {
 }
 
 fn apply(event: &Event) -> Result<(), String> {
-    let bad = || format!("event {} ({}) has an unexpected shape", event.position, event.event_type);
-    match event.event_type.as_str() {
-        "BookAdded" => {
-            let b: BookAdded = payload(event).ok_or_else(bad)?;
-            sql::execute(
-                "INSERT INTO books (book_id, title, copies, on_loan) VALUES (?, ?, ?, 0)",
-                &[text(&b.book_id), text(&b.title), Value::Integer(b.copies.into())],
-            )?;
-        }
-        "MemberRegistered" => {
-            let m: MemberRegistered = payload(event).ok_or_else(bad)?;
-            sql::execute(
-                "INSERT INTO members (member_id, name, holding, loans) VALUES (?, ?, 0, 0)",
-                &[text(&m.member_id), text(&m.name)],
-            )?;
-        }
-        "BookLent" => {
-            let l: BookLent = payload(event).ok_or_else(bad)?;
-            sql::execute("UPDATE books SET on_loan = on_loan + 1 WHERE book_id = ?", &[text(&l.book_id)])?;
-            sql::execute(
-                "UPDATE members SET holding = holding + 1, loans = loans + 1 WHERE member_id = ?",
-                &[text(&l.member_id)],
-            )?;
-        }
-        "BookReturned" => {
-            let r: BookReturned = payload(event).ok_or_else(bad)?;
-            sql::execute("UPDATE books SET on_loan = on_loan - 1 WHERE book_id = ?", &[text(&r.book_id)])?;
-            sql::execute(
-                "UPDATE members SET holding = holding - 1 WHERE member_id = ?",
-                &[text(&r.member_id)],
-            )?;
-        }
-        "BadgeAwarded" => {
-            let a: BadgeAwarded = payload(event).ok_or_else(bad)?;
-            sql::execute(
-                "INSERT INTO badges (member_id, badge) VALUES (?, ?)",
-                &[text(&a.member_id), text(&a.badge)],
-            )?;
-        }
-        _ => {}
+    if let Some(b) = event.decode::<BookAdded>() {
+        sql::execute(
+            "INSERT INTO books (book_id, title, copies, on_loan) VALUES (?, ?, ?, 0)",
+            &[text(&b.book_id), text(&b.title), Value::Integer(b.copies.into())],
+        )?;
+    } else if let Some(m) = event.decode::<MemberRegistered>() {
+        sql::execute(
+            "INSERT INTO members (member_id, name, holding, loans) VALUES (?, ?, 0, 0)",
+            &[text(&m.member_id), text(&m.name)],
+        )?;
+    } else if let Some(l) = event.decode::<BookLent>() {
+        sql::execute(
+            "UPDATE books SET on_loan = on_loan + 1 WHERE book_id = ?",
+            &[text(&l.book_id)],
+        )?;
+        sql::execute(
+            "UPDATE members SET holding = holding + 1, loans = loans + 1 WHERE member_id = ?",
+            &[text(&l.member_id)],
+        )?;
+    } else if let Some(r) = event.decode::<BookReturned>() {
+        sql::execute(
+            "UPDATE books SET on_loan = on_loan - 1 WHERE book_id = ?",
+            &[text(&r.book_id)],
+        )?;
+        sql::execute(
+            "UPDATE members SET holding = holding - 1 WHERE member_id = ?",
+            &[text(&r.member_id)],
+        )?;
+    } else if let Some(a) = event.decode::<BadgeAwarded>() {
+        sql::execute(
+            "INSERT INTO badges (member_id, badge) VALUES (?, ?)",
+            &[text(&a.member_id), text(&a.badge)],
+        )?;
+    } else {
+        return Err(format!(
+            "event {} ({}) has an unexpected shape",
+            event.position, event.event_type
+        ));
     }
     Ok(())
 }
 
 impl Projector for Catalog {
     fn subscription() -> Vec<QueryItem> {
-        vec![QueryItem {
-            types: ["BookAdded", "MemberRegistered", "BookLent", "BookReturned", "BadgeAwarded"]
-                .map(String::from)
-                .to_vec(),
-            tags: vec![],
-        }]
+        vec![
+            QueryItem::of::<BookAdded>()
+                .or_of::<MemberRegistered>()
+                .or_of::<BookLent>()
+                .or_of::<BookReturned>()
+                .or_of::<BadgeAwarded>(),
+        ]
     }
 
     fn init() -> Result<(), String> {

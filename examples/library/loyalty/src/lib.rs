@@ -3,7 +3,7 @@
 //! so it remembers which events it has counted, and the command it executes
 //! carries an idempotency key.
 
-use library_shared::{BookReturned, payload};
+use library_shared::BookReturned;
 use wbx_guest::sql::{self, Value};
 use wbx_guest::{Effect, Event, QueryItem, commands};
 
@@ -13,20 +13,18 @@ struct Loyalty;
 
 impl Effect for Loyalty {
     fn subscription() -> Vec<QueryItem> {
-        vec![QueryItem {
-            types: vec!["BookReturned".into()],
-            tags: vec![],
-        }]
+        vec![QueryItem::of::<BookReturned>()]
     }
 
     /// One member's returns are counted in order; members run in parallel.
     fn partition_key(event: Event) -> Option<String> {
-        payload::<BookReturned>(&event).map(|r| r.member_id)
+        event.decode::<BookReturned>().map(|r| r.member_id)
     }
 
     fn handle(event: Event) -> Result<(), String> {
-        let returned: BookReturned =
-            payload(&event).ok_or_else(|| format!("event {} has an unexpected shape", event.position))?;
+        let returned = event
+            .decode::<BookReturned>()
+            .ok_or_else(|| format!("event {} has an unexpected shape", event.position))?;
         sql::execute_batch(
             "CREATE TABLE IF NOT EXISTS counted (position INTEGER PRIMARY KEY);
              CREATE TABLE IF NOT EXISTS returns (member_id TEXT PRIMARY KEY, count INTEGER NOT NULL);",
