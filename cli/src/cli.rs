@@ -23,6 +23,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Check the toolchain, the wasm target and the project, with fixes
     Doctor(DoctorArgs),
+    /// Build, run, watch the sources, rebuild what changed and hot-swap it
+    Dev(DevArgs),
     /// Build, then run the project's modules and serve the control API
     Run(RunArgs),
     /// Execute a command, in the running engine or on the project's store
@@ -122,4 +124,14 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     /// The JSON Lines file to import
     pub file: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Port of the control API on 127.0.0.1 (a free one when not given)
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Plain lines instead of a terminal interface (for scripts and logs)
+    #[arg(long)]
+    pub no_tui: bool,
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand; `run` dispatches.
 
 mod build;
+mod dev;
 mod doctor;
 mod events;
 mod exec;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Dev(args) => dev::run(args),
         Command::Run(args) => run::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Events(args) => events::run(args),

@@ -17,11 +17,6 @@ pub fn describe(observation: &Observation) -> Option<String> {
         } => {
             format!("loaded {module} ({kind} {version})")
         }
-        Observation::ModuleSwapped {
-            module, from, to, ..
-        } => {
-            format!("swapped {module} {from} -> {to}")
-        }
         Observation::ModuleFailed { module, error } => {
             format!("{} {module}: {error}", err("failed", RED))
         }
@@ -63,7 +58,8 @@ pub fn describe(observation: &Observation) -> Option<String> {
             };
             format!("[{}] {level}{}", line.module, line.text)
         }
-        Observation::ProjectorCaughtUp { .. } => return None,
+        // Swaps are reported by `wbx dev` with their cause and costs.
+        Observation::ModuleSwapped { .. } | Observation::ProjectorCaughtUp { .. } => return None,
         _ => return None,
     })
 }

@@ -3,70 +3,17 @@
 //! through it, the read model and the DCB adapter over HTTP, the effect's
 //! command, `wbx export` and `wbx import`.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use serde_json::{Value, json};
+use support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn wbx_command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wbx"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
-        .env("NO_COLOR", "1");
-    command
-}
-
-fn wbx(dir: &Path, args: &[&str]) -> Output {
-    wbx_command(dir, args).output().expect("running wbx")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A copy of the example in a temporary directory, its SDK path made absolute.
 fn library_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let source = repo_root().join("examples/library");
-    copy_dir(&source, dir.path());
-    let manifest = dir.path().join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        "path = \"../../sdk\"",
-        &format!("path = {:?}", repo_root().join("sdk")),
-    );
-    std::fs::write(manifest, text).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".wbx" || name == "target" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(name));
-        } else {
-            std::fs::copy(entry.path(), to.join(name)).unwrap();
-        }
-    }
+    project_copy("examples/library", "../../sdk")
 }
 
 fn exec(dir: &Path, command: &str, input: Value) -> Output {
@@ -80,82 +27,6 @@ fn exec_ok(dir: &Path, command: &str, input: Value) -> Value {
     let output = exec(dir, command, input);
     assert!(output.status.success(), "{command}: {}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// `wbx run` in the background; stopped with SIGINT when dropped.
-struct Engine {
-    child: Child,
-    api: String,
-}
-
-impl Engine {
-    fn start(dir: &Path) -> Engine {
-        let child = wbx_command(dir, &["run", "--no-build"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Owned from here on, so a failed wait below still stops the child.
-        let mut engine = Engine {
-            child,
-            api: String::new(),
-        };
-        let file = dir.join(".wbx/engine.json");
-        let start = Instant::now();
-        loop {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the engine did not start"
-            );
-            if let Ok(text) = std::fs::read_to_string(&file)
-                && let Ok(info) = serde_json::from_str::<Value>(&text)
-            {
-                let api = info["api"].as_str().unwrap().to_owned();
-                if ureq::get(format!("{api}/api/health")).call().is_ok() {
-                    engine.api = api;
-                    return engine;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        ureq::get(format!("{}{path}", self.api))
-            .call()
-            .unwrap()
-            .into_body()
-            .read_json()
-            .unwrap()
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -195,7 +66,7 @@ fn the_library_runs_end_to_end() {
         stderr(&output)
     );
 
-    let engine = Engine::start(dir);
+    let engine = Engine::start(dir, &["run", "--no-build"]);
     let modules = engine.get("/api/modules");
     assert_eq!(modules.as_array().unwrap().len(), 7);
     assert!(

@@ -10,6 +10,7 @@
 //! | `GET /api/events/stream` | the same filters; new events as JSON lines, live |
 //! | `GET /api/projectors`, `GET /api/effects` | statuses |
 //! | `GET /api/projectors/{name}/query?sql=…` | a read-only query of a read model |
+//! | `POST /api/projectors/{name}/rebuild` | replay the log into a fresh read model |
 //! | `GET /dcb/read?query=…&options=…`, `POST /dcb/append` | the DCB adapter |
 
 use std::collections::HashMap;
@@ -75,6 +76,7 @@ pub fn router(runtime: Arc<EventsRuntime>, project: PathBuf) -> Router {
         .route("/api/events/stream", get(event_stream))
         .route("/api/projectors", get(projectors))
         .route("/api/projectors/{name}/query", get(query_projector))
+        .route("/api/projectors/{name}/rebuild", post(rebuild_projector))
         .route("/api/effects", get(effects))
         .route("/dcb/read", get(dcb_read))
         .route("/dcb/append", post(dcb_append))
@@ -306,6 +308,17 @@ async fn event_stream(
 
 async fn projectors(State(state): State<Arc<ApiState>>) -> Json<serde_json::Value> {
     Json(json!(state.runtime.projectors()))
+}
+
+async fn rebuild_projector(
+    State(state): State<Arc<ApiState>>,
+    UrlPath(name): UrlPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    state
+        .runtime
+        .rebuild_projector(&name)
+        .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
+    Ok(Json(json!({ "rebuilding": name })))
 }
 
 async fn effects(State(state): State<Arc<ApiState>>) -> Json<serde_json::Value> {

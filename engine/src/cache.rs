@@ -110,3 +110,39 @@ fn write_artifact(component: &Component, path: &std::path::Path) -> Result<()> {
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
+
+/// Cranelift's per-function cache, in memory: a rebuilt module whose
+/// functions mostly did not change compiles only the ones that did. This is
+/// what makes a swap after a small edit quick.
+#[derive(Debug, Default)]
+pub struct FunctionCache {
+    entries: std::sync::Mutex<FunctionEntries>,
+}
+
+/// Compiled functions by key, and the bytes they take.
+type FunctionEntries = (std::collections::HashMap<Vec<u8>, Vec<u8>>, usize);
+
+/// Bytes kept before the function cache starts over.
+const FUNCTION_CACHE_BYTES: usize = 256 << 20;
+
+impl wasmtime::CacheStore for FunctionCache {
+    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .0
+            .get(key)
+            .map(|v| std::borrow::Cow::Owned(v.clone()))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, bytes) = &mut *entries;
+        if *bytes + value.len() > FUNCTION_CACHE_BYTES {
+            map.clear();
+            *bytes = 0;
+        }
+        *bytes += key.len() + value.len();
+        map.insert(key.to_vec(), value);
+        true
+    }
+}

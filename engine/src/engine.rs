@@ -19,6 +19,17 @@ use crate::logs::{LogLine, Logs};
 use crate::observe::{Observation, Observer, Subscription};
 use crate::registry::{KindPre, LoadedModule, ModuleInfo, ModuleRegistry, ModuleVersion};
 
+/// What one load or swap did.
+#[derive(Debug, Clone)]
+pub struct SwapReport {
+    pub version: ModuleVersion,
+    /// The version it replaced; `None` for a first load.
+    pub previous: Option<ModuleVersion>,
+    pub compile: crate::observe::CompileReport,
+    /// The atomic install itself.
+    pub install: Duration,
+}
+
 /// How often the epoch advances: the granularity of deadlines and of yields.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
@@ -39,7 +50,7 @@ pub struct Engine {
     registry: ModuleRegistry,
     observer: Observer,
     logs: Arc<Logs>,
-    limits: Limits,
+    limits: std::sync::RwLock<Limits>,
 }
 
 impl Engine {
@@ -47,7 +58,8 @@ impl Engine {
         let mut wasm_config = wasmtime::Config::new();
         wasm_config
             .wasm_component_model(true)
-            .epoch_interruption(true);
+            .epoch_interruption(true)
+            .enable_incremental_compilation(Arc::new(crate::cache::FunctionCache::default()))?;
         let wasm = wasmtime::Engine::new(&wasm_config)?;
         spawn_epoch_ticker(&wasm).context("cannot start the epoch thread")?;
 
@@ -73,7 +85,7 @@ impl Engine {
             observer,
             linker,
             wasm,
-            limits: config.limits,
+            limits: std::sync::RwLock::new(config.limits),
         })
     }
 
@@ -104,6 +116,18 @@ impl Engine {
         crate_version: &str,
         bytes: &[u8],
     ) -> Result<ModuleVersion> {
+        self.swap(name, kind, crate_version, bytes)
+            .map(|s| s.version)
+    }
+
+    /// [`Engine::load`], reporting what it replaced and how long each step took.
+    pub fn swap(
+        &self,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<SwapReport> {
         let compiled = self
             .cache
             .load(&self.wasm, bytes)
@@ -120,9 +144,16 @@ impl Engine {
             loaded_at: SystemTime::now(),
             pre,
         };
+        let installing = Instant::now();
         let previous = match self.registry.install(module) {
             Ok(previous) => previous,
             Err(e) => return Err(self.failed(name, kind, e)),
+        };
+        let report = SwapReport {
+            version: version.clone(),
+            previous: previous.as_ref().map(|p| p.version.clone()),
+            compile: compiled.report,
+            install: installing.elapsed(),
         };
         self.observer.publish(match previous {
             Some(previous) => Observation::ModuleSwapped {
@@ -138,7 +169,7 @@ impl Engine {
                 compile: compiled.report,
             },
         });
-        Ok(version)
+        Ok(report)
     }
 
     fn failed(&self, name: &str, kind: ModuleKind, error: anyhow::Error) -> anyhow::Error {
@@ -218,7 +249,7 @@ impl Engine {
         GuestInstance::new(
             module,
             &self.wasm,
-            self.limits,
+            self.limits(),
             &self.logs,
             &self.observer,
             options,
@@ -296,7 +327,12 @@ impl Engine {
     }
 
     pub fn limits(&self) -> Limits {
-        self.limits
+        *self.limits.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// New limits for instances made from now on.
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
     }
 }
 

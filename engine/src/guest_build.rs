@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -26,6 +28,8 @@ pub struct BuildOptions {
     pub release: bool,
     /// Ask the compiler for ANSI-coloured diagnostics.
     pub color: bool,
+    /// Set it to stop the build (cargo is killed); the report says so.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Debug)]
@@ -65,6 +69,8 @@ pub struct BuildReport {
     /// A fix for a cause we recognise, such as the missing wasm target.
     pub hint: Option<String>,
     pub elapsed: Duration,
+    /// The build was stopped through [`BuildOptions::cancel`].
+    pub cancelled: bool,
 }
 
 impl BuildReport {
@@ -104,6 +110,21 @@ pub fn build(
     }
     let mut child = command.spawn().context("cannot run cargo")?;
     let mut stderr = child.stderr.take().context("cargo's stderr")?;
+    let stdout = child.stdout.take().context("cargo's stdout")?;
+    let child = Arc::new(Mutex::new(child));
+    let finished = Arc::new(AtomicBool::new(false));
+    let canceller = options.cancel.clone().map(|cancel| {
+        let (child, finished) = (child.clone(), finished.clone());
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if cancel.load(Ordering::SeqCst) {
+                    let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    });
     // Drained on its own thread so a chatty cargo never blocks on a full pipe.
     let stderr_reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -114,8 +135,7 @@ pub fn build(
     let by_id: BTreeMap<_, _> = selected.iter().map(|m| (&m.package_id, m)).collect();
     let mut report = BuildReport::default();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    let stdout = BufReader::new(child.stdout.take().context("cargo's stdout")?);
-    for message in Message::parse_stream(stdout) {
+    for message in Message::parse_stream(BufReader::new(stdout)) {
         match message.context("cannot read cargo's output")? {
             Message::CompilerArtifact(artifact) => match by_id.get(&artifact.package_id) {
                 Some(module) => {
@@ -166,9 +186,21 @@ pub fn build(
             _ => {}
         }
     }
-    let status = child.wait().context("waiting for cargo")?;
+    let status = child
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .wait()
+        .context("waiting for cargo")?;
+    finished.store(true, Ordering::SeqCst);
+    if let Some(canceller) = canceller {
+        let _ = canceller.join();
+    }
     let stderr = stderr_reader.join().unwrap_or_default();
     report.elapsed = start.elapsed();
+    report.cancelled = options
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::SeqCst));
 
     for module in &selected {
         if !report.built.iter().any(|b| b.name == module.name) {

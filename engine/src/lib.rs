@@ -23,6 +23,7 @@
 //! - [`observe`]: the observation stream views consume.
 //! - [`project`]: a user's project: `wbx.toml`, guest crates, `.wbx/`.
 //! - [`guest_build`]: building guest crates for `wasm32-wasip2` through cargo.
+//! - [`dev`]: the `wbx dev` loop: watch, debounce, rebuild what changed, swap.
 //! - [`doctor`]: toolchain and project checks with fixes.
 //!
 //! This crate knows nothing of terminals, clap or ratatui: it reports through
@@ -32,6 +33,7 @@ pub mod api;
 pub mod bindings;
 pub mod boot;
 pub mod cache;
+pub mod dev;
 pub mod doctor;
 pub mod engine;
 pub mod events;
@@ -48,7 +50,7 @@ pub mod observe;
 pub mod project;
 pub mod registry;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, SwapReport};
 pub use guest::GuestInstance;
 pub use kind::ModuleKind;
 pub use limits::Limits;

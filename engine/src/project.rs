@@ -25,6 +25,8 @@ pub struct Project {
     pub modules: Vec<ModuleDecl>,
     /// Cargo's target directory for this workspace.
     pub target_dir: PathBuf,
+    /// Workspace crate directories and the modules built from each.
+    pub crate_dirs: Vec<(PathBuf, Vec<String>)>,
     pub state: StateLayout,
 }
 
@@ -63,9 +65,25 @@ impl Project {
             manifest,
             modules: discovery.modules,
             target_dir: discovery.target_dir,
+            crate_dirs: discovery.crate_dirs,
             state,
             root,
         })
+    }
+
+    /// The modules a change to `path` means rebuilding: those built from the
+    /// crate that holds it (the innermost), or all of them for a file of the
+    /// workspace itself (its `Cargo.toml`, `Cargo.lock`).
+    pub fn modules_affected_by(&self, path: &Path) -> Vec<String> {
+        let owner = self
+            .crate_dirs
+            .iter()
+            .filter(|(dir, _)| path.starts_with(dir) && dir.as_path() != self.root)
+            .max_by_key(|(dir, _)| dir.components().count());
+        match owner {
+            Some((_, modules)) => modules.clone(),
+            None => self.modules.iter().map(|m| m.name.clone()).collect(),
+        }
     }
 
     pub fn module(&self, name: &str) -> Option<&ModuleDecl> {

@@ -381,3 +381,85 @@ async fn a_deleted_read_model_rebuilt_by_replay_is_the_same() {
     assert_eq!(applied(&rebuilt).len(), 40);
     rebuilt.shutdown().await;
 }
+
+/// Writes a row the projector never would, to tell a rebuilt read model
+/// (where it is gone) from a continued one (where it stays).
+fn mark_read_model(w: &World) {
+    wbx_engine::host_sql::open_database(&w.state.projector_db("ledger"))
+        .unwrap()
+        .execute(
+            "INSERT INTO counters (id, total, events) VALUES ('marker', 0, 0)",
+            [],
+        )
+        .unwrap();
+}
+
+fn has_marker(runtime: &EventsRuntime) -> bool {
+    ledger_rows(runtime)
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row[0] == "marker")
+}
+
+#[tokio::test]
+async fn a_new_major_version_rebuilds_the_read_model_and_a_minor_one_continues() {
+    let w = world();
+    for n in 1..=6 {
+        w.runtime
+            .execute(increment(["a", "b"][n % 2], 1))
+            .await
+            .unwrap();
+    }
+    w.runtime.start();
+    wait_live_at(&w.runtime, 6).await;
+    mark_read_model(&w);
+
+    // 0.1.0 -> 0.2.0: same major, the projector continues where it was.
+    let v2 = guest_bytes("ledger-v2");
+    w.engine
+        .load("ledger", ModuleKind::Projector, "0.2.0", &v2)
+        .unwrap();
+    w.runtime.execute(increment("a", 1)).await.unwrap();
+    wait_live_at(&w.runtime, 7).await;
+    assert!(
+        has_marker(&w.runtime),
+        "a minor version continues the read model"
+    );
+
+    // 0.2.0 -> 1.0.0: a new major version replays into a fresh read model.
+    w.engine
+        .load("ledger", ModuleKind::Projector, "1.0.0", &v2)
+        .unwrap();
+    wait_until("the rebuilt ledger", || !has_marker(&w.runtime)).await;
+    wait_live_at(&w.runtime, 7).await;
+    assert_eq!(applied(&w.runtime), (1..=7).collect::<Vec<_>>());
+    assert_eq!(
+        ledger_rows(&w.runtime),
+        serde_json::json!([["a", 4, 4], ["b", 3, 3]])
+    );
+    w.runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_on_request_replays_into_a_fresh_read_model() {
+    let w = world();
+    for _ in 0..3 {
+        w.runtime.execute(increment("a", 2)).await.unwrap();
+    }
+    w.runtime.start();
+    wait_live_at(&w.runtime, 3).await;
+    mark_read_model(&w);
+    w.runtime.rebuild_projector("ledger").unwrap();
+    wait_until("the rebuilt ledger", || !has_marker(&w.runtime)).await;
+    wait_live_at(&w.runtime, 3).await;
+    assert_eq!(ledger_rows(&w.runtime), serde_json::json!([["a", 6, 3]]));
+    let error = w.runtime.rebuild_projector("counter").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("no running projector named 'counter'"),
+        "{error}"
+    );
+    w.runtime.shutdown().await;
+}

@@ -38,6 +38,7 @@ pub fn build_with_progress(
         modules,
         release,
         color: console::color(Stream::Stderr),
+        cancel: None,
     };
     let mut progress = Progress::new();
     let report = guest_build::build(project, &options, |event| progress.on(event))?;

@@ -17,14 +17,7 @@ use crate::console::{self, DIM, GREEN, RED, Stream, paint};
 use crate::observations;
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
-    if let Some(client) = Client::running(&project) {
-        bail!(
-            "an engine already runs for this project at {} (see {})",
-            client.api(),
-            project.state.engine_json().display()
-        );
-    }
+    let project = open_idle_project()?;
     if !args.no_build {
         let report = build::build_with_progress(&project, Vec::new(), args.release)?;
         if !report.success() {
@@ -34,12 +27,35 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")?
-        .block_on(serve(project, args))
+        .block_on(async {
+            let booted = boot(&project, args.release)?;
+            report_loads(&booted);
+            serve(&project, booted, args.port, |_| {}).await
+        })
 }
 
-async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
-    let booted = boot(&project, args.release)?;
-    report_loads(&booted);
+/// The project at the current directory, if no engine runs for it yet.
+pub(super) fn open_idle_project() -> Result<Project> {
+    let project = Project::open(&super::cwd()?)?;
+    if let Some(client) = Client::running(&project) {
+        bail!(
+            "an engine already runs for this project at {} (see {})",
+            client.api(),
+            project.state.engine_json().display()
+        );
+    }
+    Ok(project)
+}
+
+/// Starts the booted project's runtimes, serves the control API and prints
+/// observations until Ctrl-C; `with_stop` receives the stop signal, for
+/// work that runs beside (the dev loop).
+pub(super) async fn serve(
+    project: &Project,
+    booted: Booted,
+    port: Option<u16>,
+    with_stop: impl FnOnce(tokio::sync::watch::Receiver<bool>),
+) -> Result<ExitCode> {
     let Booted {
         engine, runtime, ..
     } = booted;
@@ -66,7 +82,7 @@ async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
     });
     runtime.start();
 
-    let port = args.port.unwrap_or(0);
+    let port = port.unwrap_or(0);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
@@ -83,6 +99,8 @@ async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
         file.api
     ));
 
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    with_stop(stopped);
     let served = api::serve(
         listener,
         runtime.clone(),
@@ -90,6 +108,7 @@ async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
         stop_signal(),
     )
     .await;
+    stop.send_replace(true);
     console::err(&paint(
         Stream::Stderr,
         "stopping: finishing in-flight work",
@@ -101,7 +120,7 @@ async fn serve(project: Project, args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_loads(booted: &Booted) {
+pub(super) fn report_loads(booted: &Booted) {
     for loaded in &booted.loaded {
         match &loaded.result {
             Ok(version) => console::err(&format!(

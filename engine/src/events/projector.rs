@@ -25,6 +25,7 @@ use crate::guest::GuestInstance;
 use crate::host_sql::open_database;
 use crate::host_state::InstanceOptions;
 use crate::observe::Observation;
+use crate::registry::ModuleVersion;
 
 /// Events handed to `handle` at a time.
 pub const BATCH: u64 = 500;
@@ -34,6 +35,8 @@ pub const BATCH: u64 = 500;
 pub enum ProjectorState {
     Starting,
     CatchingUp,
+    /// Replaying the log into a fresh read model; the old one stays readable.
+    Rebuilding,
     /// Handled everything up to the log's head.
     Live,
     /// Stopped by a failed batch; waits for a new version.
@@ -60,13 +63,25 @@ pub(crate) struct Projector {
     pub engine: Arc<Engine>,
     pub store: EventStore,
     pub statuses: Statuses,
+    /// Wakes the projector to rebuild its read model from scratch.
+    pub rebuild: Arc<tokio::sync::Notify>,
 }
 
 enum Ended {
     /// Asked to stop.
     Stop,
-    /// A new version is active: run it from the saved position.
-    NewVersion,
+    /// A new version is active: run it from the saved position (or rebuild,
+    /// when its major version changed).
+    NewVersion { from: Option<ModuleVersion> },
+    /// A rebuild was asked for.
+    Rebuild,
+    /// Rebuilding only: the fresh read model reached the head.
+    CaughtUp,
+}
+
+/// `1.2.3` → `1`: a change of major version means a new read model.
+fn major(version: &ModuleVersion) -> &str {
+    version.crate_version.split('.').next().unwrap_or("")
 }
 
 impl Projector {
@@ -87,9 +102,26 @@ impl Projector {
         let mut versions = self.engine.watch_versions();
         loop {
             versions.mark_unchanged();
-            match self.run_version(&mut stop, &mut versions).await {
+            let live = self.database.clone();
+            let ended = self
+                .run_version(&live, false, &mut stop, &mut versions)
+                .await;
+            let rebuild = match &ended {
+                Ok(Ended::NewVersion { from: Some(from) }) => self
+                    .engine
+                    .version_of(&self.name)
+                    .is_some_and(|to| major(&to) != major(from)),
+                Ok(Ended::Rebuild) => true,
+                _ => false,
+            };
+            let ended = if rebuild {
+                self.rebuild(&mut stop, &mut versions).await
+            } else {
+                ended
+            };
+            match ended {
                 Ok(Ended::Stop) => return,
-                Ok(Ended::NewVersion) => continue,
+                Ok(_) => continue,
                 Err(error) => {
                     let error = format!("{error:#}");
                     let position = self.saved_position().unwrap_or(0);
@@ -122,14 +154,51 @@ impl Projector {
         PROJECTOR.read(&open_database(&self.database)?)
     }
 
-    async fn run_version(
+    /// Replays the whole log into a fresh read model next to the live one
+    /// (which stays readable meanwhile), then puts it in the live one's place.
+    async fn rebuild(
         &self,
         stop: &mut watch::Receiver<bool>,
         versions: &mut watch::Receiver<u64>,
     ) -> Result<Ended> {
-        let conn = open_database(&self.database)?;
+        let fresh = self.database.with_extension("rebuilding.sqlite");
+        remove_database(&fresh)?;
+        match self.run_version(&fresh, true, stop, versions).await? {
+            Ended::CaughtUp => {}
+            other => {
+                remove_database(&fresh)?;
+                return Ok(other);
+            }
+        }
+        remove_database(&self.database)?;
+        std::fs::rename(&fresh, &self.database).with_context(|| {
+            format!(
+                "cannot put the rebuilt {} in place",
+                self.database.display()
+            )
+        })?;
+        Ok(Ended::CaughtUp)
+    }
+
+    /// Runs the active version over `database` until stopped or replaced;
+    /// with `rebuilding`, only until it has caught up with the head.
+    async fn run_version(
+        &self,
+        database: &std::path::Path,
+        rebuilding: bool,
+        stop: &mut watch::Receiver<bool>,
+        versions: &mut watch::Receiver<u64>,
+    ) -> Result<Ended> {
+        let conn = open_database(database)?;
         let mut position = PROJECTOR.read(&conn)?;
-        self.set(position, ProjectorState::Starting);
+        self.set(
+            position,
+            if rebuilding {
+                ProjectorState::Rebuilding
+            } else {
+                ProjectorState::Starting
+            },
+        );
         let version = self.engine.version_of(&self.name);
         let options = InstanceOptions {
             database: Some(conn),
@@ -152,7 +221,7 @@ impl Projector {
                 return Ok(Ended::Stop);
             }
             if self.engine.version_of(&self.name) != version {
-                return Ok(Ended::NewVersion);
+                return Ok(Ended::NewVersion { from: version });
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
@@ -183,7 +252,9 @@ impl Projector {
                     batch[0].position,
                     batch[batch.len() - 1].position
                 );
-                self.set(position, ProjectorState::CatchingUp);
+                if !rebuilding {
+                    self.set(position, ProjectorState::CatchingUp);
+                }
                 in_transaction(&mut instance, |instance| {
                     Box::pin(async move {
                         let handled = instance.projector_handle(&events).await?;
@@ -198,6 +269,9 @@ impl Projector {
                 .with_context(|| format!("handling {range} failed"))?;
                 position = next;
             }
+            if complete && rebuilding {
+                return Ok(Ended::CaughtUp);
+            }
             if complete {
                 self.set(position, ProjectorState::Live);
                 self.engine
@@ -208,12 +282,26 @@ impl Projector {
                     });
                 tokio::select! {
                     _ = stop.changed() => return Ok(Ended::Stop),
+                    _ = self.rebuild.notified() => return Ok(Ended::Rebuild),
                     _ = versions.changed() => {}
                     _ = head.changed() => {}
                 }
             }
         }
     }
+}
+
+/// Deletes a database file and its WAL companions.
+fn remove_database(path: &std::path::Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", file.display())),
+        }
+    }
+    Ok(())
 }
 
 type GuestCall<'a> =

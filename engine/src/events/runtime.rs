@@ -26,9 +26,15 @@ pub struct EventsRuntime {
     state: StateLayout,
     projectors: Statuses,
     effects: EffectStatuses,
-    effect_settings: EffectSettings,
+    /// Per projector: a request to rebuild its read model.
+    rebuilds: Mutex<std::collections::BTreeMap<String, Arc<tokio::sync::Notify>>>,
+    effect_settings: Mutex<EffectSettings>,
+    /// Stops the projectors.
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Effects have their own stop, so new settings can restart them alone.
+    effects_stop: Mutex<watch::Sender<bool>>,
+    effect_tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl EventsRuntime {
@@ -45,9 +51,12 @@ impl EventsRuntime {
             state,
             projectors: Statuses::default(),
             effects: EffectStatuses::default(),
-            effect_settings,
+            rebuilds: Mutex::default(),
+            effect_settings: Mutex::new(effect_settings),
             stop: watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
+            effects_stop: Mutex::new(watch::channel(false).0),
+            effect_tasks: Mutex::new(Vec::new()),
         }))
     }
 
@@ -59,45 +68,94 @@ impl EventsRuntime {
         &self.store
     }
 
-    /// Starts a task for every loaded projector (and effect).
+    /// Starts a task for every loaded projector and effect.
     pub fn start(self: &Arc<Self>) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         for module in self.engine.modules() {
             if module.kind == ModuleKind::Projector {
+                let rebuild = Arc::new(tokio::sync::Notify::new());
+                lock(&self.rebuilds).insert(module.name.clone(), rebuild.clone());
                 let projector = Projector {
                     database: self.state.projector_db(&module.name),
                     name: module.name,
                     engine: self.engine.clone(),
                     store: self.store.clone(),
                     statuses: self.projectors.clone(),
+                    rebuild,
                 };
                 tasks.push(tokio::spawn(projector.run(self.stop.subscribe())));
-            } else if module.kind == ModuleKind::Effect {
+            }
+        }
+        drop(tasks);
+        self.start_effects();
+    }
+
+    fn start_effects(self: &Arc<Self>) {
+        let settings = lock(&self.effect_settings).clone();
+        let stop = lock(&self.effects_stop).subscribe();
+        let mut tasks = lock(&self.effect_tasks);
+        for module in self.engine.modules() {
+            if module.kind == ModuleKind::Effect {
                 let effect = Effect {
                     database: self.state.effect_db(&module.name),
                     name: module.name,
                     engine: self.engine.clone(),
                     store: self.store.clone(),
                     commands: self.clone(),
-                    settings: self.effect_settings.clone(),
+                    settings: settings.clone(),
                     statuses: self.effects.clone(),
                 };
-                tasks.push(tokio::spawn(effect.run(self.stop.subscribe())));
+                tasks.push(tokio::spawn(effect.run(stop.clone())));
             }
         }
+    }
+
+    async fn stop_effects(&self) {
+        lock(&self.effects_stop).send_replace(true);
+        let tasks = std::mem::take(&mut *lock(&self.effect_tasks));
+        for task in tasks {
+            let _ = task.await;
+        }
+        *lock(&self.effects_stop) = watch::channel(false).0;
+    }
+
+    /// New effect settings (from a changed `wbx.toml`): the effects finish
+    /// what they hold, then start again with them from their saved positions.
+    pub async fn apply_effect_settings(self: &Arc<Self>, settings: EffectSettings) {
+        if *lock(&self.effect_settings) == settings {
+            return;
+        }
+        self.stop_effects().await;
+        *lock(&self.effect_settings) = settings;
+        self.start_effects();
     }
 
     /// Stops every task after its current batch and waits for them.
     pub async fn shutdown(&self) {
         self.stop.send_replace(true);
-        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        let tasks = std::mem::take(&mut *lock(&self.tasks));
         for task in tasks {
             let _ = task.await;
         }
+        self.stop_effects().await;
     }
 
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
         command::execute(&self.engine, &self.store, request).await
+    }
+
+    /// Asks a running projector to rebuild its read model from the log.
+    pub fn rebuild_projector(&self, projector: &str) -> Result<()> {
+        match lock(&self.rebuilds).get(projector) {
+            Some(rebuild) => {
+                rebuild.notify_one();
+                Ok(())
+            }
+            None => bail!(
+                "no running projector named '{projector}'; projectors: {}",
+                self.engine.module_names(ModuleKind::Projector)
+            ),
+        }
     }
 
     pub fn projectors(&self) -> Vec<ProjectorStatus> {
@@ -148,4 +206,8 @@ pub fn query_database(path: &PathBuf, sql: &str, params: &[Value]) -> Result<Row
         .with_context(|| format!("cannot open {}", path.display()))?;
     let mut statement = conn.prepare(sql).context("bad query")?;
     Ok(crate::host_sql::rows_of(&mut statement, params)?)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

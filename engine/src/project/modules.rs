@@ -7,6 +7,7 @@
 //! namespace = "shop"        # services only: addressed as http://shop.<crate>/…
 //! ```
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -47,6 +48,10 @@ pub struct Discovery {
     pub modules: Vec<ModuleDecl>,
     pub problems: Vec<String>,
     pub target_dir: PathBuf,
+    /// Each workspace crate's directory and the modules built from it: the
+    /// crate itself if it is a module, and every module that depends on it
+    /// through path dependencies, directly or not.
+    pub crate_dirs: Vec<(PathBuf, Vec<String>)>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +77,7 @@ pub fn discover(root: &Path) -> Result<Discovery> {
         modules: Vec::new(),
         problems: Vec::new(),
         target_dir: metadata.target_directory.clone().into_std_path_buf(),
+        crate_dirs: Vec::new(),
     };
     for package in metadata.workspace_packages() {
         match declaration(package) {
@@ -83,7 +89,52 @@ pub fn discover(root: &Path) -> Result<Discovery> {
         }
     }
     discovery.modules.sort_by(|a, b| a.name.cmp(&b.name));
+    discovery.crate_dirs = crate_dirs(&metadata.workspace_packages(), &discovery.modules);
     Ok(discovery)
+}
+
+fn dir_of(package: &Package) -> PathBuf {
+    package
+        .manifest_path
+        .parent()
+        .map(|d| d.as_std_path().to_owned())
+        .unwrap_or_default()
+}
+
+/// For each workspace crate, the modules whose build includes its sources.
+fn crate_dirs(packages: &[&Package], modules: &[ModuleDecl]) -> Vec<(PathBuf, Vec<String>)> {
+    let dirs: BTreeMap<PathBuf, Vec<PathBuf>> = packages
+        .iter()
+        .map(|p| {
+            let deps = p
+                .dependencies
+                .iter()
+                .filter_map(|d| d.path.as_ref().map(|path| path.as_std_path().to_owned()))
+                .collect();
+            (dir_of(p), deps)
+        })
+        .collect();
+    let mut users: BTreeMap<PathBuf, Vec<String>> =
+        dirs.keys().map(|d| (d.clone(), Vec::new())).collect();
+    for module in modules {
+        let own = module
+            .manifest_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut stack = vec![own];
+        let mut seen = BTreeSet::new();
+        while let Some(dir) = stack.pop() {
+            if !seen.insert(dir.clone()) {
+                continue;
+            }
+            if let Some(list) = users.get_mut(&dir) {
+                list.push(module.name.clone());
+            }
+            stack.extend(dirs.get(&dir).into_iter().flatten().cloned());
+        }
+    }
+    users.into_iter().collect()
 }
 
 /// The crate's declaration, `None` when it declares nothing (a plain library).

@@ -1,0 +1,185 @@
+//! Helpers for tests that run `wbx` as a user does: in copies of real
+//! projects, with `wbx run` or `wbx dev` in the background.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn wbx_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wbx"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+pub fn wbx(dir: &Path, args: &[&str]) -> Output {
+    wbx_command(dir, args).output().expect("running wbx")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A copy of the project at `source` (relative to the repository) in a
+/// temporary directory, its path to the SDK made absolute.
+pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join(source), dir.path());
+    let manifest = dir.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        &format!("path = \"{sdk_path}\""),
+        &format!("path = {:?}", repo_root().join("sdk")),
+    );
+    std::fs::write(manifest, text).unwrap();
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".wbx" || name == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(name));
+        } else {
+            std::fs::copy(entry.path(), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// `wbx run` or `wbx dev` in the background; stopped with SIGINT when dropped.
+pub struct Engine {
+    child: Child,
+    pub api: String,
+    /// What the engine printed on stderr, a line at a time.
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Engine {
+    pub fn start(dir: &Path, args: &[&str]) -> Engine {
+        let mut child = wbx_command(dir, args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        // Owned from here on, so a failed wait below still stops the child.
+        let mut engine = Engine {
+            child,
+            api: String::new(),
+            lines,
+        };
+        let file = dir.join(".wbx/engine.json");
+        let start = Instant::now();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the engine did not start"
+            );
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && let Ok(info) = serde_json::from_str::<Value>(&text)
+            {
+                let api = info["api"].as_str().unwrap().to_owned();
+                if ureq::get(format!("{api}/api/health")).call().is_ok() {
+                    engine.api = api;
+                    return engine;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        ureq::get(format!("{}{path}", self.api))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    }
+
+    /// Waits for a printed line that `wanted` accepts; returns it, and
+    /// every line before it.
+    pub fn expect_line(&self, what: &str, wanted: impl Fn(&str) -> bool) -> (String, Vec<String>) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return (line, before),
+                Ok(line) => before.push(line),
+                Err(_) => panic!("no line for {what}; saw:\n{}", before.join("\n")),
+            }
+        }
+    }
+
+    /// Lines printed within `quiet`, when no more come.
+    pub fn lines_for(&self, quiet: Duration) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(quiet) {
+            lines.push(line);
+        }
+        lines
+    }
+
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,415 @@
+//! The `wbx dev` loop: watch the project, rebuild only the modules a change
+//! affects, and swap each rebuilt module into the running engine.
+//!
+//! - Changes are debounced ([`DEBOUNCE`]); files under the target directory,
+//!   `.wbx/`, `.git/` and editor temporaries are ignored, so the build's own
+//!   output never triggers a build.
+//! - A changed file maps to the crate that holds it, then to every module
+//!   built from that crate (through path dependencies too).
+//! - A change during a build cancels it and starts a new one with both
+//!   changes.
+//! - A module that fails to build keeps its running version; the compiler's
+//!   diagnostics are reported.
+//! - A changed `wbx.toml` is re-read: applied (limits, effect settings) or
+//!   refused with its located error while the old settings keep running.
+//! - Swaps follow each kind's rules (see the events runtime): a command's
+//!   next execution runs the new version; a projector continues from its
+//!   position (or rebuilds when the major version changed); an effect
+//!   finishes what it holds and resumes from its saved position.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
+
+use crate::engine::{Engine, SwapReport};
+use crate::events::EventsRuntime;
+use crate::guest_build::{self, BuildEvent, BuildOptions, BuildReport};
+use crate::project::{MANIFEST_FILE, Manifest, Project};
+
+/// Quiet time that ends a burst of changes.
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// What the loop reports, in order.
+#[derive(Debug)]
+pub enum DevEvent<'a> {
+    Watching {
+        root: &'a Path,
+    },
+    /// A burst of changes, and the modules to rebuild for it.
+    Changed {
+        files: &'a [PathBuf],
+        modules: &'a [String],
+    },
+    /// The build in progress was cancelled by a newer change.
+    Restarted,
+    Build(BuildEvent<'a>),
+    BuildFinished {
+        report: &'a BuildReport,
+    },
+    Reloaded(&'a Reload),
+    /// A module built but its component is the one already running.
+    Unchanged {
+        module: &'a str,
+    },
+    /// A module built but could not be swapped in (its old version runs on).
+    SwapFailed {
+        module: &'a str,
+        error: String,
+    },
+    ConfigApplied,
+    ConfigRefused {
+        error: String,
+    },
+    /// The watcher itself failed.
+    WatchError {
+        error: String,
+    },
+}
+
+/// One module swapped, and what it cost.
+#[derive(Debug, Clone)]
+pub struct Reload {
+    pub module: String,
+    pub swap: SwapReport,
+    /// The first changed file that led to this reload.
+    pub trigger: PathBuf,
+    /// Cargo's time for the whole build.
+    pub build: Duration,
+    /// From the change being seen to the new version serving, without cargo.
+    pub latency: Duration,
+}
+
+/// Whether a changed path can matter: not build output, not run state, not
+/// an editor's temporary file.
+pub fn is_relevant(project: &Project, path: &Path) -> bool {
+    if path.starts_with(&project.target_dir)
+        || path.starts_with(project.state.dir())
+        || path.components().any(|c| {
+            let c = c.as_os_str();
+            c == ".git" || c == "target" || c == ".wbx"
+        })
+    {
+        return false;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    !(name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.starts_with(".#")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913")
+}
+
+pub struct DevLoop {
+    pub project: Project,
+    pub engine: Arc<Engine>,
+    pub runtime: Arc<EventsRuntime>,
+    pub color: bool,
+}
+
+impl DevLoop {
+    /// Watches until `stop` turns true.
+    pub async fn run(
+        mut self,
+        mut stop: watch::Receiver<bool>,
+        mut report: impl FnMut(DevEvent<'_>) + Send,
+    ) -> Result<()> {
+        let (tx, mut changes) = mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
+        .context("cannot start the file watcher")?;
+        watcher
+            .watch(&self.project.root, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", self.project.root.display()))?;
+        report(DevEvent::Watching {
+            root: &self.project.root,
+        });
+
+        let mut pending: Vec<PathBuf> = Vec::new();
+        let mut seen_at = Instant::now();
+        loop {
+            if pending.is_empty() {
+                tokio::select! {
+                    _ = stop.changed() => return Ok(()),
+                    event = changes.recv() => match event {
+                        Some(event) => {
+                            seen_at = Instant::now();
+                            self.collect(event, &mut pending, &mut report);
+                        }
+                        None => return Ok(()),
+                    },
+                }
+                continue;
+            }
+            // Debounce: wait for a quiet moment.
+            match tokio::time::timeout(DEBOUNCE, changes.recv()).await {
+                Ok(Some(event)) => {
+                    self.collect(event, &mut pending, &mut report);
+                    continue;
+                }
+                Ok(None) => return Ok(()),
+                Err(_) => {}
+            }
+            let files = std::mem::take(&mut pending);
+            if files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n == MANIFEST_FILE))
+            {
+                self.reload_config(&mut report).await;
+            }
+            if files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n == "Cargo.toml"))
+            {
+                // New crates or dependencies: map files to modules afresh.
+                if let Ok(project) = Project::open(&self.project.root) {
+                    self.project = project;
+                }
+            }
+            // Files that still exist first: an editor's temporary file, gone
+            // by now, makes a poor name for the change.
+            let mut files = files;
+            files.sort_by_key(|f| !f.exists());
+            let mut triggers: BTreeMap<String, PathBuf> = BTreeMap::new();
+            for file in files.iter().filter(|f| !f.ends_with(MANIFEST_FILE)) {
+                for module in self.project.modules_affected_by(file) {
+                    triggers.entry(module).or_insert_with(|| file.clone());
+                }
+            }
+            if triggers.is_empty() {
+                continue;
+            }
+            let modules: Vec<String> = triggers.keys().cloned().collect();
+            let shown: Vec<PathBuf> = match files.iter().filter(|f| f.exists()).count() {
+                0 => files.clone(),
+                _ => files.iter().filter(|f| f.exists()).cloned().collect(),
+            };
+            report(DevEvent::Changed {
+                files: &shown,
+                modules: &modules,
+            });
+            let Some(build) = self
+                .build(modules, &mut changes, &mut pending, &mut report)
+                .await?
+            else {
+                // Cancelled by a newer change, now in `pending`.
+                report(DevEvent::Restarted);
+                continue;
+            };
+            report(DevEvent::BuildFinished { report: &build });
+            self.swap_built(&build, &triggers, seen_at, &mut report);
+        }
+    }
+
+    fn collect(
+        &self,
+        event: notify::Result<notify::Event>,
+        pending: &mut Vec<PathBuf>,
+        report: &mut impl FnMut(DevEvent<'_>),
+    ) {
+        match event {
+            Ok(event) => {
+                if matches!(event.kind, EventKind::Access(_)) {
+                    return;
+                }
+                for path in event.paths {
+                    if is_relevant(&self.project, &path) && !pending.contains(&path) {
+                        pending.push(path);
+                    }
+                }
+            }
+            Err(error) => report(DevEvent::WatchError {
+                error: error.to_string(),
+            }),
+        }
+    }
+
+    /// Builds `modules`; a relevant change meanwhile cancels the build,
+    /// lands in `pending`, and `None` is returned.
+    async fn build(
+        &self,
+        modules: Vec<String>,
+        changes: &mut mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
+        pending: &mut Vec<PathBuf>,
+        report: &mut (impl FnMut(DevEvent<'_>) + Send),
+    ) -> Result<Option<BuildReport>> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let options = BuildOptions {
+            modules,
+            release: false,
+            color: self.color,
+            cancel: Some(cancel.clone()),
+        };
+        let project = self.project.clone();
+        // Build events cross from the blocking build thread as owned lines.
+        let (lines_tx, mut lines) = mpsc::unbounded_channel::<OwnedBuildEvent>();
+        let mut build = tokio::task::spawn_blocking(move || {
+            guest_build::build(&project, &options, |event| {
+                let _ = lines_tx.send(OwnedBuildEvent::from(&event));
+            })
+        });
+        loop {
+            tokio::select! {
+                finished = &mut build => {
+                    while let Ok(line) = lines.try_recv() {
+                        line.report(report);
+                    }
+                    let result = finished.context("the build task failed")??;
+                    return Ok((!result.cancelled).then_some(result));
+                }
+                Some(line) = lines.recv() => line.report(report),
+                Some(event) = changes.recv() => {
+                    let before = pending.len();
+                    self.collect(event, pending, report);
+                    if pending.len() > before {
+                        cancel.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    }
+
+    fn swap_built(
+        &self,
+        build: &BuildReport,
+        triggers: &BTreeMap<String, PathBuf>,
+        seen_at: Instant,
+        report: &mut impl FnMut(DevEvent<'_>),
+    ) {
+        for built in &build.built {
+            let Some(decl) = self.project.module(&built.name) else {
+                continue;
+            };
+            let bytes = match std::fs::read(&built.artifact) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    report(DevEvent::SwapFailed {
+                        module: &built.name,
+                        error: format!("cannot read {}: {e}", built.artifact.display()),
+                    });
+                    continue;
+                }
+            };
+            let hash = crate::cache::content_hash(&bytes);
+            if self
+                .engine
+                .version_of(&built.name)
+                .is_some_and(|v| hash.starts_with(&v.hash) && v.crate_version == decl.version)
+            {
+                report(DevEvent::Unchanged {
+                    module: &built.name,
+                });
+                continue;
+            }
+            match self
+                .engine
+                .swap(&decl.name, decl.kind, &decl.version, &bytes)
+            {
+                Ok(swap) => {
+                    let latency = seen_at.elapsed().saturating_sub(build.elapsed);
+                    let reload = Reload {
+                        module: built.name.clone(),
+                        swap,
+                        trigger: triggers.get(&built.name).cloned().unwrap_or_default(),
+                        build: build.elapsed,
+                        latency,
+                    };
+                    report(DevEvent::Reloaded(&reload));
+                }
+                Err(error) => report(DevEvent::SwapFailed {
+                    module: &built.name,
+                    error: format!("{error:#}"),
+                }),
+            }
+        }
+    }
+
+    async fn reload_config(&mut self, report: &mut impl FnMut(DevEvent<'_>)) {
+        let path = self.project.root.join(MANIFEST_FILE);
+        let manifest = match Manifest::load(&path) {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                report(DevEvent::ConfigRefused {
+                    error: error.to_string(),
+                });
+                return;
+            }
+        };
+        if let Some(problem) = manifest
+            .check_modules(&self.project.modules)
+            .into_iter()
+            .next()
+        {
+            report(DevEvent::ConfigRefused { error: problem });
+            return;
+        }
+        self.engine.set_limits(manifest.limits());
+        self.runtime
+            .apply_effect_settings(manifest.effect_settings())
+            .await;
+        self.project.manifest = manifest;
+        report(DevEvent::ConfigApplied);
+    }
+}
+
+/// A [`BuildEvent`] that owns its data, to cross threads.
+enum OwnedBuildEvent {
+    Compiled(String),
+    Diagnostic {
+        module: Option<String>,
+        is_error: bool,
+        rendered: String,
+    },
+    Other,
+}
+
+impl From<&BuildEvent<'_>> for OwnedBuildEvent {
+    fn from(event: &BuildEvent<'_>) -> Self {
+        match event {
+            BuildEvent::Compiled { crate_name } => {
+                OwnedBuildEvent::Compiled((*crate_name).to_owned())
+            }
+            BuildEvent::Diagnostic {
+                module,
+                is_error,
+                rendered,
+            } => OwnedBuildEvent::Diagnostic {
+                module: module.map(str::to_owned),
+                is_error: *is_error,
+                rendered: (*rendered).to_owned(),
+            },
+            _ => OwnedBuildEvent::Other,
+        }
+    }
+}
+
+impl OwnedBuildEvent {
+    fn report(&self, report: &mut impl FnMut(DevEvent<'_>)) {
+        match self {
+            OwnedBuildEvent::Compiled(crate_name) => {
+                report(DevEvent::Build(BuildEvent::Compiled { crate_name }))
+            }
+            OwnedBuildEvent::Diagnostic {
+                module,
+                is_error,
+                rendered,
+            } => report(DevEvent::Build(BuildEvent::Diagnostic {
+                module: module.as_deref(),
+                is_error: *is_error,
+                rendered,
+            })),
+            OwnedBuildEvent::Other => {}
+        }
+    }
+}
