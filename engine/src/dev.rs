@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, watch};
 use crate::engine::{Engine, SwapReport};
 use crate::events::EventsRuntime;
 use crate::guest_build::{self, BuildEvent, BuildOptions, BuildReport};
+use crate::observe::Observation;
 use crate::project::{MANIFEST_FILE, Manifest, Project};
 
 /// Quiet time that ends a burst of changes.
@@ -325,6 +326,21 @@ impl DevLoop {
                         build: build.elapsed,
                         latency,
                     };
+                    self.engine.observer().publish(Observation::Reloaded {
+                        module: reload.module.clone(),
+                        from: reload.swap.previous.clone(),
+                        to: reload.swap.version.clone(),
+                        trigger: reload
+                            .trigger
+                            .strip_prefix(&self.project.root)
+                            .unwrap_or(&reload.trigger)
+                            .to_string_lossy()
+                            .into_owned(),
+                        build: reload.build,
+                        compile: reload.swap.compile,
+                        swap: reload.swap.install,
+                        latency: reload.latency,
+                    });
                     report(DevEvent::Reloaded(&reload));
                 }
                 Err(error) => report(DevEvent::SwapFailed {

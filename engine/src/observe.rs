@@ -45,6 +45,23 @@ pub enum Observation {
         #[serde(flatten)]
         compile: CompileReport,
     },
+    /// `wbx dev` swapped a rebuilt module in: why and what it cost.
+    Reloaded {
+        module: String,
+        from: Option<ModuleVersion>,
+        to: ModuleVersion,
+        /// The changed file that led to it, relative to the project root.
+        trigger: String,
+        #[serde(with = "duration_micros")]
+        build: Duration,
+        #[serde(flatten)]
+        compile: CompileReport,
+        #[serde(with = "duration_micros")]
+        swap: Duration,
+        /// From the change being seen to the new version serving, less cargo's time.
+        #[serde(with = "duration_micros")]
+        latency: Duration,
+    },
     /// Loading a module (or a new version of it) failed. A previous version, if
     /// any, keeps serving.
     ModuleFailed { module: String, error: String },

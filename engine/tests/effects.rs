@@ -267,3 +267,27 @@ async fn an_effect_is_denied_a_host_it_was_not_allowed() {
     );
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swapped_effect_resumes_from_its_saved_position() {
+    let (_dir, engine, runtime) = world();
+    runtime.execute(increment("a", 1)).await.unwrap();
+    runtime.start();
+    wait_until("the first event", || handled(&runtime) == [1]).await;
+
+    // A new version: the lanes finish, then it resumes where it was.
+    let bytes = std::fs::read(guest("auditor")).unwrap();
+    engine
+        .load("auditor", ModuleKind::Effect, "0.2.0", &bytes)
+        .unwrap();
+    runtime.execute(increment("b", 1)).await.unwrap();
+    let head = || runtime.store().head();
+    wait_until("the second event and its audit", || {
+        handled(&runtime) == [1, 3] && status(&runtime).is_some_and(|s| s.position == head())
+    })
+    .await;
+    // `handled` has the position as its key: handling an event twice would
+    // have failed and left the effect retrying.
+    assert!(status(&runtime).unwrap().retrying.is_none());
+    runtime.shutdown().await;
+}

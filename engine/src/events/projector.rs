@@ -52,6 +52,8 @@ pub struct ProjectorStatus {
     pub position: u64,
     #[serde(flatten)]
     pub state: ProjectorState,
+    /// Read models rebuilt from scratch and put in place so far.
+    pub rebuilds: u64,
 }
 
 /// The statuses of every projector, shared with views.
@@ -87,14 +89,23 @@ fn major(version: &ModuleVersion) -> &str {
 impl Projector {
     fn set(&self, position: u64, state: ProjectorState) {
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        let rebuilds = statuses.get(&self.name).map_or(0, |s| s.rebuilds);
         statuses.insert(
             self.name.clone(),
             ProjectorStatus {
                 name: self.name.clone(),
                 position,
                 state,
+                rebuilds,
             },
         );
+    }
+
+    fn count_rebuild(&self) {
+        let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = statuses.get_mut(&self.name) {
+            status.rebuilds += 1;
+        }
     }
 
     /// Runs until `stop` turns true, across versions and failures.
@@ -177,6 +188,7 @@ impl Projector {
                 self.database.display()
             )
         })?;
+        self.count_rebuild();
         Ok(Ended::CaughtUp)
     }
 
