@@ -7,14 +7,14 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{engine_in, guest, wait_until};
+use support::{guest, wait_until};
 use wbx_engine::events::EventsRuntime;
 use wbx_engine::events::command::CommandRequest;
 use wbx_engine::events::effect::{EffectSettings, EffectStatus};
 use wbx_engine::events::{Query, ReadOptions};
 use wbx_engine::host_sql::rows_to_json;
 use wbx_engine::project::StateLayout;
-use wbx_engine::{Engine, Limits, ModuleKind, Observation};
+use wbx_engine::{Engine, ModuleKind, Observation};
 
 fn settings() -> EffectSettings {
     EffectSettings {
@@ -34,17 +34,14 @@ fn world_with(
     effect: &str,
     settings: EffectSettings,
 ) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
-    let dir = tempfile::tempdir().unwrap();
-    let state = StateLayout::new(dir.path().join(".wbx"));
-    let engine = Arc::new(engine_in(state.dir(), Limits::default()));
-    engine
-        .load_file("counter", ModuleKind::Command, "0.1.0", &guest("counter"))
-        .unwrap();
-    engine
-        .load_file(effect, ModuleKind::Effect, "0.1.0", &guest(effect))
-        .unwrap();
-    let runtime = EventsRuntime::open(engine.clone(), state, settings).unwrap();
-    (dir, engine, runtime)
+    let w = support::world(
+        &[
+            ("counter", ModuleKind::Command),
+            (effect, ModuleKind::Effect),
+        ],
+        settings,
+    );
+    (w.dir, w.engine, w.runtime)
 }
 
 fn increment(id: &str, by: i64) -> CommandRequest {

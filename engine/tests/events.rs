@@ -2,40 +2,21 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use support::{engine_in, guest, guest_bytes, wait_until};
+use support::{World, guest_bytes, wait_until};
 use wbx_engine::events::command::{CommandError, CommandRequest};
 use wbx_engine::events::projector::ProjectorState;
 use wbx_engine::events::{EventsRuntime, NewEvent, Query, ReadOptions};
 use wbx_engine::host_sql::rows_to_json;
-use wbx_engine::project::StateLayout;
-use wbx_engine::{Engine, Limits, ModuleKind, Observation};
-
-struct World {
-    _dir: tempfile::TempDir,
-    state: StateLayout,
-    engine: Arc<Engine>,
-    runtime: Arc<EventsRuntime>,
-}
+use wbx_engine::{ModuleKind, Observation};
 
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let state = StateLayout::new(dir.path().join(".wbx"));
-    let engine = Arc::new(engine_in(state.dir(), Limits::default()));
-    engine
-        .load_file("counter", ModuleKind::Command, "0.1.0", &guest("counter"))
-        .unwrap();
-    engine
-        .load_file("ledger", ModuleKind::Projector, "0.1.0", &guest("ledger"))
-        .unwrap();
-    let runtime = EventsRuntime::open(engine.clone(), state.clone(), Default::default()).unwrap();
-    World {
-        _dir: dir,
-        state,
-        engine,
-        runtime,
-    }
+    support::world(
+        &[
+            ("counter", ModuleKind::Command),
+            ("ledger", ModuleKind::Projector),
+        ],
+        Default::default(),
+    )
 }
 
 fn increment(id: &str, by: i64) -> CommandRequest {

@@ -159,35 +159,39 @@ impl EventsRuntime {
     }
 
     pub fn projectors(&self) -> Vec<ProjectorStatus> {
-        let statuses = self.projectors.lock().unwrap_or_else(|e| e.into_inner());
-        statuses.values().cloned().collect()
+        lock(&self.projectors).values().cloned().collect()
     }
 
     pub fn effects(&self) -> Vec<EffectStatus> {
-        let statuses = self.effects.lock().unwrap_or_else(|e| e.into_inner());
-        statuses.values().cloned().collect()
+        lock(&self.effects).values().cloned().collect()
     }
 
     /// A read-only query of an effect's own database.
     pub fn query_effect_state(&self, effect: &str, sql: &str, params: &[Value]) -> Result<Rows> {
-        if self.engine.kind_of(effect) != Some(ModuleKind::Effect) {
-            bail!(
-                "no effect named '{effect}'; effects: {}",
-                self.engine.module_names(ModuleKind::Effect)
-            );
-        }
-        query_database(&self.state.effect_db(effect), sql, params)
+        self.query_module_database(ModuleKind::Effect, effect, sql, params)
     }
 
     /// A read-only query of a projector's read model.
     pub fn query_read_model(&self, projector: &str, sql: &str, params: &[Value]) -> Result<Rows> {
-        if self.engine.kind_of(projector) != Some(ModuleKind::Projector) {
-            bail!(
-                "no projector named '{projector}'; projectors: {}",
-                self.engine.module_names(ModuleKind::Projector)
-            );
-        }
-        query_database(&self.state.projector_db(projector), sql, params)
+        self.query_module_database(ModuleKind::Projector, projector, sql, params)
+    }
+
+    fn query_module_database(
+        &self,
+        kind: ModuleKind,
+        name: &str,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Rows> {
+        let path = match kind {
+            _ if self.engine.kind_of(name) != Some(kind) => bail!(
+                "no {kind} named '{name}'; {kind}s: {}",
+                self.engine.module_names(kind)
+            ),
+            ModuleKind::Projector => self.state.projector_db(name),
+            _ => self.state.effect_db(name),
+        };
+        query_database(&path, sql, params)
     }
 }
 
@@ -204,6 +208,8 @@ pub fn query_database(path: &PathBuf, sql: &str, params: &[Value]) -> Result<Row
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    // A query reaches this file only: no ATTACH of others.
+    conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED, 0)?;
     let mut statement = conn.prepare(sql).context("bad query")?;
     Ok(crate::host_sql::rows_of(&mut statement, params)?)
 }

@@ -8,7 +8,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use wbx_engine::{Engine, EngineConfig, Limits};
+use std::sync::Arc;
+
+use wbx_engine::events::EventsRuntime;
+use wbx_engine::events::effect::EffectSettings;
+use wbx_engine::project::StateLayout;
+use wbx_engine::{Engine, EngineConfig, Limits, ModuleKind};
 
 fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
@@ -61,5 +66,32 @@ pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// An engine with the given test guests loaded, and an events runtime over
+/// a fresh store, all in a temporary directory.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub state: StateLayout,
+    pub engine: Arc<Engine>,
+    pub runtime: Arc<EventsRuntime>,
+}
+
+pub fn world(modules: &[(&str, ModuleKind)], settings: EffectSettings) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateLayout::new(dir.path().join(".wbx"));
+    let engine = Arc::new(engine_in(state.dir(), Limits::default()));
+    for (name, kind) in modules {
+        engine
+            .load_file(name, *kind, "0.1.0", &guest(name))
+            .unwrap();
+    }
+    let runtime = EventsRuntime::open(engine.clone(), state.clone(), settings).unwrap();
+    World {
+        dir,
+        state,
+        engine,
+        runtime,
     }
 }
