@@ -23,6 +23,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Check the toolchain, the wasm target and the project, with fixes
     Doctor(DoctorArgs),
+    /// Measure wbx against the bare limit of what it does, scenario by scenario
+    Bench(BenchArgs),
     /// Build, run, watch the sources, rebuild what changed and hot-swap it
     Dev(DevArgs),
     /// Build, then run the project's modules and serve the control API
@@ -134,4 +136,20 @@ pub struct DevArgs {
     /// Plain lines instead of a terminal interface (for scripts and logs)
     #[arg(long)]
     pub no_tui: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Scenarios to run (all when none are named)
+    #[arg(value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+    /// One JSON object a line: scenario, value, unit, baseline, ratio
+    #[arg(long)]
+    pub json: bool,
+    /// Repetitions of each measurement; the median is reported
+    #[arg(long, default_value_t = 5)]
+    pub repetitions: usize,
+    /// Work per repetition as a fraction of the full size (quick checks)
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand; `run` dispatches.
 
+mod bench;
 mod build;
 mod dev;
 mod doctor;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Run(args) => run::run(args),
         Command::Exec(args) => exec::run(args),

@@ -1,6 +1,7 @@
 //! `wbx-engine`: the wbx host for WebAssembly guest modules.
 //!
 //! Code map:
+//! - [`bench`]: the `wbx bench` scenarios and their bare baselines.
 //! - [`api`]: the control API (HTTP on loopback) and `.wbx/engine.json`.
 //! - [`boot`]: a project's modules loaded into an engine, with its events runtime.
 //! - [`engine`]: [`Engine`], one wasmtime engine per process with its epoch
@@ -30,6 +31,7 @@
 //! return values, callbacks and the observation stream.
 
 pub mod api;
+pub mod bench;
 pub mod bindings;
 pub mod boot;
 pub mod cache;
