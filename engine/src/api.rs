@@ -81,7 +81,35 @@ pub fn router(runtime: Arc<EventsRuntime>, project: PathBuf) -> Router {
         .route("/dcb/read", get(dcb_read))
         .route("/dcb/append", post(dcb_append))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(local_callers_only))
         .with_state(Arc::new(ApiState { runtime, project }))
+}
+
+/// Refuses what a web page could send: a request with an `Origin` (browsers
+/// add one to cross-site requests; `wbx` and scripts do not), or one whose
+/// `Host` is not this machine's loopback (a DNS-rebinding page).
+async fn local_callers_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let host_name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let loopback = matches!(host_name, "127.0.0.1" | "localhost" | "[::1]");
+    if headers.contains_key(header::ORIGIN) || !loopback {
+        return ApiError {
+            status: StatusCode::FORBIDDEN,
+            kind: "forbidden",
+            message: "the control API answers local tools only: no browser origins, \
+                      no host names other than the loopback address"
+                .to_owned(),
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -204,7 +204,13 @@ impl DevLoop {
                 .build(modules, &mut changes, &mut pending, &mut report)
                 .await?
             else {
-                // Cancelled by a newer change, now in `pending`.
+                // Cancelled by a newer change, now in `pending`: build for
+                // both changes.
+                for file in files {
+                    if !pending.contains(&file) {
+                        pending.push(file);
+                    }
+                }
                 report(DevEvent::Restarted);
                 continue;
             };
@@ -341,6 +347,8 @@ impl DevLoop {
                         swap: reload.swap.install,
                         latency: reload.latency,
                     });
+                    // A projector or effect whose first build failed runs now.
+                    self.runtime.start_module(&reload.module);
                     report(DevEvent::Reloaded(&reload));
                 }
                 Err(error) => report(DevEvent::SwapFailed {

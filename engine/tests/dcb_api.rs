@@ -184,3 +184,26 @@ fn bad_dcb_requests_are_clear_errors() {
         .unwrap();
     assert_eq!(answer.status(), 413, "an oversized body is refused");
 }
+
+#[test]
+fn requests_a_web_page_could_make_are_refused() {
+    let (_dir, base, _rt) = serve();
+    let call = |origin: Option<&str>, host: Option<&str>| {
+        let mut request = ureq::post(format!("{base}/dcb/append"))
+            .config()
+            .http_status_as_error(false)
+            .build();
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let body = json!({"events": [{"type": "Evil", "tags": [], "data": null}]});
+        request.send_json(body).unwrap().status().as_u16()
+    };
+    assert_eq!(call(Some("https://evil.example"), None), 403);
+    assert_eq!(call(None, Some("evil.example:80")), 403);
+    assert_eq!(call(None, None), 200, "a local tool is served");
+    assert_eq!(read(&base, &json!({"items": []}), &json!({})).len(), 1);
+}

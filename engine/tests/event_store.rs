@@ -379,7 +379,9 @@ fn export_and_import_round_trip_exactly() {
     );
     let error = copy.import(&parsed).unwrap_err();
     assert!(
-        error.to_string().contains("positions must increase"),
+        error
+            .to_string()
+            .contains("without gaps, so the next one is 7"),
         "{error}"
     );
     assert_eq!(copy.head(), 6);
@@ -465,4 +467,19 @@ fn every_acknowledged_append_survives_kill_9() {
         0,
         "an append of two events is whole or absent"
     );
+}
+
+#[test]
+fn an_import_with_a_gap_is_refused_whole() {
+    let (_dir, store) = sample();
+    let events = store.read(&Query::all(), ReadOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = EventStore::open(&dir.path().join("copy.sqlite")).unwrap();
+    let gapped: Vec<_> = events.into_iter().filter(|e| e.position != 3).collect();
+    let error = copy.import(&gapped).unwrap_err();
+    assert!(
+        error.to_string().starts_with("event at position 4 (id "),
+        "{error}"
+    );
+    assert_eq!(copy.head(), 0, "nothing was written");
 }

@@ -140,20 +140,16 @@ impl Shared {
         self.settle(conn)
     }
 
-    /// Saves the contiguous mark if it moved.
+    /// Saves the contiguous mark if it moved. The save happens under the
+    /// lock, so two lanes can never write their marks out of order.
     fn settle(&self, conn: &Connection) -> Result<()> {
-        let mark = {
+        {
             let mut marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
             let mark = marks.contiguous();
             if mark > marks.saved {
+                EFFECT.save(conn, mark)?;
                 marks.saved = mark;
-                Some(mark)
-            } else {
-                None
             }
-        };
-        if let Some(mark) = mark {
-            EFFECT.save(conn, mark)?;
         }
         self.publish_status(None, None);
         Ok(())
@@ -183,13 +179,20 @@ impl Effect {
         let mut versions = self.engine.watch_versions();
         loop {
             versions.mark_unchanged();
+            let running = self.engine.version_of(&self.name);
             match self.run_version(&mut stop, &mut versions).await {
                 Ok(Ended::Stop) => return,
                 Ok(Ended::NewVersion) => continue,
                 Err(error) => {
                     self.set_stopped(format!("{error:#}"));
-                    if !wait_for_new_version(&self.engine, &self.name, &mut stop, &mut versions)
-                        .await
+                    if !wait_for_new_version(
+                        &self.engine,
+                        &self.name,
+                        running,
+                        &mut stop,
+                        &mut versions,
+                    )
+                    .await
                     {
                         return;
                     }

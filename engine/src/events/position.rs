@@ -45,24 +45,57 @@ impl PositionTable {
     }
 }
 
-/// Waits until `module` has a version other than the one it failed with.
+/// The major version of the module that made a projector's read model.
+pub(crate) struct MajorTable;
+
+pub(crate) const MAJOR: MajorTable = MajorTable;
+
+impl MajorTable {
+    pub(crate) fn read(&self, conn: &Connection) -> Result<Option<String>> {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _wbx_projector_major (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 major TEXT NOT NULL)",
+        )?;
+        Ok(conn
+            .query_row(
+                "SELECT major FROM _wbx_projector_major WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub(crate) fn save(&self, conn: &Connection, major: &str) -> Result<()> {
+        self.read(conn)?;
+        conn.execute(
+            "INSERT INTO _wbx_projector_major (id, major) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET major = ?1",
+            [major],
+        )?;
+        Ok(())
+    }
+}
+
+/// Waits until `module` has a version other than `failed`, the one that
+/// failed (a fix may have been loaded while the failing call still ran).
 /// Returns false when asked to stop instead.
 pub(crate) async fn wait_for_new_version(
     engine: &Engine,
     module: &str,
+    failed: Option<crate::registry::ModuleVersion>,
     stop: &mut watch::Receiver<bool>,
     versions: &mut watch::Receiver<u64>,
 ) -> bool {
-    let failed = engine.version_of(module);
     loop {
+        if engine.version_of(module) != failed {
+            return true;
+        }
         tokio::select! {
             _ = stop.changed() => return false,
             changed = versions.changed() => {
                 if changed.is_err() {
                     return false;
-                }
-                if engine.version_of(module) != failed {
-                    return true;
                 }
             }
         }

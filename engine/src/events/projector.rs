@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::command::{to_guest, to_query};
-use super::position::{PROJECTOR, wait_for_new_version};
+use super::position::{MAJOR, PROJECTOR, wait_for_new_version};
 use super::query::ReadOptions;
 use super::store::EventStore;
 use crate::engine::Engine;
@@ -73,8 +73,8 @@ enum Ended {
     /// Asked to stop.
     Stop,
     /// A new version is active: run it from the saved position (or rebuild,
-    /// when its major version changed).
-    NewVersion { from: Option<ModuleVersion> },
+    /// when its major version differs from the read model's).
+    NewVersion,
     /// A rebuild was asked for.
     Rebuild,
     /// Rebuilding only: the fresh read model reached the head.
@@ -111,27 +111,27 @@ impl Projector {
     /// Runs until `stop` turns true, across versions and failures.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut versions = self.engine.watch_versions();
+        let mut rebuild_requested = false;
         loop {
             versions.mark_unchanged();
-            let live = self.database.clone();
-            let ended = self
-                .run_version(&live, false, &mut stop, &mut versions)
-                .await;
-            let rebuild = match &ended {
-                Ok(Ended::NewVersion { from: Some(from) }) => self
-                    .engine
-                    .version_of(&self.name)
-                    .is_some_and(|to| major(&to) != major(from)),
-                Ok(Ended::Rebuild) => true,
-                _ => false,
-            };
-            let ended = if rebuild {
+            let running = self.engine.version_of(&self.name);
+            // A read model made by another major version is rebuilt, whatever
+            // happened in between (failures, minor swaps, restarts).
+            let stale = running.as_ref().is_some_and(|v| {
+                self.read_model_major()
+                    .is_some_and(|made_by| made_by != major(v))
+            });
+            let ended = if stale || rebuild_requested {
+                rebuild_requested = false;
                 self.rebuild(&mut stop, &mut versions).await
             } else {
-                ended
+                let live = self.database.clone();
+                self.run_version(&live, false, &mut stop, &mut versions)
+                    .await
             };
             match ended {
                 Ok(Ended::Stop) => return,
+                Ok(Ended::Rebuild) => rebuild_requested = true,
                 Ok(_) => continue,
                 Err(error) => {
                     let error = format!("{error:#}");
@@ -151,14 +151,26 @@ impl Projector {
                         });
                     // Wait for a fix: a new version of any module wakes us;
                     // start again only when ours changed.
-                    if !wait_for_new_version(&self.engine, &self.name, &mut stop, &mut versions)
-                        .await
+                    if !wait_for_new_version(
+                        &self.engine,
+                        &self.name,
+                        running,
+                        &mut stop,
+                        &mut versions,
+                    )
+                    .await
                     {
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// The major version that made the live read model, if it says.
+    fn read_model_major(&self) -> Option<String> {
+        let conn = open_database(&self.database).ok()?;
+        MAJOR.read(&conn).ok().flatten()
     }
 
     fn saved_position(&self) -> Result<u64> {
@@ -226,6 +238,12 @@ impl Projector {
         })
         .await
         .context("init failed")?;
+        if let Some(version) = &version {
+            MAJOR.save(
+                instance.database().context("projector database")?,
+                major(version),
+            )?;
+        }
 
         let mut head = self.store.watch_head();
         loop {
@@ -233,7 +251,7 @@ impl Projector {
                 return Ok(Ended::Stop);
             }
             if self.engine.version_of(&self.name) != version {
-                return Ok(Ended::NewVersion { from: version });
+                return Ok(Ended::NewVersion);
             }
             head.mark_unchanged();
             let head_seen = self.store.head();

@@ -26,6 +26,8 @@ pub struct EventsRuntime {
     state: StateLayout,
     projectors: Statuses,
     effects: EffectStatuses,
+    /// Projectors and effects whose tasks run.
+    started: Mutex<std::collections::BTreeSet<String>>,
     /// Per projector: a request to rebuild its read model.
     rebuilds: Mutex<std::collections::BTreeMap<String, Arc<tokio::sync::Notify>>>,
     effect_settings: Mutex<EffectSettings>,
@@ -51,6 +53,7 @@ impl EventsRuntime {
             state,
             projectors: Statuses::default(),
             effects: EffectStatuses::default(),
+            started: Mutex::default(),
             rebuilds: Mutex::default(),
             effect_settings: Mutex::new(effect_settings),
             stop: watch::channel(false).0,
@@ -70,42 +73,70 @@ impl EventsRuntime {
 
     /// Starts a task for every loaded projector and effect.
     pub fn start(self: &Arc<Self>) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         for module in self.engine.modules() {
-            if module.kind == ModuleKind::Projector {
-                let rebuild = Arc::new(tokio::sync::Notify::new());
-                lock(&self.rebuilds).insert(module.name.clone(), rebuild.clone());
-                let projector = Projector {
-                    database: self.state.projector_db(&module.name),
-                    name: module.name,
-                    engine: self.engine.clone(),
-                    store: self.store.clone(),
-                    statuses: self.projectors.clone(),
-                    rebuild,
-                };
-                tasks.push(tokio::spawn(projector.run(self.stop.subscribe())));
-            }
+            self.start_module(&module.name);
         }
-        drop(tasks);
-        self.start_effects();
     }
 
+    /// Starts the task of a projector or effect that has none yet (one that
+    /// was first loaded after [`EventsRuntime::start`]); nothing otherwise.
+    pub fn start_module(self: &Arc<Self>, name: &str) {
+        if !lock(&self.started).insert(name.to_owned()) {
+            return;
+        }
+        match self.engine.kind_of(name) {
+            Some(ModuleKind::Projector) => self.start_projector(name),
+            Some(ModuleKind::Effect) => {
+                let stop = lock(&self.effects_stop).subscribe();
+                let settings = lock(&self.effect_settings).clone();
+                self.start_effect(name, settings, stop);
+            }
+            _ => {
+                lock(&self.started).remove(name);
+            }
+        }
+    }
+
+    fn start_projector(self: &Arc<Self>, name: &str) {
+        let rebuild = Arc::new(tokio::sync::Notify::new());
+        lock(&self.rebuilds).insert(name.to_owned(), rebuild.clone());
+        let projector = Projector {
+            database: self.state.projector_db(name),
+            name: name.to_owned(),
+            engine: self.engine.clone(),
+            store: self.store.clone(),
+            statuses: self.projectors.clone(),
+            rebuild,
+        };
+        lock(&self.tasks).push(tokio::spawn(projector.run(self.stop.subscribe())));
+    }
+
+    fn start_effect(
+        self: &Arc<Self>,
+        name: &str,
+        settings: EffectSettings,
+        stop: watch::Receiver<bool>,
+    ) {
+        let effect = Effect {
+            database: self.state.effect_db(name),
+            name: name.to_owned(),
+            engine: self.engine.clone(),
+            store: self.store.clone(),
+            commands: self.clone(),
+            settings,
+            statuses: self.effects.clone(),
+        };
+        lock(&self.effect_tasks).push(tokio::spawn(effect.run(stop)));
+    }
+
+    /// Starts every started effect again (after new settings).
     fn start_effects(self: &Arc<Self>) {
         let settings = lock(&self.effect_settings).clone();
         let stop = lock(&self.effects_stop).subscribe();
-        let mut tasks = lock(&self.effect_tasks);
-        for module in self.engine.modules() {
-            if module.kind == ModuleKind::Effect {
-                let effect = Effect {
-                    database: self.state.effect_db(&module.name),
-                    name: module.name,
-                    engine: self.engine.clone(),
-                    store: self.store.clone(),
-                    commands: self.clone(),
-                    settings: settings.clone(),
-                    statuses: self.effects.clone(),
-                };
-                tasks.push(tokio::spawn(effect.run(stop.clone())));
+        let started = lock(&self.started).clone();
+        for name in started {
+            if self.engine.kind_of(&name) == Some(ModuleKind::Effect) {
+                self.start_effect(&name, settings.clone(), stop.clone());
             }
         }
     }

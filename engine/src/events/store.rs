@@ -284,8 +284,8 @@ impl EventStore {
     }
 
     /// Appends whole envelopes exactly as given (an imported history), in one
-    /// transaction: every position must be above the current head and
-    /// increasing, every id new. On any error nothing is written.
+    /// transaction: positions must go on from the current head without gaps,
+    /// every id must be new. On any error nothing is written.
     pub fn import(&self, events: &[StoredEvent]) -> Result<u64> {
         let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -302,12 +302,13 @@ impl EventStore {
             let mut insert_tag = tx
                 .prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
             for event in events {
-                if event.position <= last {
+                if event.position != last + 1 {
                     bail!(
-                        "event at position {} (id {}): positions must increase and follow the \
-                         store's head, which is {last}",
+                        "event at position {} (id {}): positions must go on from the store's \
+                         head without gaps, so the next one is {}",
                         event.position,
-                        event.id
+                        event.id,
+                        last + 1
                     );
                 }
                 check_tags(&event.tags)
