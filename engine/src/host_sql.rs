@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, params_from_iter};
 
@@ -25,10 +26,57 @@ pub fn open_database(path: &Path) -> Result<Connection> {
 }
 
 impl HostState {
-    fn database(&mut self) -> Result<&mut Connection, String> {
-        self.database
-            .as_mut()
-            .ok_or_else(|| "this module has no database: only projectors and effects do".to_owned())
+    /// The module's database, with the guest's rules in force until the
+    /// returned guard is dropped.
+    fn database(&mut self) -> Result<GuestRules<'_>, String> {
+        let conn = self.database.as_mut().ok_or_else(|| {
+            "this module has no database: only projectors and effects do".to_owned()
+        })?;
+        conn.authorizer(Some(guest_rules));
+        Ok(GuestRules(conn))
+    }
+}
+
+/// What a guest's statements may not do: run their own transactions (the
+/// host wraps each batch in one, with the position), touch the host's
+/// `_wbx_*` tables, or change settings with a pragma.
+fn guest_rules(context: AuthContext<'_>) -> Authorization {
+    let host_table = |table: &str| table.starts_with("_wbx_");
+    match context.action {
+        AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => Authorization::Deny,
+        AuthAction::Pragma {
+            pragma_value: Some(_),
+            ..
+        } => Authorization::Deny,
+        AuthAction::Insert { table_name }
+        | AuthAction::Delete { table_name }
+        | AuthAction::Update { table_name, .. }
+        | AuthAction::DropTable { table_name }
+        | AuthAction::AlterTable { table_name, .. }
+            if host_table(table_name) =>
+        {
+            Authorization::Deny
+        }
+        _ => Authorization::Allow,
+    }
+}
+
+/// A connection under the guest's rules; the host's own statements run
+/// without them once this is dropped.
+struct GuestRules<'a>(&'a mut Connection);
+
+impl std::ops::Deref for GuestRules<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.0
+    }
+}
+
+impl Drop for GuestRules<'_> {
+    fn drop(&mut self) {
+        self.0
+            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
     }
 }
 

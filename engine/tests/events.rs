@@ -444,3 +444,17 @@ async fn a_rebuild_on_request_replays_into_a_fresh_read_model() {
     );
     w.runtime.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_projector_cannot_commit_or_move_its_own_position() {
+    let w = world();
+    w.runtime.execute(increment("a", 99)).await.unwrap();
+    w.runtime.execute(increment("a", 1)).await.unwrap();
+    w.runtime.start();
+    // The guest's COMMIT and DELETE FROM _wbx_projector were refused, so it
+    // handled the batch normally, in the host's one transaction.
+    wait_live_at(&w.runtime, 2).await;
+    assert_eq!(applied(&w.runtime), [1, 2]);
+    assert_eq!(ledger_rows(&w.runtime), serde_json::json!([["a", 100, 2]]));
+    w.runtime.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! A read model of counters: `counters(id, total, events)`, and `applied`,
 //! one row per event position handled (a primary key, so handling an event
-//! twice would fail loudly). Version 0.1.0 panics on an increment of 13.
+//! twice would fail loudly). Version 0.1.0 panics on an increment of 13; an
+//! increment of 99 tries to break the host's rules (and must fail to).
 
 use wbx_guest::sql::{self, Value};
 use wbx_guest::{Event, Projector, QueryItem};
@@ -32,6 +33,15 @@ impl Projector for Ledger {
             let by = data["by"].as_i64().ok_or("Incremented without `by`")?;
             if BUGGY && by == 13 {
                 panic!("unlucky 13 at position {}", event.position);
+            }
+            if by == 99 {
+                // Tries to escape the host's transaction and to move its own
+                // position: both must be refused.
+                let commit = sql::execute_batch("COMMIT");
+                let position = sql::execute("DELETE FROM _wbx_projector", &[]);
+                if commit.is_ok() || position.is_ok() {
+                    return Err("the guest escaped the host's rules".into());
+                }
             }
             let id = data["id"].as_str().ok_or("Incremented without `id`")?;
             sql::execute(
