@@ -275,7 +275,22 @@ impl Effect {
             )?;
             let complete = (batch.len() as u64) < BATCH;
             for event in batch {
-                let key = router.effect_partition_key(&to_guest(&event)).await?;
+                // A failing partition key sends the event to the global lane
+                // (the failure is reported as a failed call) and spends the
+                // router, so the next event gets a fresh one.
+                let key = match router.effect_partition_key(&to_guest(&event)).await {
+                    Ok(key) => key,
+                    Err(_) => {
+                        router = self
+                            .engine
+                            .instantiate_with(
+                                &self.name,
+                                self.options(open_database(&self.database)?),
+                            )
+                            .await?;
+                        None
+                    }
+                };
                 let lane = lane_for(key.as_deref(), self.settings.keyed_lanes);
                 let position = event.position;
                 {
@@ -360,6 +375,7 @@ impl Lane {
     /// retry wait: the event stays unacknowledged and is handled again on
     /// the next start.
     async fn run(self, mut events: mpsc::Receiver<StoredEvent>, mut stop: watch::Receiver<bool>) {
+        let mut versions = self.engine.watch_versions();
         let Ok(conn) = open_database(&self.shared.database) else {
             return;
         };
@@ -385,8 +401,10 @@ impl Lane {
                             attempt,
                             error,
                         });
+                        // A new version (a fix) ends the wait: retry with it now.
                         tokio::select! {
                             _ = tokio::time::sleep(backoff) => {}
+                            _ = versions.changed() => backoff = self.retry_initial,
                             _ = stop.changed() => return,
                         }
                         backoff = (backoff * 2).min(self.retry_max);
