@@ -315,7 +315,8 @@ fn increments(n: usize) -> Vec<NewEvent> {
         .collect()
 }
 
-async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
+/// The ledger projector loaded over a store of `n` increments.
+fn ledger_over(guests: &Guests, n: usize) -> Result<(Scratch, Arc<EventsRuntime>)> {
     let s = scratch()?;
     s.engine
         .load("ledger", ModuleKind::Projector, "0.1.0", &guests.ledger)?;
@@ -325,6 +326,11 @@ async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
             .store()
             .append(chunk, None, &AppendMeta::default())?;
     }
+    Ok((s, runtime))
+}
+
+async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, n)?;
     let head = runtime.store().head();
     let start = Instant::now();
     runtime.start();
@@ -352,15 +358,7 @@ async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
 /// The limit for replay: the handler called on the same batches, each in
 /// its own transaction, without reading the store or keeping a position.
 async fn handler_loop(guests: &Guests, n: usize) -> Result<f64> {
-    let s = scratch()?;
-    s.engine
-        .load("ledger", ModuleKind::Projector, "0.1.0", &guests.ledger)?;
-    let runtime = EventsRuntime::open(s.engine.clone(), s.state.clone(), Default::default())?;
-    for chunk in increments(n).chunks(1000) {
-        runtime
-            .store()
-            .append(chunk, None, &AppendMeta::default())?;
-    }
+    let (s, runtime) = ledger_over(guests, n)?;
     let events: Vec<_> = runtime
         .store()
         .read(&Query::all(), ReadOptions::default())?
