@@ -330,7 +330,7 @@ fn ledger_over(guests: &Guests, n: usize) -> Result<(Scratch, Arc<EventsRuntime>
 }
 
 async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
-    let (s, runtime) = ledger_over(guests, n)?;
+    let (_scratch, runtime) = ledger_over(guests, n)?;
     let head = runtime.store().head();
     let start = Instant::now();
     runtime.start();
