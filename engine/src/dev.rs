@@ -29,12 +29,15 @@ use tokio::sync::{mpsc, watch};
 
 use crate::engine::{Engine, SwapReport};
 use crate::events::EventsRuntime;
-use crate::guest_build::{self, BuildEvent, BuildOptions, BuildReport};
+use crate::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
 use crate::observe::Observation;
 use crate::project::{MANIFEST_FILE, Manifest, Project};
 
 /// Quiet time that ends a burst of changes.
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// The trigger of a reload that was asked for rather than caused by a change.
+pub const REQUESTED: &str = "(rebuild requested)";
 
 /// What the loop reports, in order.
 #[derive(Debug)]
@@ -119,10 +122,12 @@ pub struct DevLoop {
 }
 
 impl DevLoop {
-    /// Watches until `stop` turns true.
+    /// Watches until `stop` turns true. Each name received on `rebuilds` asks
+    /// for that module to be rebuilt and swapped as if its sources changed.
     pub async fn run(
         mut self,
         mut stop: watch::Receiver<bool>,
+        mut rebuilds: mpsc::UnboundedReceiver<String>,
         mut report: impl FnMut(DevEvent<'_>) + Send,
     ) -> Result<()> {
         let (tx, mut changes) = mpsc::unbounded_channel();
@@ -138,9 +143,11 @@ impl DevLoop {
         });
 
         let mut pending: Vec<PathBuf> = Vec::new();
+        // Modules asked for whose build a newer change cancelled.
+        let mut owed: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut seen_at = Instant::now();
         loop {
-            if pending.is_empty() {
+            if pending.is_empty() && owed.is_empty() {
                 tokio::select! {
                     _ = stop.changed() => return Ok(()),
                     event = changes.recv() => match event {
@@ -150,17 +157,23 @@ impl DevLoop {
                         }
                         None => return Ok(()),
                     },
+                    Some(module) = rebuilds.recv() => {
+                        seen_at = Instant::now();
+                        owed.insert(module, PathBuf::from(REQUESTED));
+                    }
                 }
                 continue;
             }
-            // Debounce: wait for a quiet moment.
-            match tokio::time::timeout(DEBOUNCE, changes.recv()).await {
-                Ok(Some(event)) => {
-                    self.collect(event, &mut pending, &mut report);
-                    continue;
+            if !pending.is_empty() {
+                // Debounce: wait for a quiet moment.
+                match tokio::time::timeout(DEBOUNCE, changes.recv()).await {
+                    Ok(Some(event)) => {
+                        self.collect(event, &mut pending, &mut report);
+                        continue;
+                    }
+                    Ok(None) => return Ok(()),
+                    Err(_) => {}
                 }
-                Ok(None) => return Ok(()),
-                Err(_) => {}
             }
             let files = std::mem::take(&mut pending);
             if files
@@ -182,7 +195,7 @@ impl DevLoop {
             // by now, makes a poor name for the change.
             let mut files = files;
             files.sort_by_key(|f| !f.exists());
-            let mut triggers: BTreeMap<String, PathBuf> = BTreeMap::new();
+            let mut triggers = std::mem::take(&mut owed);
             for file in files.iter().filter(|f| !f.ends_with(MANIFEST_FILE)) {
                 for module in self.project.modules_affected_by(file) {
                     triggers.entry(module).or_insert_with(|| file.clone());
@@ -191,19 +204,21 @@ impl DevLoop {
             if triggers.is_empty() {
                 continue;
             }
-            let modules: Vec<String> = triggers.keys().cloned().collect();
             let shown: Vec<PathBuf> = match files.iter().filter(|f| f.exists()).count() {
                 0 => files.clone(),
                 _ => files.iter().filter(|f| f.exists()).cloned().collect(),
             };
-            report(DevEvent::Changed {
-                files: &shown,
-                modules: &modules,
-            });
-            let Some(build) = self
-                .build(modules, &mut changes, &mut pending, &mut report)
-                .await?
-            else {
+            let built = self
+                .rebuild(
+                    &triggers,
+                    &shown,
+                    seen_at,
+                    &mut changes,
+                    &mut pending,
+                    &mut report,
+                )
+                .await?;
+            if !built {
                 // Cancelled by a newer change, now in `pending`: build for
                 // both changes.
                 for file in files {
@@ -211,12 +226,61 @@ impl DevLoop {
                         pending.push(file);
                     }
                 }
+                owed.extend(
+                    triggers
+                        .into_iter()
+                        .filter(|(_, trigger)| trigger.as_os_str() == REQUESTED),
+                );
                 report(DevEvent::Restarted);
-                continue;
-            };
-            report(DevEvent::BuildFinished { report: &build });
-            self.swap_built(&build, &triggers, seen_at, &mut report);
+            }
         }
+    }
+
+    /// Builds the modules of `triggers` and swaps in what built; `false` when
+    /// a newer change cancelled the build.
+    async fn rebuild(
+        &self,
+        triggers: &BTreeMap<String, PathBuf>,
+        files: &[PathBuf],
+        seen_at: Instant,
+        changes: &mut mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
+        pending: &mut Vec<PathBuf>,
+        report: &mut (impl FnMut(DevEvent<'_>) + Send),
+    ) -> Result<bool> {
+        let modules: Vec<String> = triggers.keys().cloned().collect();
+        report(DevEvent::Changed {
+            files,
+            modules: &modules,
+        });
+        self.engine.observer().publish(Observation::BuildStarted {
+            modules: modules.clone(),
+            files: files.iter().map(|f| self.relative(f)).collect(),
+        });
+        let (build, notes) = self.build(modules, changes, pending, report).await?;
+        self.engine.observer().publish(Observation::BuildFinished {
+            built: build.built.iter().map(|b| b.name.clone()).collect(),
+            failed: if build.cancelled {
+                Vec::new()
+            } else {
+                notes.failures(&build)
+            },
+            elapsed: build.elapsed,
+            cancelled: build.cancelled,
+        });
+        if build.cancelled {
+            return Ok(false);
+        }
+        report(DevEvent::BuildFinished { report: &build });
+        self.swap_built(&build, triggers, seen_at, report);
+        Ok(true)
+    }
+
+    /// `path` relative to the project root, for people to read.
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.project.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn collect(
@@ -242,15 +306,15 @@ impl DevLoop {
         }
     }
 
-    /// Builds `modules`; a relevant change meanwhile cancels the build,
-    /// lands in `pending`, and `None` is returned.
+    /// Builds `modules`; a relevant change meanwhile cancels the build (the
+    /// report says so) and lands in `pending`.
     async fn build(
         &self,
         modules: Vec<String>,
         changes: &mut mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
         pending: &mut Vec<PathBuf>,
         report: &mut (impl FnMut(DevEvent<'_>) + Send),
-    ) -> Result<Option<BuildReport>> {
+    ) -> Result<(BuildReport, FailureNotes)> {
         let cancel = Arc::new(AtomicBool::new(false));
         let options = BuildOptions {
             modules,
@@ -266,16 +330,17 @@ impl DevLoop {
                 let _ = lines_tx.send(OwnedBuildEvent::from(&event));
             })
         });
+        let mut notes = FailureNotes::default();
         loop {
             tokio::select! {
                 finished = &mut build => {
                     while let Ok(line) = lines.try_recv() {
-                        line.report(report);
+                        line.report(report, &mut notes);
                     }
                     let result = finished.context("the build task failed")??;
-                    return Ok((!result.cancelled).then_some(result));
+                    return Ok((result, notes));
                 }
-                Some(line) = lines.recv() => line.report(report),
+                Some(line) = lines.recv() => line.report(report, &mut notes),
                 Some(event) = changes.recv() => {
                     let before = pending.len();
                     self.collect(event, pending, report);
@@ -336,12 +401,7 @@ impl DevLoop {
                         module: reload.module.clone(),
                         from: reload.swap.previous.clone(),
                         to: reload.swap.version.clone(),
-                        trigger: reload
-                            .trigger
-                            .strip_prefix(&self.project.root)
-                            .unwrap_or(&reload.trigger)
-                            .to_string_lossy()
-                            .into_owned(),
+                        trigger: self.relative(&reload.trigger),
                         build: reload.build,
                         compile: reload.swap.compile,
                         swap: reload.swap.install,
@@ -364,9 +424,7 @@ impl DevLoop {
         let manifest = match Manifest::load(&path) {
             Ok(manifest) => manifest,
             Err(error) => {
-                report(DevEvent::ConfigRefused {
-                    error: error.to_string(),
-                });
+                self.config_refused(error.to_string(), report);
                 return;
             }
         };
@@ -375,7 +433,7 @@ impl DevLoop {
             .into_iter()
             .next()
         {
-            report(DevEvent::ConfigRefused { error: problem });
+            self.config_refused(problem, report);
             return;
         }
         self.engine.set_limits(manifest.limits());
@@ -383,7 +441,17 @@ impl DevLoop {
             .apply_effect_settings(manifest.effect_settings())
             .await;
         self.project.manifest = manifest;
+        self.engine
+            .observer()
+            .publish(Observation::ConfigReloaded { error: None });
         report(DevEvent::ConfigApplied);
+    }
+
+    fn config_refused(&self, error: String, report: &mut impl FnMut(DevEvent<'_>)) {
+        self.engine.observer().publish(Observation::ConfigReloaded {
+            error: Some(error.clone()),
+        });
+        report(DevEvent::ConfigRefused { error });
     }
 }
 
@@ -419,21 +487,21 @@ impl From<&BuildEvent<'_>> for OwnedBuildEvent {
 }
 
 impl OwnedBuildEvent {
-    fn report(&self, report: &mut impl FnMut(DevEvent<'_>)) {
-        match self {
-            OwnedBuildEvent::Compiled(crate_name) => {
-                report(DevEvent::Build(BuildEvent::Compiled { crate_name }))
-            }
+    fn report(&self, report: &mut impl FnMut(DevEvent<'_>), notes: &mut FailureNotes) {
+        let event = match self {
+            OwnedBuildEvent::Compiled(crate_name) => BuildEvent::Compiled { crate_name },
             OwnedBuildEvent::Diagnostic {
                 module,
                 is_error,
                 rendered,
-            } => report(DevEvent::Build(BuildEvent::Diagnostic {
+            } => BuildEvent::Diagnostic {
                 module: module.as_deref(),
                 is_error: *is_error,
                 rendered,
-            })),
-            OwnedBuildEvent::Other => {}
-        }
+            },
+            OwnedBuildEvent::Other => return,
+        };
+        notes.record(&event);
+        report(DevEvent::Build(event));
     }
 }

@@ -11,6 +11,6 @@ pub mod runtime;
 pub mod store;
 
 pub use envelope::{AppendMeta, NewEvent, StoredEvent};
-pub use query::{AppendCondition, Query, QueryItem, ReadOptions};
+pub use query::{AppendCondition, Browse, Query, QueryItem, ReadOptions};
 pub use runtime::EventsRuntime;
 pub use store::{AppendOutcome, EventStore};

@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use cargo_metadata::Message;
 use cargo_metadata::diagnostic::DiagnosticLevel;
 
+use crate::observe::BuildFailure;
 use crate::project::{ModuleDecl, Project};
 
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
@@ -242,4 +243,56 @@ fn select(project: &Project, names: &[String]) -> Result<Vec<ModuleDecl>> {
             })
         })
         .collect()
+}
+
+/// Error diagnostics gathered per module while a build runs, to say later
+/// why each failed module failed.
+#[derive(Debug, Default)]
+pub struct FailureNotes {
+    by_module: BTreeMap<String, String>,
+    /// Errors in crates that are not modules (a shared library crate): they
+    /// explain every failed module that has none of its own.
+    unattributed: String,
+}
+
+impl FailureNotes {
+    pub fn record(&mut self, event: &BuildEvent<'_>) {
+        if let BuildEvent::Diagnostic {
+            module,
+            is_error: true,
+            rendered,
+        } = event
+        {
+            let notes = match module {
+                Some(module) => self.by_module.entry((*module).to_owned()).or_default(),
+                None => &mut self.unattributed,
+            };
+            notes.push_str(rendered);
+            if !notes.ends_with('\n') {
+                notes.push('\n');
+            }
+        }
+    }
+
+    /// Each failed module of `report` with what explains its failure.
+    pub fn failures(&self, report: &BuildReport) -> Vec<BuildFailure> {
+        report
+            .failed
+            .iter()
+            .map(|(module, errors)| {
+                let own = self.by_module.get(module).map(String::as_str);
+                let diagnostics = own
+                    .or(Some(self.unattributed.as_str()).filter(|u| !u.is_empty()))
+                    .or(report.cargo_stderr.as_deref())
+                    .unwrap_or("cargo failed without a diagnostic")
+                    .trim_end()
+                    .to_owned();
+                BuildFailure {
+                    module: module.clone(),
+                    errors: *errors,
+                    diagnostics,
+                }
+            })
+            .collect()
+    }
 }

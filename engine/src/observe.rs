@@ -89,8 +89,36 @@ pub enum Observation {
         attempt: u32,
         error: String,
     },
+    /// `wbx dev` started building `modules` because `files` changed (or a
+    /// rebuild was asked for: `files` is empty).
+    BuildStarted {
+        modules: Vec<String>,
+        files: Vec<String>,
+    },
+    /// The build that started last ended: what built, what failed and why.
+    BuildFinished {
+        built: Vec<String>,
+        failed: Vec<BuildFailure>,
+        #[serde(with = "duration_micros")]
+        elapsed: Duration,
+        /// A newer change stopped it; another build follows.
+        cancelled: bool,
+    },
+    /// `wbx.toml` changed and was applied, or refused (`error`) while the
+    /// previous settings keep running.
+    ConfigReloaded { error: Option<String> },
     /// A guest log line or a line of its stdout/stderr.
     Log(LogLine),
+}
+
+/// A module that did not build, with the compiler's account of why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildFailure {
+    pub module: String,
+    pub errors: usize,
+    /// The rendered error diagnostics, or cargo's own output when no
+    /// diagnostic explains the failure.
+    pub diagnostics: String,
 }
 
 /// How a component was obtained: compiled now or loaded from the cache.

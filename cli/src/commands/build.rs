@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
-use wbx_engine::guest_build::{self, BuildEvent, BuildOptions, BuildReport};
+use wbx_engine::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
+use wbx_engine::observe::BuildFailure;
 use wbx_engine::project::Project;
 
 use crate::cli::BuildArgs;
@@ -16,7 +17,7 @@ use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let project = Project::open(&super::cwd()?)?;
-    let report = build_with_progress(&project, args.modules, args.release)?;
+    let (report, _) = build_with_progress(&project, args.modules, args.release)?;
     if args.json {
         console::out(&report_json(&report).to_string());
     }
@@ -28,12 +29,13 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     }
 }
 
-/// Builds `modules` (all when empty) with a progress line per module.
+/// Builds `modules` (all when empty) with a progress line per module; says
+/// what failed and why.
 pub fn build_with_progress(
     project: &Project,
     modules: Vec<String>,
     release: bool,
-) -> Result<BuildReport> {
+) -> Result<(BuildReport, Vec<BuildFailure>)> {
     let options = BuildOptions {
         modules,
         release,
@@ -41,9 +43,14 @@ pub fn build_with_progress(
         cancel: None,
     };
     let mut progress = Progress::new();
-    let report = guest_build::build(project, &options, |event| progress.on(event))?;
+    let mut notes = FailureNotes::default();
+    let report = guest_build::build(project, &options, |event| {
+        notes.record(&event);
+        progress.on(event);
+    })?;
     progress.finish(&report);
-    Ok(report)
+    let failures = notes.failures(&report);
+    Ok((report, failures))
 }
 
 /// Says what failed and why, on stderr.

@@ -1,28 +1,36 @@
 //! `wbx dev [--port N] [--no-tui]`: builds the project, runs it as `wbx run`
 //! does, and watches the sources: each change rebuilds only the modules it
-//! affects and swaps them into the running engine, with a line saying which
-//! file triggered which reload and what each step cost.
+//! affects and swaps them into the running engine, with an account of
+//! which file triggered which reload and what each step cost.
 //!
-//! The output is plain lines (`--no-tui` asks for them explicitly, for
-//! scripts that must not get a terminal interface).
+//! In a terminal it opens the terminal interface (`wbx-tui`); with
+//! `--no-tui`, or when stdin or stdout is not a terminal, it prints plain
+//! lines instead, for scripts and logs.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use wbx_engine::boot::boot;
+use tokio::sync::{mpsc, watch};
+use wbx_engine::boot::{Booted, boot};
 use wbx_engine::dev::{DevEvent, DevLoop, Reload};
 use wbx_engine::guest_build::BuildEvent;
+use wbx_engine::project::Project;
+use wbx_tui::{FirstBuild, KeyMap, Session};
 
 use super::build;
-use super::run::{open_idle_project, report_loads, serve};
+use super::run::{ControlApi, open_idle_project, report_loads, serve, stop_signal};
 use crate::cli::DevArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 
 pub fn run(args: DevArgs) -> Result<ExitCode> {
     let project = open_idle_project()?;
+    let tui = !args.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    // A broken key map is reported before anything starts.
+    let keys = if tui { Some(KeyMap::load()?) } else { None };
     // The first build: what builds runs; what fails is reported, not fatal.
-    let first = build::build_with_progress(&project, Vec::new(), false)?;
+    let (first, failures) = build::build_with_progress(&project, Vec::new(), false)?;
     if !first.success() {
         build::report_failure(&first);
         console::err(&paint(
@@ -35,24 +43,90 @@ pub fn run(args: DevArgs) -> Result<ExitCode> {
         .context("cannot start the async runtime")?
         .block_on(async {
             let booted = boot(&project, false)?;
-            report_loads(&booted);
-            let dev = DevLoop {
-                project: project.clone(),
-                engine: booted.engine.clone(),
-                runtime: booted.runtime.clone(),
-                color: console::color(Stream::Stderr),
-            };
-            let root = project.root.clone();
-            serve(&project, booted, args.port, move |stop| {
-                tokio::spawn(async move {
-                    let result = dev.run(stop, |event| print(&root, event)).await;
-                    if let Err(error) = result {
-                        console::error(&format!("{error:#}"));
-                    }
-                });
-            })
-            .await
+            match keys {
+                Some(keys) => {
+                    let first = FirstBuild {
+                        built: first.built.len(),
+                        elapsed: first.elapsed,
+                        failures,
+                    };
+                    serve_tui(&project, booted, args.port, first, keys).await
+                }
+                None => serve_plain(&project, booted, args.port).await,
+            }
         })
+}
+
+fn dev_loop(project: &Project, booted: &Booted, color: bool) -> DevLoop {
+    DevLoop {
+        project: project.clone(),
+        engine: booted.engine.clone(),
+        runtime: booted.runtime.clone(),
+        color,
+    }
+}
+
+async fn serve_plain(project: &Project, booted: Booted, port: Option<u16>) -> Result<ExitCode> {
+    report_loads(&booted);
+    let dev = dev_loop(project, &booted, console::color(Stream::Stderr));
+    let root = project.root.clone();
+    serve(project, booted, port, move |stop| {
+        tokio::spawn(async move {
+            // Plain mode has no way to ask for rebuilds: saving a file does.
+            let (_rebuild, rebuilds) = mpsc::unbounded_channel();
+            let result = dev.run(stop, rebuilds, |event| print(&root, event)).await;
+            if let Err(error) = result {
+                console::error(&format!("{error:#}"));
+            }
+        });
+    })
+    .await
+}
+
+/// The engine, the dev loop and the control API behind the terminal
+/// interface, until the person quits (or Ctrl-C/SIGTERM arrives).
+async fn serve_tui(
+    project: &Project,
+    booted: Booted,
+    port: Option<u16>,
+    first_build: FirstBuild,
+    keys: KeyMap,
+) -> Result<ExitCode> {
+    let dev = dev_loop(project, &booted, false);
+    let runtime = booted.runtime.clone();
+    runtime.start();
+    let api = ControlApi::start(project, &runtime, port).await?;
+
+    let (stop, stopped) = watch::channel(false);
+    let (rebuild, rebuilds) = mpsc::unbounded_channel();
+    // The screen belongs to the interface: the loop reports through
+    // observations, and an error of its own is kept for after.
+    let watcher = tokio::spawn(dev.run(stopped, rebuilds, |_| {}));
+    let session = Session {
+        project: project.name().to_owned(),
+        api: api.url.clone(),
+        runtime: runtime.clone(),
+        declared: project
+            .modules
+            .iter()
+            .map(|m| (m.name.clone(), m.kind))
+            .collect(),
+        first_build,
+        rebuilds: rebuild,
+    };
+    let shown = wbx_tui::run(session, keys, stop_signal()).await;
+    stop.send_replace(true);
+    console::err(&paint(
+        Stream::Stderr,
+        "stopping: finishing in-flight work",
+        DIM,
+    ));
+    api.stop(&runtime).await?;
+    if let Ok(Err(error)) = watcher.await {
+        console::error(&format!("the watcher failed: {error:#}"));
+    }
+    shown?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn relative<'a>(root: &Path, path: &'a Path) -> std::borrow::Cow<'a, str> {

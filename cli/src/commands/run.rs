@@ -3,11 +3,13 @@
 //! 127.0.0.1 and writes `.wbx/engine.json` until Ctrl-C.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 use wbx_engine::api::{self, EngineFile};
 use wbx_engine::boot::{Booted, boot};
+use wbx_engine::events::EventsRuntime;
 use wbx_engine::project::Project;
 
 use super::build;
@@ -19,7 +21,7 @@ use crate::observations;
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let project = open_idle_project()?;
     if !args.no_build {
-        let report = build::build_with_progress(&project, Vec::new(), args.release)?;
+        let (report, _) = build::build_with_progress(&project, Vec::new(), args.release)?;
         if !report.success() {
             build::report_failure(&report);
             return Ok(ExitCode::FAILURE);
@@ -81,43 +83,78 @@ pub(super) async fn serve(
         }
     });
     runtime.start();
-
-    let port = port.unwrap_or(0);
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    let file = EngineFile {
-        api: format!("http://{}", listener.local_addr()?),
-        pid: std::process::id(),
-    };
-    let engine_json = project.state.engine_json();
-    file.write(&engine_json)?;
+    let api = ControlApi::start(project, &runtime, port).await?;
     console::err(&format!(
         "{} {} serving the control API at {}  (Ctrl-C to stop)",
         paint(Stream::Stderr, "running", GREEN),
         project.name(),
-        file.api
+        api.url
     ));
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     with_stop(stopped);
-    let served = api::serve(
-        listener,
-        runtime.clone(),
-        project.root.clone(),
-        stop_signal(),
-    )
-    .await;
+    stop_signal().await;
     stop.send_replace(true);
     console::err(&paint(
         Stream::Stderr,
         "stopping: finishing in-flight work",
         DIM,
     ));
-    runtime.shutdown().await;
-    let _ = std::fs::remove_file(&engine_json);
-    served?;
+    api.stop(&runtime).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The control API, served on 127.0.0.1 and announced in `.wbx/engine.json`
+/// until stopped.
+pub(super) struct ControlApi {
+    pub url: String,
+    engine_json: std::path::PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl ControlApi {
+    pub async fn start(
+        project: &Project,
+        runtime: &Arc<EventsRuntime>,
+        port: Option<u16>,
+    ) -> Result<ControlApi> {
+        let port = port.unwrap_or(0);
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+        let file = EngineFile {
+            api: format!("http://{}", listener.local_addr()?),
+            pid: std::process::id(),
+        };
+        let engine_json = project.state.engine_json();
+        file.write(&engine_json)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(api::serve(
+            listener,
+            runtime.clone(),
+            project.root.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(ControlApi {
+            url: file.api,
+            engine_json,
+            stop,
+            served,
+        })
+    }
+
+    /// Stops serving, lets the runtime finish what it holds, and withdraws
+    /// `.wbx/engine.json`.
+    pub async fn stop(self, runtime: &EventsRuntime) -> Result<()> {
+        let _ = self.stop.send(());
+        let served = self.served.await.context("the control API task failed")?;
+        runtime.shutdown().await;
+        let _ = std::fs::remove_file(&self.engine_json);
+        served
+    }
 }
 
 pub(super) fn report_loads(booted: &Booted) {
@@ -138,7 +175,7 @@ pub(super) fn report_loads(booted: &Booted) {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() {
+pub(super) async fn stop_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -32,6 +32,16 @@ pub struct ReadOptions {
     pub limit: Option<u64>,
 }
 
+/// What a person browsing the log looks for: a DCB query (types, tags) and,
+/// optionally, a text that must occur in the event's type, tags, data or ids
+/// (case-insensitive for ASCII). Text matching scans, so it is for views,
+/// never for decisions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Browse {
+    pub query: Query,
+    pub text: Option<String>,
+}
+
 /// The append fails iff an event matching `fail_if_events_match` has a
 /// position greater than `after` (any position when `after` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use super::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
-use super::query::{AppendCondition, Query, ReadOptions};
+use super::query::{AppendCondition, Browse, Query, ReadOptions};
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS events (
@@ -152,10 +152,53 @@ impl EventStore {
     pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
         query.validate().map_err(anyhow::Error::msg)?;
         let mut params = Vec::new();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events e WHERE {}",
+            query.to_sql(&mut params)
+        );
+        self.select(sql, params, options)
+    }
+
+    /// Events a view looks for (see [`Browse`]), in position order (reversed
+    /// when backwards).
+    pub fn browse(&self, browse: &Browse, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        let mut params = Vec::new();
+        // An item without types and tags is meaningless in a DCB query but
+        // harmless here: it matches everything.
+        let query = Query::new(
+            browse
+                .query
+                .items
+                .iter()
+                .filter(|i| !i.types.is_empty() || !i.tags.is_empty())
+                .cloned()
+                .collect(),
+        );
         let mut sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
             query.to_sql(&mut params)
         );
+        if let Some(text) = browse.text.as_deref().filter(|t| !t.is_empty()) {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push_str(
+                " AND (e.type || ' ' || e.tags || ' ' || e.data || ' ' || e.id || ' ' || \
+                 COALESCE(e.correlation_id, '') || ' ' || COALESCE(e.idempotency_key, '')) \
+                 LIKE ? ESCAPE '\\'",
+            );
+            params.push(format!("%{escaped}%"));
+        }
+        self.select(sql, params, options)
+    }
+
+    fn select(
+        &self,
+        mut sql: String,
+        mut params: Vec<String>,
+        options: ReadOptions,
+    ) -> Result<Vec<StoredEvent>> {
         if let Some(from) = options.from {
             sql.push_str(if options.backwards {
                 " AND e.position <= ?"

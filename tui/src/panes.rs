@@ -1,0 +1,12 @@
+//! Each pane's state and how observations and keys change it. Drawing lives
+//! in `view/`.
+
+mod events;
+mod list;
+mod logs;
+mod modules;
+
+pub use events::{EventFilter, EventsPane};
+pub use list::Cursor;
+pub use logs::{LogFilter, LogsPane};
+pub use modules::{ModuleRow, ModuleState, ModulesPane};

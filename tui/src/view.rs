@@ -1,0 +1,93 @@
+//! Drawing: a pure function of the [`App`] onto a ratatui frame. Nothing
+//! here changes state or reads anything but the app.
+
+mod events;
+mod hints;
+mod logs;
+mod modules;
+mod overlay;
+mod status;
+mod text;
+mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::Alignment;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Wrap};
+
+use crate::app::{App, PaneId};
+use crate::layout;
+use crate::panes::ModuleState;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if layout::too_small(area) {
+        let text = format!(
+            "wbx dev needs at least {}×{}; this terminal is {}×{}",
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT,
+            area.width,
+            area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let areas = layout::areas(area);
+    status::draw(frame, areas.status, app);
+    draw_tabs(frame, areas.tabs, app);
+    match app.pane {
+        PaneId::Modules => modules::draw(frame, areas.main, app),
+        PaneId::Events => events::draw(frame, areas.main, app),
+        PaneId::Logs => logs::draw(frame, areas.main, app),
+    }
+    hints::draw(frame, areas.hints, app);
+    if let Some(overlay) = &app.overlay {
+        overlay::draw(frame, area, overlay, app);
+    }
+}
+
+/// The pane selector, each title with its key and a count worth a glance.
+fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
+    let failing = app
+        .modules
+        .rows
+        .iter()
+        .filter(|r| matches!(r.state(), ModuleState::Failed | ModuleState::Stopped))
+        .count();
+    let titles: Vec<Line> = PaneId::ALL
+        .iter()
+        .enumerate()
+        .map(|(n, pane)| {
+            let mut spans = vec![Span::raw(format!("{} {}", n + 1, pane.title()))];
+            let badge = match pane {
+                PaneId::Modules if failing > 0 => {
+                    Some(Span::styled(format!(" {failing}✗"), theme::ERROR))
+                }
+                PaneId::Events => Some(Span::styled(
+                    format!(" {}", text::thousands(app.events.head)),
+                    theme::DIM,
+                )),
+                PaneId::Logs => Some(Span::styled(
+                    format!(" {}", text::thousands(app.logs.lines.len() as u64)),
+                    theme::DIM,
+                )),
+                _ => None,
+            };
+            spans.extend(badge);
+            Line::from(spans)
+        })
+        .collect();
+    let selected = PaneId::ALL.iter().position(|p| *p == app.pane);
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(theme::SELECTED_TAB)
+            .divider("│"),
+        area,
+    );
+}

@@ -1,0 +1,21 @@
+//! The few styles the view uses, so the screen reads as one piece.
+
+use ratatui::style::{Color, Modifier, Style};
+
+pub const DIM: Style = Style::new().fg(Color::DarkGray);
+pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+pub const OK: Style = Style::new().fg(Color::Green);
+pub const WARN: Style = Style::new().fg(Color::Yellow);
+pub const ERROR: Style = Style::new().fg(Color::Red);
+pub const ACCENT: Style = Style::new().fg(Color::Cyan);
+pub const HEADER: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+pub const BADGE: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Cyan)
+    .add_modifier(Modifier::BOLD);
+pub const SELECTED: Style = Style::new().add_modifier(Modifier::REVERSED);
+pub const SELECTED_TAB: Style = Style::new()
+    .fg(Color::Cyan)
+    .add_modifier(Modifier::BOLD.union(Modifier::UNDERLINED));
+/// Events that share the selected event's correlation id.
+pub const RELATED: Style = Style::new().fg(Color::Magenta);

@@ -1,0 +1,467 @@
+//! What each pane shows in representative states, drawn into ratatui's
+//! `TestBackend` and compared with the snapshots in `tests/snapshots/`
+//! (`INSTA_UPDATE=always cargo test -p wbx-tui` rewrites them after a
+//! deliberate change). Event ids, random in every run, are redacted.
+//!
+//! The state is reached the way the running app reaches it: through
+//! `update` with actions, over a real event store in a temporary directory.
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
+use wbx_engine::logs::{Level, LogLine, LogSource};
+use wbx_engine::observe::{BuildFailure, CompileReport};
+use wbx_engine::{ModuleInfo, ModuleKind, ModuleStatus, ModuleVersion, Observation};
+use wbx_tui::action::{Action, Request};
+use wbx_tui::app::App;
+use wbx_tui::panes::{EventsPane, LogsPane, ModulesPane};
+use wbx_tui::status::{BuildState, Status};
+use wbx_tui::update::{settle, update};
+use wbx_tui::{KeyMap, view};
+
+/// 2026-11-21T10:00:00Z
+fn at(seconds: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_255_200 + seconds)
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: EventStore,
+    app: App,
+}
+
+/// A library-like project: three modules, `events` events in the store
+/// (every third command's events share a correlation id), a few log lines.
+fn fixture(events: u64) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(&dir.path().join("events.sqlite")).unwrap();
+    for n in 1..=events {
+        let event = NewEvent {
+            event_type: if n % 3 == 0 { "BookLent" } else { "BookAdded" }.to_owned(),
+            tags: vec![format!("book_id:b{n}")],
+            data: format!(
+                "{{\"book_id\":\"b{n}\",\"title\":\"Book {n}\",\"copies\":{}}}",
+                n % 4
+            ),
+        };
+        let meta = AppendMeta {
+            correlation_id: Some(format!("corr-{}", n.div_ceil(3))),
+            causation_id: Some(format!("cause-{n}")),
+            timestamp: Some(at(n)),
+            idempotency_key: (n == 2).then(|| "key-2".to_owned()),
+            ..AppendMeta::default()
+        };
+        store.append(&[event], None, &meta).unwrap();
+    }
+    let version = |hash: &str| Some(ModuleVersion::new("0.1.0", hash));
+    let declared = [
+        ("add-book".to_owned(), ModuleKind::Command),
+        ("catalog".to_owned(), ModuleKind::Projector),
+        ("loyalty".to_owned(), ModuleKind::Effect),
+        ("lend-book".to_owned(), ModuleKind::Command),
+    ];
+    let infos = [
+        info("add-book", ModuleKind::Command, version("3c96aa11bb22cc")),
+        info("catalog", ModuleKind::Projector, version("8d1e0011aabb")),
+        info("loyalty", ModuleKind::Effect, version("77aa00ff1122")),
+    ];
+    let modules = ModulesPane::seed(&declared, &infos, &[], &[], store.head());
+    let logs = LogsPane::new([
+        log("add-book", Level::Info, "added b1", 1),
+        log("catalog", Level::Debug, "projected 1 event", 2),
+        log("loyalty", Level::Warn, "member m1 has no badge yet", 3),
+        log("add-book", Level::Error, "copies must be positive", 4),
+    ]);
+    let mut status = Status::new("library", "http://127.0.0.1:4321");
+    status.build = BuildState::Built {
+        modules: 4,
+        elapsed: Duration::from_millis(3900),
+    };
+    let mut app = App::new(status, modules, logs, KeyMap::default());
+    app.events = EventsPane::new(store.head());
+    Fixture {
+        _dir: dir,
+        store,
+        app,
+    }
+}
+
+fn info(name: &str, kind: ModuleKind, version: Option<ModuleVersion>) -> ModuleInfo {
+    ModuleInfo {
+        name: name.to_owned(),
+        kind,
+        version,
+        status: ModuleStatus::Running,
+        reloads: 0,
+        last_error: None,
+    }
+}
+
+fn log(module: &str, level: Level, text: &str, seconds: u64) -> LogLine {
+    LogLine {
+        module: module.to_owned(),
+        at: at(seconds),
+        level,
+        source: LogSource::Log,
+        text: text.to_owned(),
+    }
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+impl Fixture {
+    fn act(&mut self, action: Action) -> Vec<Request> {
+        let requests = update(&mut self.app, action, &self.store);
+        settle(&mut self.app, &self.store);
+        requests
+    }
+
+    fn keys(&mut self, text: &str) {
+        for c in text.chars() {
+            self.act(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn observe(&mut self, observation: Observation) {
+        self.act(Action::Observed(observation));
+    }
+
+    /// The screen at `width` × `height`, as text.
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        self.act(Action::Resize { width, height });
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| view::draw(frame, &self.app)).unwrap();
+        terminal.backend().to_string()
+    }
+}
+
+macro_rules! snapshot {
+    ($name:expr, $screen:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[event-id]"),
+        ]}, {
+            insta::assert_snapshot!($name, $screen);
+        });
+    };
+}
+
+fn reloaded() -> Observation {
+    Observation::Reloaded {
+        module: "add-book".to_owned(),
+        from: Some(ModuleVersion::new("0.1.0", "3c96aa11bb22")),
+        to: ModuleVersion::new("0.1.0", "9f00aa11bb22"),
+        trigger: "add-book/src/lib.rs".to_owned(),
+        build: Duration::from_millis(430),
+        compile: CompileReport {
+            cache_hit: false,
+            compile_time: Duration::from_micros(115_200),
+        },
+        swap: Duration::from_micros(100),
+        latency: Duration::from_micros(149_200),
+    }
+}
+
+#[test]
+fn modules_running_with_a_reload_account() {
+    let mut f = fixture(12);
+    f.observe(Observation::ProjectorCaughtUp {
+        module: "catalog".to_owned(),
+        position: 9,
+    });
+    f.observe(reloaded());
+    f.observe(Observation::ModuleSwapped {
+        module: "add-book".to_owned(),
+        from: ModuleVersion::new("0.1.0", "3c96aa11bb22"),
+        to: ModuleVersion::new("0.1.0", "9f00aa11bb22"),
+        compile: CompileReport {
+            cache_hit: false,
+            compile_time: Duration::from_millis(115),
+        },
+    });
+    let screen = f.screen(120, 16);
+    assert!(screen.contains("add-book/src/lib.rs"), "{screen}");
+    assert!(screen.contains("at 9 · lag 3"), "{screen}");
+    snapshot!("modules_running", screen);
+}
+
+#[test]
+fn modules_with_a_failed_build_and_its_diagnostics() {
+    let mut f = fixture(0);
+    f.observe(Observation::BuildStarted {
+        modules: vec!["lend-book".to_owned()],
+        files: vec!["lend-book/src/lib.rs".to_owned()],
+    });
+    assert!(f.screen(100, 12).contains("building lend-book"));
+    f.observe(Observation::BuildFinished {
+        built: Vec::new(),
+        failed: vec![BuildFailure {
+            module: "lend-book".to_owned(),
+            errors: 1,
+            diagnostics: "\u{1b}[1merror[E0425]\u{1b}[0m: cannot find value `copiez` in this scope\n  \
+                          --> lend-book/src/lib.rs:42:12\n   |\n42 |     if copiez == 0 {\n   |        \
+                          ^^^^^^ help: a local variable with a similar name exists: `copies`"
+                .to_owned(),
+        }],
+        elapsed: Duration::from_millis(800),
+        cancelled: false,
+    });
+    f.observe(Observation::CallFailed {
+        module: "loyalty".to_owned(),
+        error: "loyalty: wasm trap: out of bounds memory access".to_owned(),
+    });
+    snapshot!("modules_build_failed", f.screen(100, 12));
+    // The failing module is the last row: open it.
+    f.act(key(KeyCode::End));
+    f.act(key(KeyCode::Enter));
+    let screen = f.screen(100, 20);
+    assert!(screen.contains("cannot find value `copiez`"), "{screen}");
+    assert!(!screen.contains('\u{1b}'), "escape codes are stripped");
+    snapshot!("modules_build_failed_detail", screen);
+}
+
+#[test]
+fn modules_when_the_project_has_none() {
+    let mut f = fixture(0);
+    f.app.modules = ModulesPane::default();
+    snapshot!("modules_empty", f.screen(80, 12));
+}
+
+#[test]
+fn events_follow_the_log_and_highlight_a_correlation() {
+    let mut f = fixture(30);
+    f.keys("2");
+    let screen = f.screen(100, 14);
+    assert!(screen.contains("following"));
+    assert!(
+        screen.contains("book_id:b30"),
+        "the newest event is at the bottom"
+    );
+    snapshot!("events_following", screen);
+
+    // Scrolling up pauses following; new events do not move the window.
+    f.act(key(KeyCode::Up));
+    let event = NewEvent {
+        event_type: "BookReturned".to_owned(),
+        tags: vec!["book_id:b1".to_owned()],
+        data: "{}".to_owned(),
+    };
+    f.store
+        .append(&[event], None, &AppendMeta::default())
+        .unwrap();
+    f.observe(Observation::Appended {
+        first: 31,
+        last: 31,
+        by: None,
+    });
+    let screen = f.screen(100, 14);
+    assert!(
+        screen.contains("paused") && screen.contains("head 31"),
+        "{screen}"
+    );
+    assert!(!screen.contains("BookReturned"), "{screen}");
+    f.keys("G");
+    assert!(f.screen(100, 14).contains("BookReturned"));
+}
+
+#[test]
+fn an_event_opens_with_its_envelope_and_data() {
+    let mut f = fixture(5);
+    f.keys("2");
+    f.screen(90, 24);
+    f.keys("p");
+    f.keys("2");
+    f.act(key(KeyCode::Enter));
+    f.act(key(KeyCode::Enter));
+    let screen = f.screen(90, 24);
+    assert!(
+        screen.contains("key-2") && screen.contains("\"title\": \"Book 2\""),
+        "{screen}"
+    );
+    snapshot!("event_detail", screen);
+}
+
+#[test]
+fn events_filtered_by_type_and_text() {
+    let mut f = fixture(30);
+    f.keys("2/type:BookLent");
+    f.act(key(KeyCode::Enter));
+    let screen = f.screen(100, 10);
+    assert!(screen.contains("filter: type:BookLent"));
+    assert!(!screen.contains("BookAdded"), "{screen}");
+    snapshot!("events_filtered", screen);
+    f.keys("/");
+    for _ in 0.."type:BookLent".len() {
+        f.act(key(KeyCode::Backspace));
+    }
+    f.keys("no-such-text");
+    f.act(key(KeyCode::Enter));
+    assert!(f.screen(100, 10).contains("No event passes the filter"));
+    f.act(key(KeyCode::Esc));
+    assert!(
+        f.screen(100, 10).contains("BookAdded"),
+        "Esc clears the filter"
+    );
+}
+
+#[test]
+fn events_when_the_log_is_empty() {
+    let mut f = fixture(0);
+    f.keys("2");
+    snapshot!("events_empty", f.screen(80, 10));
+}
+
+#[test]
+fn logs_filtered_by_level() {
+    let mut f = fixture(0);
+    f.keys("3");
+    let screen = f.screen(90, 12);
+    assert!(screen.contains("projected 1 event"));
+    snapshot!("logs_all", screen);
+    f.keys("ll");
+    let screen = f.screen(90, 12);
+    assert!(
+        !screen.contains("added b1") && screen.contains("no badge"),
+        "{screen}"
+    );
+    snapshot!("logs_warn_and_up", screen);
+}
+
+#[test]
+fn help_lists_every_key_including_remapped_ones() {
+    let mut f = fixture(0);
+    f.app.keys =
+        KeyMap::from_toml("[keys]\nquit = [\"x\"]\n", std::path::Path::new("tui.toml")).unwrap();
+    f.keys("?");
+    let screen = f.screen(110, 50);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("  x   ") && l.contains("quit wbx dev")),
+        "{screen}"
+    );
+    snapshot!("help", screen);
+    f.act(key(KeyCode::Esc));
+    assert!(!f.screen(110, 50).contains("Commands (after :)"));
+}
+
+#[test]
+fn a_read_model_rebuild_asks_first() {
+    let mut f = fixture(3);
+    f.act(key(KeyCode::Down));
+    assert!(
+        f.keys_give("R").is_empty(),
+        "nothing happens before the answer"
+    );
+    let screen = f.screen(100, 20);
+    assert!(
+        screen.contains("Rebuild the read model of 'catalog'"),
+        "{screen}"
+    );
+    snapshot!("confirm_read_model_rebuild", screen);
+    assert_eq!(
+        f.keys_give("y"),
+        [Request::RebuildReadModel("catalog".to_owned())]
+    );
+    f.keys("R");
+    assert!(f.keys_give("n").is_empty());
+    assert!(f.screen(100, 20).contains("cancelled"));
+}
+
+#[test]
+fn command_mode_executes_with_json_input_and_says_what_was_wrong() {
+    let mut f = fixture(0);
+    f.keys(":exec add-book {\"book_id\":\"b9\"}");
+    snapshot!("command_prompt", f.screen(80, 10));
+    assert_eq!(
+        f.act(key(KeyCode::Enter)),
+        [Request::Execute {
+            command: "add-book".to_owned(),
+            input: "{\"book_id\":\"b9\"}".to_owned()
+        }]
+    );
+    f.keys(":exec add-book {oops");
+    assert!(f.act(key(KeyCode::Enter)).is_empty());
+    assert!(
+        f.screen(80, 10)
+            .contains("the input of 'add-book' is not JSON")
+    );
+    f.keys(":rebuild lend-book");
+    assert_eq!(
+        f.act(key(KeyCode::Enter)),
+        [Request::RebuildModule("lend-book".to_owned())]
+    );
+}
+
+#[test]
+fn a_narrow_terminal_while_building() {
+    let mut f = fixture(40);
+    f.observe(reloaded());
+    f.observe(Observation::BuildStarted {
+        modules: vec!["catalog".to_owned()],
+        files: vec!["shared/src/lib.rs".to_owned()],
+    });
+    f.keys("2");
+    let screen = f.screen(80, 24);
+    assert!(screen.contains("building catalog"));
+    snapshot!("narrow_building", screen);
+}
+
+#[test]
+fn a_terminal_too_small_says_so() {
+    let mut f = fixture(0);
+    snapshot!("too_small", f.screen(30, 8));
+}
+
+impl Fixture {
+    fn keys_give(&mut self, text: &str) -> Vec<Request> {
+        text.chars()
+            .flat_map(|c| self.act(key(KeyCode::Char(c))))
+            .collect()
+    }
+}
+
+/// The loop itself, headless: keys in, requests out, quit ends it.
+#[tokio::test]
+async fn the_loop_turns_keys_into_requests_and_quits_on_q() {
+    let f = fixture(3);
+    let keys: Vec<std::io::Result<Event>> = ":exec add-book {}\rq"
+        .chars()
+        .map(|c| {
+            let code = match c {
+                '\r' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            };
+            Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        })
+        .collect();
+    let (_done, done) = tokio::sync::mpsc::unbounded_channel();
+    let mut terminal = Terminal::new(TestBackend::new(80, 20)).unwrap();
+    let mut requests = Vec::new();
+    let app = wbx_tui::runner::drive(
+        &mut terminal,
+        f.app,
+        wbx_tui::runner::Inputs {
+            terminal: futures_util::stream::iter(keys),
+            observations: None,
+            done,
+        },
+        &f.store,
+        |request| requests.push(request),
+    )
+    .await
+    .unwrap();
+    assert!(app.quit);
+    assert_eq!(
+        requests,
+        [Request::Execute {
+            command: "add-book".to_owned(),
+            input: "{}".to_owned()
+        }]
+    );
+    assert!(terminal.backend().to_string().contains("Modules"));
+}
