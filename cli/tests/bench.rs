@@ -29,7 +29,9 @@ fn every_scenario_reports_a_value_its_baseline_and_their_ratio() {
             "projector-replay",
             "store-append",
             "cache-load",
-            "hot-swap"
+            "hot-swap",
+            "tui-frame",
+            "tui-idle"
         ]
     );
     for line in &lines {

@@ -166,7 +166,8 @@ pub async fn run(
     Ok(())
 }
 
-fn measurement(
+/// A scenario's result from the summaries of its value and its baseline.
+pub fn measurement(
     scenario: &str,
     unit: &str,
     value: (f64, (f64, f64)),
@@ -213,7 +214,8 @@ where
     Ok((summarize(values), summarize(baselines)))
 }
 
-fn summarize(mut values: Vec<f64>) -> (f64, (f64, f64)) {
+/// The median of `values`, and their smallest and largest.
+pub fn summarize(mut values: Vec<f64>) -> (f64, (f64, f64)) {
     values.sort_by(|a, b| a.total_cmp(b));
     (
         values[values.len() / 2],
@@ -221,7 +223,7 @@ fn summarize(mut values: Vec<f64>) -> (f64, (f64, f64)) {
     )
 }
 
-fn per_second(count: usize, elapsed: Duration) -> f64 {
+pub fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 

@@ -1,1 +1,220 @@
-//! bench placeholder
+//! `wbx bench`'s scenarios for the terminal interface.
+//!
+//! | scenario | value | baseline (the limit) |
+//! |---|---|---|
+//! | `tui-frame` | frames/s: jump to a random position of a log of a million events, read the window, draw the Events pane | frames/s of ratatui drawing a table of the same rows already in memory |
+//! | `tui-idle` | % of the CPU left alone while the app waits with nothing happening | 100 %: idling at no cost at all |
+//!
+//! A frame is the whole of what the app does for one: the store read
+//! through its index and the draw into a buffer of a 160×48 terminal (what
+//! the terminal itself does with the bytes is outside wbx).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Constraint;
+use ratatui::widgets::{Block, Row, Table};
+use wbx_engine::bench::{BenchOptions, Measurement, measurement, per_second, summarize};
+use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
+use wbx_engine::observe::Observer;
+
+use crate::app::{App, PaneId};
+use crate::keys::KeyMap;
+use crate::panes::{EventsPane, LogsPane, ModulesPane};
+use crate::runner::{Inputs, drive};
+use crate::status::Status;
+use crate::update::update;
+use crate::{action::Action, view};
+
+pub const SCENARIOS: [&str; 2] = ["tui-frame", "tui-idle"];
+
+const SIZE: (u16, u16) = (160, 48);
+
+/// A store of `events` events like the example's, in a temporary directory.
+fn filled_store(events: u64) -> Result<(tempfile::TempDir, EventStore)> {
+    let dir = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let store = EventStore::open(&dir.path().join("events.sqlite"))?;
+    let mut next = 1;
+    while next <= events {
+        let batch: Vec<NewEvent> = (next..=events.min(next + 9_999))
+            .map(|n| NewEvent {
+                event_type: ["BookAdded", "MemberRegistered", "BookLent"][(n % 3) as usize]
+                    .to_owned(),
+                tags: vec![
+                    format!("book_id:b{}", n % 5000),
+                    format!("member_id:m{}", n % 700),
+                ],
+                data: format!(
+                    "{{\"book_id\":\"b{}\",\"member_id\":\"m{}\",\"title\":\"Book number {n}\"}}",
+                    n % 5000,
+                    n % 700
+                ),
+            })
+            .collect();
+        next += batch.len() as u64;
+        store.append(&batch, None, &AppendMeta::default())?;
+    }
+    Ok((dir, store))
+}
+
+fn app(store: &EventStore) -> App {
+    let mut app = App::new(
+        Status::new("bench", "http://127.0.0.1:0"),
+        ModulesPane::default(),
+        LogsPane::new([]),
+        KeyMap::default(),
+    );
+    app.pane = PaneId::Events;
+    app.events = EventsPane::new(store.head());
+    update(
+        &mut app,
+        Action::Resize {
+            width: SIZE.0,
+            height: SIZE.1,
+        },
+        store,
+    );
+    app
+}
+
+/// Frames/s of the app, and of ratatui drawing the same rows held in memory.
+fn frames(store: &EventStore, frames: usize) -> Result<(f64, f64)> {
+    let mut app = app(store);
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
+    let head = store.head().max(1);
+    // Positions spread over the whole log, the same in every run.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut position = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        1 + (seed >> 33) % head
+    };
+    let start = Instant::now();
+    for _ in 0..frames {
+        app.events.goto(store, position());
+        terminal.draw(|frame| view::draw(frame, &app))?;
+    }
+    let value = per_second(frames, start.elapsed());
+    if app.events.rows.is_empty() || app.events.error.is_some() {
+        bail!("the frame benchmark read no events: {:?}", app.events.error);
+    }
+
+    let rows: Vec<[String; 5]> = app
+        .events
+        .rows
+        .iter()
+        .map(|e| {
+            [
+                e.position.to_string(),
+                format!("{:?}", e.timestamp),
+                e.event_type.clone(),
+                e.tags.join(" "),
+                e.data.get().to_owned(),
+            ]
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(12),
+        Constraint::Length(16),
+        Constraint::Length(28),
+        Constraint::Fill(1),
+    ];
+    let start = Instant::now();
+    for _ in 0..frames {
+        terminal.draw(|frame| {
+            let table = Table::new(rows.iter().map(|r| Row::new(r.clone())), widths)
+                .block(Block::bordered());
+            frame.render_widget(table, frame.area());
+        })?;
+    }
+    Ok((value, per_second(frames, start.elapsed())))
+}
+
+/// CPU time this thread has used, from the kernel's scheduler statistics.
+fn thread_cpu() -> Result<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .context("tui-idle reads /proc/thread-self/schedstat, which this system lacks")?;
+    let nanos: u64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .context("cannot read /proc/thread-self/schedstat")?;
+    Ok(Duration::from_nanos(nanos))
+}
+
+/// The % of one CPU left alone while the app's loop waits for `wall`, after
+/// its first frame.
+fn idle(store: &EventStore, wall: Duration) -> Result<f64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let observer = Observer::default();
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
+    let (_done, done) = tokio::sync::mpsc::unbounded_channel();
+    let app = app(store);
+    runtime.block_on(async {
+        let looping = drive(
+            &mut terminal,
+            app,
+            Inputs {
+                terminal: futures_util::stream::pending(),
+                observations: Some(observer.subscribe()),
+                done,
+            },
+            store,
+            |_| {},
+        );
+        // The loop and the clock share this one thread, so its CPU time is
+        // the loop's.
+        let measured = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let (cpu, start) = (thread_cpu()?, Instant::now());
+            tokio::time::sleep(wall).await;
+            let busy = (thread_cpu()? - cpu).as_secs_f64() / start.elapsed().as_secs_f64();
+            Ok::<_, anyhow::Error>((100.0 * (1.0 - busy)).max(f64::MIN_POSITIVE))
+        };
+        tokio::select! {
+            ended = looping => bail!("the app's loop ended while idle: {:?}", ended.err()),
+            left = measured => left,
+        }
+    })
+}
+
+/// Runs the selected TUI scenarios (`options.scenarios` names them; empty
+/// runs both), reporting each as it is measured.
+pub fn run(options: &BenchOptions, mut report: impl FnMut(&Measurement)) -> Result<()> {
+    let selected =
+        |name: &str| options.scenarios.is_empty() || options.scenarios.iter().any(|s| s == name);
+    let size = |full: f64| ((full * options.scale).ceil() as usize).max(1);
+    let reps = options.repetitions.max(1);
+    let (_dir, store) = filled_store(size(1_000_000.0) as u64)?;
+    if selected("tui-frame") {
+        let (mut values, mut baselines) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let (value, baseline) = frames(&store, size(2_000.0))?;
+            values.push(value);
+            baselines.push(baseline);
+        }
+        report(&measurement(
+            "tui-frame",
+            "frames/s",
+            summarize(values),
+            summarize(baselines),
+        ));
+    }
+    if selected("tui-idle") {
+        let wall = Duration::from_secs_f64((2.0 * options.scale).clamp(0.2, 2.0));
+        let values = (0..reps)
+            .map(|_| idle(&store, wall))
+            .collect::<Result<Vec<_>>>()?;
+        report(&measurement(
+            "tui-idle",
+            "% CPU left idle",
+            summarize(values),
+            (100.0, (100.0, 100.0)),
+        ));
+    }
+    Ok(())
+}

@@ -14,17 +14,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if !(args.scale > 0.0 && args.scale.is_finite()) {
         anyhow::bail!("--scale must be a positive number, not {}", args.scale);
     }
+    let (engine_scenarios, tui_scenarios) = split_scenarios(&args.scenarios)?;
     // Guests build into cargo's target directory, beside wbx's own build.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
         .join("wasm-guests");
-    if !args.json {
-        console::err("building the benchmark guests (release)…");
-    }
-    let guests = bench::build_guests(&target)?;
-    let options = BenchOptions {
-        scenarios: args.scenarios,
+    let options = |scenarios| BenchOptions {
+        scenarios,
         repetitions: args.repetitions,
         scale: args.scale,
     };
@@ -44,8 +41,43 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             ));
         }
     };
-    tokio::runtime::Runtime::new()
-        .context("cannot start the async runtime")?
-        .block_on(bench::run(&guests, &options, print))?;
+    if let Some(scenarios) = engine_scenarios {
+        if !args.json {
+            console::err("building the benchmark guests (release)…");
+        }
+        let guests = bench::build_guests(&target)?;
+        tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")?
+            .block_on(bench::run(&guests, &options(scenarios), print))?;
+    }
+    if let Some(scenarios) = tui_scenarios {
+        wbx_tui::bench::run(&options(scenarios), print)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine's scenarios and the interface's among those asked for (all
+/// when none are named); `None` where none of that side's are wanted.
+type Selection = Option<Vec<String>>;
+
+fn split_scenarios(asked: &[String]) -> Result<(Selection, Selection)> {
+    if asked.is_empty() {
+        return Ok((Some(Vec::new()), Some(Vec::new())));
+    }
+    let (mut engine, mut tui) = (Vec::new(), Vec::new());
+    for name in asked {
+        if bench::SCENARIOS.contains(&name.as_str()) {
+            engine.push(name.clone());
+        } else if wbx_tui::bench::SCENARIOS.contains(&name.as_str()) {
+            tui.push(name.clone());
+        } else {
+            anyhow::bail!(
+                "no scenario named '{name}'; scenarios: {}, {}",
+                bench::SCENARIOS.join(", "),
+                wbx_tui::bench::SCENARIOS.join(", ")
+            );
+        }
+    }
+    let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+    Ok((some(engine), some(tui)))
 }
