@@ -162,7 +162,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "In a terminal, without --yes or --template, it asks for what is not given.\n\
+    after_help = "In a terminal, without --yes, --template or --set, it asks for what is not given.\n\
                         Otherwise it never asks: NAME is needed and parameters take their defaults."
 )]
 pub struct NewArgs {

@@ -300,8 +300,7 @@ fn expected(event: &ExpectedEvent) -> Json {
     Json::Object(out)
 }
 
-/// TOML as JSON. SQLite has no booleans, so `true`/`false` in expected rows
-/// compare as 1/0 (and are sent as such in data, where they stay JSON booleans).
+/// TOML as JSON: what inputs, data and expected rows are compared as.
 fn to_json(value: &toml::Value) -> Json {
     match value {
         toml::Value::String(s) => s.clone().into(),
