@@ -92,7 +92,7 @@ pub fn run(args: NewArgs) -> Result<ExitCode> {
         } else {
             paint(Stream::Stdout, &format!("# {what}"), DIM)
         };
-        console::out(&format!("  {command:<12} {what}").trim_end().to_owned());
+        console::out(format!("  {command:<12} {what}").trim_end());
     }
     Ok(ExitCode::SUCCESS)
 }
