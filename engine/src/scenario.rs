@@ -326,7 +326,7 @@ pub async fn run(
     let engine = Arc::new(Engine::new(EngineConfig {
         // Compiled components are keyed by content: sharing the project's
         // cache is safe and spares compiling them again.
-        cache_dir: Some(project.engine_config()?.cache_dir.unwrap_or_default()),
+        cache_dir: Some(project.state.cache_dir()),
         log_dir: Some(scratch.path().join("logs")),
         limits: project.manifest.limits(),
     })?);

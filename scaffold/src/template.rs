@@ -185,10 +185,7 @@ impl Template {
         files
             .into_iter()
             .map(|file| {
-                let relative = file
-                    .path()
-                    .strip_prefix(self.content.path())
-                    .unwrap_or(file.path());
+                let relative = relative(self.content, file.path());
                 let where_ = format!("templates/{}", file.path().display());
                 let path = substitute(&relative.to_string_lossy(), values)
                     .with_context(|| format!("{where_}: in its path"))?;
