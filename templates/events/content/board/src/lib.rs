@@ -8,24 +8,29 @@ use {{project_name}}_shared::{TaskAdded, TaskCompleted};
 
 struct Board;
 
+/// Each event changes exactly one row; anything else means the log and the
+/// board disagree, and the batch fails (the projector stops, nothing half-applied).
 fn apply(event: &Event) -> Result<(), String> {
-    if let Some(added) = event.decode::<TaskAdded>() {
+    let changed = if let Some(added) = event.decode::<TaskAdded>() {
         sql::execute(
             "INSERT INTO tasks (task_id, title, done) VALUES (?, ?, 0)",
             &[Value::from(added.task_id.as_str()), Value::from(added.title.as_str())],
-        )?;
+        )?
     } else if let Some(completed) = event.decode::<TaskCompleted>() {
         sql::execute(
             "UPDATE tasks SET done = 1 WHERE task_id = ?",
             &[Value::from(completed.task_id.as_str())],
-        )?;
+        )?
     } else {
-        return Err(format!(
-            "event {} ({}) has an unexpected shape",
+        0
+    };
+    match changed {
+        1 => Ok(()),
+        n => Err(format!(
+            "event {} ({}) changed {n} rows of the board instead of 1",
             event.position, event.event_type
-        ));
+        )),
     }
-    Ok(())
 }
 
 impl Projector for Board {
