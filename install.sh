@@ -2,7 +2,7 @@
 # Installs what wbx needs on this machine, then wbx itself.
 #
 #   sh install.sh               toolchain pieces + the `wbx` binary (release build)
-#   sh install.sh --tools-only  toolchain pieces only (what the test suite needs)
+#   sh install.sh --tools-only  toolchain pieces and tmux only (what the test suite needs)
 #
 # Non-interactive; safe to run again. Needs Rust installed with rustup.
 set -eu
@@ -36,6 +36,24 @@ if rustup target list --installed | grep -qx 'wasm32-wasip2'; then
 else
     say "wasm32-wasip2 target: adding"
     rustup target add wasm32-wasip2
+fi
+
+# The test suite drives `wbx new`'s questions in a real terminal through tmux.
+if [ "$tools_only" -eq 0 ]; then
+    :
+elif command -v tmux >/dev/null 2>&1; then
+    say "tmux: already installed"
+elif command -v apt-get >/dev/null 2>&1; then
+    say "tmux: installing with apt-get"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo="sudo"
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
+else
+    say "tmux: not found and no apt-get here; install tmux to run the terminal tests" >&2
+    exit 1
 fi
 
 if [ "$tools_only" -eq 1 ]; then

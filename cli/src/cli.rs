@@ -19,6 +19,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a new project from a template
+    New(NewArgs),
+    /// Add a module crate of a kind to the current project, then build it
+    Add(AddArgs),
+    /// Build, then run the project's scenario tests (scenarios/*.toml)
+    Test(TestArgs),
     /// Build the project's guest crates for wasm32-wasip2
     Build(BuildArgs),
     /// Check the toolchain, the wasm target and the project, with fixes
@@ -152,4 +158,52 @@ pub struct BenchArgs {
     /// Work per repetition as a fraction of the full size (quick checks)
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "In a terminal, without --yes, --template or --set, it asks for what is not given.\n\
+                        Otherwise it never asks: NAME is needed and parameters take their defaults."
+)]
+pub struct NewArgs {
+    /// The project's name, and the directory made for it here
+    pub name: Option<String>,
+    /// The template to start from (`wbx new --list` shows them)
+    #[arg(long, short)]
+    pub template: Option<String>,
+    /// A template parameter, KEY=VALUE (repeat for several)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Ask nothing: defaults for everything not given
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Write into a directory that is not empty (files of the same name are replaced)
+    #[arg(long)]
+    pub force: bool,
+    /// List the templates and their parameters
+    #[arg(long, exclusive = true)]
+    pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The kind of module: command, projector or effect
+    pub kind: String,
+    /// The module's name: its crate and directory
+    pub name: String,
+    /// Only write the files; do not build
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Only scenarios whose file, module or name contains this text
+    pub filter: Option<String>,
+    /// One JSON object a scenario: file, line, scenario, module, passed, diff, error
+    #[arg(long)]
+    pub json: bool,
+    /// Test what is built already instead of building first
+    #[arg(long)]
+    pub no_build: bool,
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand; `run` dispatches.
 
+mod add;
 mod bench;
 mod build;
 mod dev;
@@ -8,7 +9,9 @@ mod events;
 mod exec;
 mod export;
 mod import;
+mod new;
 mod run;
+mod test;
 
 use std::process::ExitCode;
 
@@ -18,6 +21,9 @@ use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::New(args) => new::run(args),
+        Command::Add(args) => add::run(args),
+        Command::Test(args) => test::run(args),
         Command::Build(args) => build::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Bench(args) => bench::run(args),

@@ -3,7 +3,8 @@
 //! Code map:
 //! - [`cli`]: the clap definition of every subcommand and flag.
 //! - [`commands`]: one file per subcommand, each a thin layer over
-//!   `wbx-engine` that turns results into output and an exit code.
+//!   `wbx-engine` (and `wbx-scaffold` for `new` and `add`) that turns
+//!   results into output and an exit code.
 //! - [`console`]: the only place that writes to stdout and stderr.
 //! - [`client`]: talking to a running engine over its control API.
 //! - [`observations`], [`show`]: engine observations and events as lines.

@@ -37,7 +37,23 @@ impl Booted {
 /// [`Booted::loaded`]; the rest run.
 pub fn boot(project: &Project, release: bool) -> Result<Booted> {
     let engine = Arc::new(Engine::new(project.engine_config()?)?);
-    let loaded = project
+    let loaded = load_modules(&engine, project, release);
+    let runtime = EventsRuntime::open(
+        engine.clone(),
+        project.state.clone(),
+        project.manifest.effect_settings(),
+    )
+    .context("cannot open the project's event store")?;
+    Ok(Booted {
+        engine,
+        runtime,
+        loaded,
+    })
+}
+
+/// Loads every built module of `project` into `engine`, each with its result.
+pub fn load_modules(engine: &Engine, project: &Project, release: bool) -> Vec<Loaded> {
+    project
         .modules
         .iter()
         .map(|module| {
@@ -57,16 +73,5 @@ pub fn boot(project: &Project, release: bool) -> Result<Booted> {
                 result,
             }
         })
-        .collect();
-    let runtime = EventsRuntime::open(
-        engine.clone(),
-        project.state.clone(),
-        project.manifest.effect_settings(),
-    )
-    .context("cannot open the project's event store")?;
-    Ok(Booted {
-        engine,
-        runtime,
-        loaded,
-    })
+        .collect()
 }

@@ -26,6 +26,8 @@
 //! - [`guest_build`]: building guest crates for `wasm32-wasip2` through cargo.
 //! - [`dev`]: the `wbx dev` loop: watch, debounce, rebuild what changed, swap.
 //! - [`doctor`]: toolchain and project checks with fixes.
+//! - [`scenario`]: scenario tests of commands and projectors (`wbx test`):
+//!   read from `scenarios/*.toml`, run on scratch stores, diffs on failure.
 //!
 //! This crate knows nothing of terminals, clap or ratatui: it reports through
 //! return values, callbacks and the observation stream.
@@ -51,6 +53,7 @@ pub mod logs;
 pub mod observe;
 pub mod project;
 pub mod registry;
+pub mod scenario;
 
 pub use engine::{Engine, EngineConfig, SwapReport};
 pub use guest::GuestInstance;

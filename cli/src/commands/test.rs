@@ -1,0 +1,99 @@
+//! `wbx test [FILTER] [--json] [--no-build]`: builds the project, then runs
+//! its scenarios (`scenarios/*.toml`) against the built modules on scratch
+//! stores. A failure shows a diff of expected against actual; the exit code
+//! is non-zero when any scenario fails or cannot run.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use wbx_engine::project::Project;
+use wbx_engine::scenario::{self, Outcome};
+
+use crate::cli::TestArgs;
+use crate::console::{self, DIM, GREEN, RED, Stream, paint};
+
+pub fn run(args: TestArgs) -> Result<ExitCode> {
+    let project = Project::open(&super::cwd()?)?;
+    let mut scenarios = scenario::load(&project)?;
+    if let Some(filter) = &args.filter {
+        scenarios.retain(|s| {
+            s.file.to_string_lossy().contains(filter.as_str())
+                || s.module.contains(filter.as_str())
+                || s.name.contains(filter.as_str())
+        });
+    }
+    if scenarios.is_empty() {
+        console::err(&format!(
+            "no scenarios{} in {}/ (see docs/testing.md for the format)",
+            args.filter
+                .as_ref()
+                .map(|f| format!(" matching '{f}'"))
+                .unwrap_or_default(),
+            scenario::DIR
+        ));
+        return Ok(ExitCode::FAILURE);
+    }
+    if !args.no_build {
+        let (report, _) = super::build::build_with_progress(&project, Vec::new(), false)?;
+        if !report.success() {
+            super::build::report_failure(&report);
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let start = Instant::now();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let outcomes = runtime.block_on(scenario::run(&project, &scenarios, |outcome| {
+        if args.json {
+            console::out(&serde_json::to_string(outcome).unwrap_or_default());
+        } else {
+            print_outcome(outcome);
+        }
+    }))?;
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    if !args.json {
+        let summary = format!(
+            "{} passed, {failed} failed ({:.1} s)",
+            outcomes.len() - failed,
+            start.elapsed().as_secs_f64()
+        );
+        let color = if failed == 0 { GREEN } else { RED };
+        console::out(&paint(Stream::Stdout, &summary, color));
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_outcome(outcome: &Outcome) {
+    let place = format!("{}:{}", outcome.file.display(), outcome.line);
+    if outcome.passed {
+        console::out(&format!(
+            "{} {place}  {}",
+            paint(Stream::Stdout, "ok  ", GREEN),
+            outcome.scenario
+        ));
+        return;
+    }
+    console::out(&format!(
+        "{} {place}  {}  ({})",
+        paint(Stream::Stdout, "FAIL", RED),
+        outcome.scenario,
+        outcome.module
+    ));
+    if let Some(error) = &outcome.error {
+        console::out(&format!("     {error}"));
+    }
+    for line in outcome.diff.iter().flat_map(|d| d.lines()) {
+        let style = match line.chars().next() {
+            Some('-') => Some(RED),
+            Some('+') => Some(GREEN),
+            Some('@') => Some(DIM),
+            _ => None,
+        };
+        let text = format!("     {line}");
+        console::out(&style.map_or(text.clone(), |s| paint(Stream::Stdout, &text, s)));
+    }
+}

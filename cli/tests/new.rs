@@ -1,0 +1,452 @@
+//! `wbx new`, `wbx add` and `wbx test` as a new user meets them: every
+//! template made into a project that builds, passes its own scenarios and
+//! serves under `wbx dev`; a module of each kind added to it; a failing
+//! scenario shown as a diff; bad input refused without losing anything;
+//! and the questions `wbx new` asks, answered in a real terminal (tmux).
+//!
+//! Generated projects build into the shared `target/wasm-guests`, like the
+//! other tests' guests, so their dependencies compile once per run.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Engine, repo_root, stderr, stdout, wait_for, wbx};
+
+/// Runs wbx and insists it succeeds; its stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let output = wbx(dir, args);
+    assert!(
+        output.status.success(),
+        "wbx {args:?} failed:\n{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// `wbx test --json`: the outcome of every scenario.
+fn scenario_outcomes(dir: &Path, extra: &[&str]) -> (bool, Vec<Value>) {
+    let mut args = vec!["test", "--json"];
+    args.extend(extra);
+    let output = wbx(dir, &args);
+    let outcomes = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (output.status.success(), outcomes)
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.ends_with(".wbx") || path.ends_with("target") {
+            continue;
+        }
+        if path.is_dir() {
+            files.extend(all_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn project_templates() -> Vec<String> {
+    ok(&repo_root(), &["new", "--list"])
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .map(|line| line.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_module() {
+    let templates = project_templates();
+    assert!(templates.contains(&"events".to_owned()), "{templates:?}");
+    let home = tempfile::tempdir().unwrap();
+    for template in &templates {
+        let name = format!("my-{template}");
+        let printed = ok(
+            home.path(),
+            &["new", &name, "--template", template, "--yes"],
+        );
+        assert!(
+            printed.contains(&format!("created {name} from the '{template}' template")),
+            "{printed}"
+        );
+        for next in [
+            format!("cd {name}"),
+            "wbx build".into(),
+            "wbx test".into(),
+            "wbx dev".into(),
+        ] {
+            assert!(printed.contains(&next), "{printed}");
+        }
+        let dir = home.path().join(&name);
+        self_contained(&dir);
+
+        ok(&dir, &["build"]);
+        let (passed, outcomes) = scenario_outcomes(&dir, &["--no-build"]);
+        assert!(passed, "{outcomes:#?}");
+        assert!(outcomes.len() >= 3, "{outcomes:#?}");
+        assert!(
+            outcomes.iter().all(|o| o["passed"] == true),
+            "{outcomes:#?}"
+        );
+
+        let dev = Engine::start(&dir, &["dev", "--no-tui"]);
+        dev.expect_line("watching", |l| l.starts_with("dev: watching"));
+        let modules = dev.get("/api/modules");
+        let modules = modules.as_array().unwrap();
+        assert!(!modules.is_empty());
+        assert!(
+            modules.iter().all(|m| m["status"] == "running"),
+            "{modules:?}"
+        );
+        dev.stop();
+    }
+
+    // The events project: its commands through the running engine, then a
+    // module of each kind added, built and tested.
+    let dir = home.path().join("my-events");
+    let dev = Engine::start(&dir, &["dev", "--no-tui"]);
+    ok(
+        &dir,
+        &[
+            "exec",
+            "add-task",
+            "--input",
+            r#"{"task_id":"milk","title":"Buy milk"}"#,
+        ],
+    );
+    ok(
+        &dir,
+        &["exec", "complete-task", "--input", r#"{"task_id":"milk"}"#],
+    );
+    let query = "/api/projectors/board/query?sql=SELECT%20task_id,%20done%20FROM%20tasks";
+    wait_for("the board", || {
+        dev.get(query)["rows"] == json!([["milk", 1]])
+    });
+    dev.expect_line("the announcement", |l| {
+        l == "[announce] task 'milk' is done"
+    });
+    dev.stop();
+
+    for (kind, name) in [
+        ("command", "reserve-room"),
+        ("projector", "tally"),
+        ("effect", "notify"),
+    ] {
+        let printed = ok(&dir, &["add", kind, name]);
+        assert!(
+            printed.starts_with(&format!("added {kind} '{name}' to the workspace")),
+            "{printed}"
+        );
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("    \"{name}\",\n")),
+            "{manifest}"
+        );
+    }
+    let output = wbx(&dir, &["add", "command", "reserve-room"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("has a module named 'reserve-room' already"),
+        "{}",
+        stderr(&output)
+    );
+    let doctor = ok(&dir, &["doctor"]);
+    assert!(
+        doctor.contains("reserve-room (command)")
+            && doctor.contains("tally (projector)")
+            && doctor.contains("notify (effect)"),
+        "{doctor}"
+    );
+    let (passed, outcomes) = scenario_outcomes(&dir, &[]);
+    assert!(passed, "{outcomes:#?}");
+    for module in ["reserve-room", "tally"] {
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o["module"] == module && o["passed"] == true),
+            "{module}: {outcomes:#?}"
+        );
+    }
+
+    // A scenario that fails: a readable diff naming file and scenario, exit 1.
+    let board = dir.join("scenarios/board.toml");
+    let text = std::fs::read_to_string(&board).unwrap();
+    std::fs::write(
+        &board,
+        text.replace(r#"["milk", "Buy milk", 1]"#, r#"["milk", "Buy milk", 0]"#),
+    )
+    .unwrap();
+    let output = wbx(&dir, &["test", "--no-build", "board"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let printed = stdout(&output);
+    for line in [
+        "FAIL scenarios/board.toml:4  the board lists tasks and what is done  (board)",
+        "     --- expected",
+        "     +++ actual",
+        r#"     -["milk","Buy milk",0]"#,
+        r#"     +["milk","Buy milk",1]"#,
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "no {line:?} in:\n{printed}"
+        );
+    }
+    assert!(printed.contains(" failed ("), "{printed}");
+}
+
+/// Nothing in the project points outside it: no absolute paths, path
+/// dependencies that stay inside, a lock of registry crates only.
+fn self_contained(dir: &Path) {
+    let outside = [repo_root(), dir.to_owned()];
+    for file in all_files(dir) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for path in &outside {
+            assert!(
+                !text.contains(&*path.to_string_lossy()),
+                "{} names {}",
+                file.display(),
+                path.display()
+            );
+        }
+        if file.file_name().unwrap() == "Cargo.toml" {
+            for line in text.lines().filter(|l| l.contains("path = ")) {
+                let path = line
+                    .split("path = \"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                let target = file.parent().unwrap().join(path).canonicalize().unwrap();
+                assert!(
+                    target.starts_with(dir.canonicalize().unwrap()),
+                    "{}: {line}",
+                    file.display()
+                );
+            }
+        }
+    }
+    for file in [
+        ".gitignore",
+        "README.md",
+        "wbx.toml",
+        "Cargo.lock",
+        "wbx-sdk/wit/worlds.wit",
+    ] {
+        assert!(dir.join(file).is_file(), "no {file}");
+    }
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_lost() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let refused = |args: &[&str], wanted: &str| {
+        let output = wbx(dir, args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let text = stderr(&output);
+        assert!(text.contains(wanted), "{args:?}: {text}");
+    };
+    refused(
+        &["new", "--yes"],
+        "a project name is needed when wbx new does not ask",
+    );
+    refused(&["new", "My App", "--yes"], "'My App' is not a usable name");
+    refused(
+        &["new", "app", "--template", "nope"],
+        "no project template named 'nope'; templates: events",
+    );
+    refused(
+        &["new", "app", "--yes", "--set", "colour=red"],
+        "template 'events' has no parameter 'colour'; its parameters: description",
+    );
+
+    std::fs::create_dir(dir.join("app")).unwrap();
+    std::fs::write(dir.join("app/notes.txt"), "mine").unwrap();
+    refused(
+        &["new", "app", "--yes"],
+        "exists and is not empty: choose another name, or pass --force",
+    );
+    assert_eq!(std::fs::read_dir(dir.join("app")).unwrap().count(), 1);
+
+    // --force writes into it, keeping the file that was there; --set is used.
+    ok(
+        dir,
+        &[
+            "new",
+            "app",
+            "--yes",
+            "--force",
+            "--set",
+            "description=Chores",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("app/notes.txt")).unwrap(),
+        "mine"
+    );
+    let manifest = std::fs::read_to_string(dir.join("app/wbx.toml")).unwrap();
+    assert!(manifest.starts_with("# Chores\n"), "{manifest}");
+
+    let project = dir.join("app");
+    let before = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    refused_in(
+        &project,
+        &["add", "actor", "pinger"],
+        "no template for 'actor' modules; wbx adds modules of these kinds: command, effect, projector",
+    );
+    refused_in(
+        &project,
+        &["add", "command", "Bad"],
+        "'Bad' is not a usable name",
+    );
+    refused_in(
+        &project,
+        &["add", "command", "board"],
+        "has a module named 'board' already",
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("Cargo.toml")).unwrap(),
+        before
+    );
+
+    // A scenario file with a mistake: located, and nothing runs.
+    std::fs::write(
+        project.join("scenarios/typo.toml"),
+        "[[scenario]]\nname = \"typo\"\ncommand = \"add-tsk\"\nthen = []\n",
+    )
+    .unwrap();
+    refused_in(
+        &project,
+        &["test", "--no-build"],
+        "error: scenarios/typo.toml:3:11: scenario 'typo': no command named 'add-tsk' in this project; commands: add-task, complete-task",
+    );
+}
+
+fn refused_in(dir: &Path, args: &[&str], wanted: &str) {
+    let output = wbx(dir, args);
+    assert_eq!(output.status.code(), Some(1), "{args:?}");
+    let text = stderr(&output);
+    assert!(text.contains(wanted), "{args:?}: {text}");
+}
+
+/// A tmux server of this test's own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn command(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux is needed for this test: sh install.sh --tools-only installs it")
+    }
+
+    fn screen(&self) -> String {
+        stdout(&self.command(&["capture-pane", "-p", "-t", "new"]))
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no {text:?} on the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "new"];
+        args.extend(keys);
+        assert!(self.command(&args).status.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]);
+    }
+}
+
+#[test]
+fn new_asks_in_a_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("wbx-new-test-{}", std::process::id()),
+    };
+    let script = format!(
+        "{:?} new; echo \"wbx exited $?\"; sleep 600",
+        env!("CARGO_BIN_EXE_wbx")
+    );
+    let started = tmux.command(&[
+        "new-session",
+        "-d",
+        "-s",
+        "new",
+        "-x",
+        "120",
+        "-y",
+        "30",
+        "-c",
+        &home.path().to_string_lossy(),
+        &script,
+    ]);
+    assert!(started.status.success(), "{}", stderr(&started));
+
+    tmux.wait_for("Project name:");
+    tmux.keys(&["-l", "Chores"]);
+    tmux.keys(&["Enter"]);
+    // A bad name is refused on the spot; the question stays.
+    tmux.wait_for("is not a usable name");
+    for _ in 0.."Chores".len() {
+        tmux.keys(&["BSpace"]);
+    }
+    tmux.keys(&["-l", "chores"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Template:");
+    assert!(
+        screen.contains("events: A task board on the events model"),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Describe the project in a line");
+    tmux.keys(&["-l", "Our chores"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("wbx exited");
+    assert!(screen.contains("wbx exited 0"), "{screen}");
+    assert!(
+        screen.contains("created chores from the 'events' template"),
+        "{screen}"
+    );
+
+    let manifest = std::fs::read_to_string(home.path().join("chores/wbx.toml")).unwrap();
+    assert!(manifest.starts_with("# Our chores\n"), "{manifest}");
+    assert!(manifest.contains("name = \"chores\""), "{manifest}");
+}
+
+#[test]
+fn new_add_and_test_document_their_flags() {
+    for command in ["new", "add", "test"] {
+        let output = wbx(&repo_root(), &[command, "--help"]);
+        assert!(output.status.success());
+        insta::assert_snapshot!(format!("{command}_help"), stdout(&output));
+    }
+}
