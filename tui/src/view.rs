@@ -11,9 +11,10 @@ mod text;
 mod theme;
 
 use ratatui::Frame;
-use ratatui::layout::Alignment;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Block, Paragraph, Tabs, Wrap};
 
 use crate::app::{App, PaneId};
 use crate::layout;
@@ -51,8 +52,34 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// A message in place of a pane's content (nothing to show, or an error).
+fn message(frame: &mut Frame, area: Rect, block: Block, text: String, style: Style) {
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(style)
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}
+
+/// A detail view: `lines` under `title`, scrolled down `scroll` lines.
+fn detail(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>, scroll: u16) {
+    let block = Block::bordered().title(Line::from(vec![
+        Span::styled(title, theme::HEADER),
+        Span::styled("esc back ", theme::DIM),
+    ]));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
 /// The pane selector, each title with its key and a count worth a glance.
-fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let failing = app
         .modules
         .rows

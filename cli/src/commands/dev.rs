@@ -116,11 +116,6 @@ async fn serve_tui(
     };
     let shown = wbx_tui::run(session, keys, stop_signal()).await;
     stop.send_replace(true);
-    console::err(&paint(
-        Stream::Stderr,
-        "stopping: finishing in-flight work",
-        DIM,
-    ));
     api.stop(&runtime).await?;
     if let Ok(Err(error)) = watcher.await {
         console::error(&format!("the watcher failed: {error:#}"));

@@ -95,11 +95,6 @@ pub(super) async fn serve(
     with_stop(stopped);
     stop_signal().await;
     stop.send_replace(true);
-    console::err(&paint(
-        Stream::Stderr,
-        "stopping: finishing in-flight work",
-        DIM,
-    ));
     api.stop(&runtime).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -149,6 +144,11 @@ impl ControlApi {
     /// Stops serving, lets the runtime finish what it holds, and withdraws
     /// `.wbx/engine.json`.
     pub async fn stop(self, runtime: &EventsRuntime) -> Result<()> {
+        console::err(&paint(
+            Stream::Stderr,
+            "stopping: finishing in-flight work",
+            DIM,
+        ));
         let _ = self.stop.send(());
         let served = self.served.await.context("the control API task failed")?;
         runtime.shutdown().await;

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Row, Table};
 use wbx_engine::events::StoredEvent;
 
 use super::{text, theme};
@@ -41,14 +41,8 @@ fn title(pane: &EventsPane) -> Line<'static> {
 fn table(frame: &mut Frame, area: Rect, pane: &EventsPane) {
     let block = Block::bordered().title(title(pane));
     if let Some(error) = &pane.error {
-        frame.render_widget(
-            Paragraph::new(format!("Cannot read the event log: {error}"))
-                .style(theme::ERROR)
-                .wrap(Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        let text = format!("Cannot read the event log: {error}");
+        return super::message(frame, area, block, text, theme::ERROR);
     }
     if pane.rows.is_empty() {
         let text = if pane.filter.is_empty() {
@@ -56,14 +50,7 @@ fn table(frame: &mut Frame, area: Rect, pane: &EventsPane) {
         } else {
             "No event passes the filter. Esc clears it."
         };
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme::DIM)
-                .wrap(Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        return super::message(frame, area, block, text.to_owned(), theme::DIM);
     }
     let correlation = pane
         .selected_event()
@@ -144,18 +131,6 @@ fn detail(frame: &mut Frame, area: Rect, event: &StoredEvent, scroll: u16) {
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| event.data.get().to_owned());
     lines.extend(pretty.lines().map(|l| Line::raw(l.to_owned())));
-    let block = Block::bordered().title(Line::from(vec![
-        Span::styled(
-            format!(" Event {} · {} ", event.position, event.event_type),
-            theme::HEADER,
-        ),
-        Span::styled("esc back ", theme::DIM),
-    ]));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    let title = format!(" Event {} · {} ", event.position, event.event_type);
+    super::detail(frame, area, title, lines, scroll);
 }

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use wbx_engine::logs::{Level, LogSource};
 
 use super::{text, theme};
@@ -54,14 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             "No line passes the filter. Esc clears it."
         };
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme::DIM)
-                .wrap(Wrap { trim: true })
-                .block(block),
-            area,
-        );
-        return;
+        return super::message(frame, area, block, text.to_owned(), theme::DIM);
     }
     let width = pane.modules.iter().map(|m| m.len()).max().unwrap_or(0);
     let lines: Vec<Line> = pane

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Row, Table};
 
 use super::{text, theme};
 use crate::app::App;
@@ -35,16 +35,9 @@ fn table(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("{} ", pane.rows.len()), theme::DIM),
     ]));
     if pane.rows.is_empty() {
-        frame.render_widget(
-            Paragraph::new(
-                "No modules. A module is a crate of the workspace with \
-                 [package.metadata.wbx] kind = \"command\" (or projector, effect).",
-            )
-            .wrap(Wrap { trim: true })
-            .block(block),
-            area,
-        );
-        return;
+        let text = "No modules. A module is a crate of the workspace with \
+                    [package.metadata.wbx] kind = \"command\" (or projector, effect).";
+        return super::message(frame, area, block, text.to_owned(), Style::default());
     }
     let page = layout::page(app.size);
     let name_width = pane
@@ -189,15 +182,5 @@ fn detail(frame: &mut Frame, area: Rect, pane: &ModulesPane, row: &ModuleRow, sc
         lines.push(Line::raw(""));
         lines.push(Line::styled("No errors.", theme::OK));
     }
-    let block = Block::bordered().title(Line::from(vec![
-        Span::styled(format!(" {} ", row.name), theme::HEADER),
-        Span::styled("esc back ", theme::DIM),
-    ]));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    super::detail(frame, area, format!(" {} ", row.name), lines, scroll);
 }
