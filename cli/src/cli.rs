@@ -43,6 +43,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Append events from a JSON Lines history (as `wbx export` writes it)
     Import(ImportArgs),
+    /// Replay a history through a projector into a scratch read model, or two versions and diff them
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +134,28 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     /// The JSON Lines file to import
     pub file: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The projector to replay
+    pub projector: String,
+    /// Replay an exported history (as `wbx export` writes it) instead of the project's store
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<std::path::PathBuf>,
+    /// Stop at this position: the read model as it was then
+    #[arg(long, value_name = "POSITION")]
+    pub to: Option<u64>,
+    /// Replay a second version too and show how the read models differ:
+    /// `build` (the working tree, built now) or a .wasm file
+    #[arg(long, value_name = "BUILD|WASM")]
+    pub against: Option<String>,
+    /// Replay the release build
+    #[arg(long)]
+    pub release: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod exec;
 mod export;
 mod import;
 mod new;
+mod replay;
 mod run;
 mod test;
 
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Events(args) => events::run(args),
         Command::Export(args) => export::run(args),
         Command::Import(args) => import::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }
 

@@ -170,6 +170,28 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     let screen = tmux.wait_for("Logs");
     assert!(screen.contains("register-member"), "{screen}");
 
+    // Step the catalog projector through the log from the first event.
+    tmux.type_text("2");
+    tmux.type_text("g");
+    tmux.type_text("s");
+    let screen = tmux.wait_for("position 1 BookAdded");
+    assert!(
+        screen.contains("Replay · catalog") && screen.contains("+ ('dune', 'Dune', 1, 0)"),
+        "{screen}"
+    );
+    tmux.press("Right");
+    let screen = tmux.wait_for("position 2 MemberRegistered");
+    assert!(screen.contains("+ ('ada', 'Ada', 0, 0)"), "{screen}");
+    tmux.press("Right");
+    let screen = tmux.wait_for("position 3 BookLent");
+    assert!(
+        screen.contains("- ('dune', 'Dune', 1, 0)") && screen.contains("+ ('dune', 'Dune', 1, 1)"),
+        "{screen}"
+    );
+    tmux.press("Left");
+    tmux.press("Left");
+    tmux.wait_for("position 1 BookAdded");
+
     // A saved file: the reload's account in the status bar.
     let lend_book = dir.join("lend-book/src/lib.rs");
     edit(&lend_book, "are on loan", "are all on loan");

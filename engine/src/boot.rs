@@ -10,6 +10,7 @@ use crate::engine::Engine;
 use crate::events::EventsRuntime;
 use crate::project::{ModuleDecl, Project};
 use crate::registry::ModuleVersion;
+use crate::replay::versions;
 
 /// What loading one module gave.
 pub struct Loaded {
@@ -38,6 +39,15 @@ impl Booted {
 pub fn boot(project: &Project, release: bool) -> Result<Booted> {
     let engine = Arc::new(Engine::new(project.engine_config()?)?);
     let loaded = load_modules(&engine, project, release);
+    for loaded in &loaded {
+        if let Ok(version) = &loaded.result
+            && let Ok(bytes) = std::fs::read(&loaded.artifact)
+        {
+            // Only for later replays: the module runs either way.
+            let versions = project.state.versions_dir();
+            let _ = versions::keep(&versions, &loaded.module.name, version, &bytes);
+        }
+    }
     let runtime = EventsRuntime::open(
         engine.clone(),
         project.state.clone(),

@@ -390,6 +390,14 @@ impl DevLoop {
             {
                 Ok(swap) => {
                     let latency = seen_at.elapsed().saturating_sub(build.elapsed);
+                    // Only for later replays (`--against VERSION`).
+                    let versions = self.project.state.versions_dir();
+                    let _ = crate::replay::versions::keep(
+                        &versions,
+                        &built.name,
+                        &swap.version,
+                        &bytes,
+                    );
                     let reload = Reload {
                         module: built.name.clone(),
                         swap,

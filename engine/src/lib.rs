@@ -26,6 +26,9 @@
 //! - [`guest_build`]: building guest crates for `wasm32-wasip2` through cargo.
 //! - [`dev`]: the `wbx dev` loop: watch, debounce, rebuild what changed, swap.
 //! - [`doctor`]: toolchain and project checks with fixes.
+//! - [`replay`]: a history replayed through a projector into a scratch read
+//!   model, whole (`wbx replay`) or a step at a time (the step view), and
+//!   read models compared table by table.
 //! - [`scenario`]: scenario tests of commands and projectors (`wbx test`):
 //!   read from `scenarios/*.toml`, run on scratch stores, diffs on failure.
 //!
@@ -53,6 +56,7 @@ pub mod logs;
 pub mod observe;
 pub mod project;
 pub mod registry;
+pub mod replay;
 pub mod scenario;
 
 pub use engine::{Engine, EngineConfig, SwapReport};

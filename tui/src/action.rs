@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crossterm::event::KeyEvent;
 use wbx_engine::Observation;
+use wbx_engine::replay::{Step, Target};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -23,14 +24,24 @@ pub enum Action {
     /// Time passes (only while something animates).
     Tick(Instant),
     Done(Done),
+    /// Where the step view got to, or why it could not.
+    Replayed(Result<Step, String>),
 }
 
 /// Work the app asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Execute { command: String, input: String },
+    Execute {
+        command: String,
+        input: String,
+    },
     RebuildModule(String),
     RebuildReadModel(String),
+    /// Step a projector's replay of the log to `target`.
+    Replay {
+        projector: String,
+        target: Target,
+    },
 }
 
 /// How a [`Request`] ended, as a line for the person who asked.

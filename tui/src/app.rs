@@ -3,7 +3,7 @@
 //! reads it.
 
 use crate::keys::KeyMap;
-use crate::panes::{EventsPane, LogsPane, ModulesPane};
+use crate::panes::{EventsPane, LogsPane, ModulesPane, ReplayPane};
 use crate::status::Status;
 
 /// The panes, in the selector's order. A new pane is a variant here, its
@@ -14,16 +14,23 @@ pub enum PaneId {
     Modules,
     Events,
     Logs,
+    Replay,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 3] = [PaneId::Modules, PaneId::Events, PaneId::Logs];
+    pub const ALL: [PaneId; 4] = [
+        PaneId::Modules,
+        PaneId::Events,
+        PaneId::Logs,
+        PaneId::Replay,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             PaneId::Modules => "Modules",
             PaneId::Events => "Events",
             PaneId::Logs => "Logs",
+            PaneId::Replay => "Replay",
         }
     }
 
@@ -33,6 +40,7 @@ impl PaneId {
             PaneId::Modules => "modules",
             PaneId::Events => "events",
             PaneId::Logs => "logs",
+            PaneId::Replay => "replay",
         }
     }
 
@@ -107,6 +115,7 @@ pub struct App {
     pub modules: ModulesPane,
     pub events: EventsPane,
     pub logs: LogsPane,
+    pub replay: ReplayPane,
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub notice: Option<Notice>,
@@ -126,6 +135,7 @@ impl App {
             modules,
             events: EventsPane::default(),
             logs,
+            replay: ReplayPane::default(),
             overlay: None,
             prompt: None,
             notice: None,

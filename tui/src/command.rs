@@ -7,11 +7,18 @@ pub enum Line {
     Quit,
     Help,
     Pane(PaneId),
-    Exec { command: String, input: String },
+    Exec {
+        command: String,
+        input: String,
+    },
     Rebuild(String),
     RebuildReadModel(String),
     Goto(u64),
     Filter(String),
+    Replay {
+        projector: String,
+        position: Option<u64>,
+    },
 }
 
 /// What `:` understands, for the help overlay and for errors.
@@ -26,8 +33,12 @@ pub const USAGE: &[(&str, &str)] = &[
         "rebuild a projector's read model from the log (asks first)",
     ),
     ("goto POSITION", "show the event at a position"),
+    (
+        "replay PROJECTOR [POSITION]",
+        "step a projector through the log, to a position (default: the end)",
+    ),
     ("filter TEXT", "filter the current pane"),
-    ("modules | events | logs", "switch pane"),
+    ("modules|events|logs|replay", "switch pane"),
     ("help", "this help"),
     ("quit", "quit wbx dev"),
 ];
@@ -48,10 +59,11 @@ pub fn parse(text: &str) -> Result<Line, String> {
     Ok(match word {
         "q" | "quit" => Line::Quit,
         "help" | "?" => Line::Help,
-        "pane" => Line::Pane(
-            PaneId::from_name(rest)
-                .ok_or_else(|| format!("no pane named '{rest}': modules, events or logs"))?,
-        ),
+        "pane" => {
+            Line::Pane(PaneId::from_name(rest).ok_or_else(|| {
+                format!("no pane named '{rest}': modules, events, logs or replay")
+            })?)
+        }
         "exec" | "x" => {
             let (command, input) = match rest.split_once(char::is_whitespace) {
                 Some((command, input)) => (command, input.trim()),
@@ -75,13 +87,30 @@ pub fn parse(text: &str) -> Result<Line, String> {
                 .map_err(|_| format!("'{rest}' is not a position (a whole number)"))?,
         ),
         "filter" => Line::Filter(rest.to_owned()),
+        "replay" => {
+            let mut words = rest.split_whitespace();
+            let projector = words
+                .next()
+                .ok_or_else(|| "'replay' needs a projector name, then a position".to_owned())?;
+            let position = match words.next() {
+                Some(p) => Some(
+                    p.parse()
+                        .map_err(|_| format!("'{p}' is not a position (a whole number)"))?,
+                ),
+                None => None,
+            };
+            Line::Replay {
+                projector: projector.to_owned(),
+                position,
+            }
+        }
         "" => return Err("type a command; :help lists them".to_owned()),
         other => match PaneId::from_name(other) {
             Some(pane) => Line::Pane(pane),
             None => {
                 return Err(format!(
                     "unknown command '{other}'; commands: exec, rebuild, rebuild-read-model, \
-                     goto, filter, modules, events, logs, help, quit"
+                     goto, replay, filter, modules, events, logs, help, quit"
                 ));
             }
         },
@@ -116,6 +145,14 @@ mod tests {
             Ok(Line::RebuildReadModel("catalog".into()))
         );
         assert_eq!(parse("q"), Ok(Line::Quit));
+        assert_eq!(
+            parse("replay catalog 12"),
+            Ok(Line::Replay {
+                projector: "catalog".into(),
+                position: Some(12)
+            })
+        );
+        assert!(parse("replay").unwrap_err().contains("needs a projector"));
     }
 
     #[test]

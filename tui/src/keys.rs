@@ -25,6 +25,7 @@ pub enum Command {
     Modules,
     Events,
     Logs,
+    ReplayPane,
     Up,
     Down,
     PageUp,
@@ -38,6 +39,9 @@ pub enum Command {
     RebuildReadModel,
     Level,
     ModuleFilter,
+    Replay,
+    StepBack,
+    StepForward,
 }
 
 /// Each command: its name in `tui.toml`, what it does, its default keys.
@@ -66,6 +70,12 @@ const TABLE: &[(Command, &str, &str, &[&str])] = &[
     (Command::Modules, "modules", "the Modules pane", &["1"]),
     (Command::Events, "events", "the Events pane", &["2"]),
     (Command::Logs, "logs", "the Logs pane", &["3"]),
+    (
+        Command::ReplayPane,
+        "replay-pane",
+        "the Replay pane",
+        &["4"],
+    ),
     (
         Command::Up,
         "up",
@@ -128,6 +138,24 @@ const TABLE: &[(Command, &str, &str, &[&str])] = &[
         "module",
         "logs: cycle the module shown",
         &["m"],
+    ),
+    (
+        Command::Replay,
+        "replay",
+        "step a projector through the log from the selected event",
+        &["s"],
+    ),
+    (
+        Command::StepBack,
+        "step-back",
+        "replay: one event back",
+        &["left", ","],
+    ),
+    (
+        Command::StepForward,
+        "step-forward",
+        "replay: one event forward",
+        &["right", "."],
     ),
 ];
 

@@ -21,6 +21,7 @@ use wbx_engine::events::EventStore;
 use wbx_engine::events::EventsRuntime;
 use wbx_engine::events::command::CommandRequest;
 use wbx_engine::observe::{BuildFailure, Subscription};
+use wbx_engine::replay::Stepper;
 use wbx_engine::{ModuleKind, Observation};
 
 use crate::action::{Action, Done, Request};
@@ -57,6 +58,8 @@ pub struct Session {
     pub first_build: FirstBuild,
     /// Asks the dev loop to rebuild a module.
     pub rebuilds: mpsc::UnboundedSender<String>,
+    /// The step view's replay, made on first use.
+    pub stepper: Arc<tokio::sync::Mutex<Option<Stepper>>>,
 }
 
 impl Session {
@@ -95,9 +98,9 @@ impl Session {
     }
 
     /// Starts `request`; its result arrives on `done`.
-    fn perform(&self, request: Request, done: &mpsc::UnboundedSender<Done>) {
+    fn perform(&self, request: Request, done: &mpsc::UnboundedSender<Action>) {
         let report = |ok: bool, message: String| {
-            let _ = done.send(Done { ok, message });
+            let _ = done.send(Action::Done(Done { ok, message }));
         };
         match request {
             Request::Execute { command, input } => {
@@ -110,7 +113,7 @@ impl Session {
                         ..CommandRequest::default()
                     };
                     let outcome = runtime.execute(request).await;
-                    let _ = done.send(match outcome {
+                    let _ = done.send(Action::Done(match outcome {
                         Ok(outcome) if outcome.duplicate => Done {
                             ok: true,
                             message: format!("{command}: nothing done, a duplicate"),
@@ -131,7 +134,7 @@ impl Session {
                             ok: false,
                             message: format!("{command}: {error}"),
                         },
-                    });
+                    }));
                 });
             }
             Request::RebuildModule(module) => {
@@ -141,6 +144,27 @@ impl Session {
                         format!("cannot rebuild {module}: the watcher stopped"),
                     );
                 }
+            }
+            Request::Replay { projector, target } => {
+                let (stepper, done) = (self.stepper.clone(), done.clone());
+                let (engine, store) = (self.runtime.engine().clone(), self.runtime.store().clone());
+                tokio::spawn(async move {
+                    let mut stepper = stepper.lock().await;
+                    if stepper.as_ref().is_none_or(|s| s.module() != projector) {
+                        *stepper = match Stepper::new(engine, store, &projector) {
+                            Ok(new) => Some(new),
+                            Err(error) => {
+                                let _ = done.send(Action::Replayed(Err(format!("{error:#}"))));
+                                return;
+                            }
+                        };
+                    }
+                    let Some(stepper) = stepper.as_mut() else {
+                        return;
+                    };
+                    let step = stepper.step(target).await.map_err(|e| format!("{e:#}"));
+                    let _ = done.send(Action::Replayed(step));
+                });
             }
             Request::RebuildReadModel(projector) => {
                 match self.runtime.rebuild_projector(&projector) {
@@ -190,7 +214,8 @@ pub async fn run(
 pub struct Inputs<S> {
     pub terminal: S,
     pub observations: Option<Subscription>,
-    pub done: mpsc::UnboundedReceiver<Done>,
+    /// Results of requests, as actions.
+    pub done: mpsc::UnboundedReceiver<Action>,
 }
 
 /// The loop itself, on any backend and input stream (tests and the frame
@@ -250,7 +275,7 @@ where
                     continue;
                 }
             },
-            Some(done) = inputs.done.recv() => Action::Done(done),
+            Some(done) = inputs.done.recv() => done,
             now = tick.tick(), if app.animating() => Action::Tick(now.into_std()),
             _ = tokio::time::sleep_until(due.into()), if wait_for_frame => continue,
         };

@@ -9,6 +9,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use wbx_engine::ModuleKind;
 use wbx_engine::events::EventStore;
+use wbx_engine::replay::Target;
 
 use crate::action::{Action, Request};
 use crate::app::{App, Overlay, PaneId, Prompt, PromptKind};
@@ -53,6 +54,10 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
         Action::Tick(now) => app.dirty |= app.status.tick(now),
         Action::Done(done) => {
             app.notify(done.message, !done.ok);
+            app.dirty = true;
+        }
+        Action::Replayed(result) => {
+            app.replay.stepped(result);
             app.dirty = true;
         }
     }
@@ -137,6 +142,9 @@ fn submit(app: &mut App, prompt: Prompt, store: &EventStore) -> Vec<Request> {
         },
         PromptKind::Filter(pane) => filter(app, pane, &prompt.text, store),
         PromptKind::Goto => match prompt.text.trim().parse::<u64>() {
+            Ok(position) if app.pane == PaneId::Replay => {
+                return step_replay(app, Target::Position(position));
+            }
             Ok(position) => goto(app, position, store),
             Err(_) => app.notify(
                 format!(
@@ -157,7 +165,7 @@ fn filter(app: &mut App, pane: PaneId, text: &str, store: &EventStore) {
             Ok(filter) => app.logs.set_filter(filter),
             Err(error) => app.notify(error, true),
         },
-        PaneId::Modules => app.notify("the Modules pane has no filter", true),
+        PaneId::Modules | PaneId::Replay => app.notify("this pane has no filter", true),
     }
 }
 
@@ -186,8 +194,41 @@ fn command_line(app: &mut App, line: Line, store: &EventStore) -> Vec<Request> {
         Line::RebuildReadModel(projector) => confirm_read_model_rebuild(app, &projector),
         Line::Goto(position) => goto(app, position, store),
         Line::Filter(text) => filter(app, app.pane, &text, store),
+        Line::Replay {
+            projector,
+            position,
+        } => return start_replay(app, &projector, position.unwrap_or(app.events.head)),
     }
     Vec::new()
+}
+
+/// Opens the Replay pane on `projector`, stepped to `position`.
+fn start_replay(app: &mut App, projector: &str, position: u64) -> Vec<Request> {
+    if !known_projector(app, projector) {
+        return Vec::new();
+    }
+    app.pane = PaneId::Replay;
+    if app.replay.projector.as_deref() != Some(projector) {
+        app.replay = Default::default();
+        app.replay.projector = Some(projector.to_owned());
+    }
+    step_replay(app, Target::Position(position))
+}
+
+/// Asks for the replay to move, unless a step is under way.
+fn step_replay(app: &mut App, target: Target) -> Vec<Request> {
+    let Some(projector) = app.replay.projector.clone() else {
+        app.notify(
+            "no replay yet: press s on an event in the Events pane, or :replay PROJECTOR",
+            true,
+        );
+        return Vec::new();
+    };
+    if app.replay.busy {
+        return Vec::new();
+    }
+    app.replay.busy = true;
+    vec![Request::Replay { projector, target }]
 }
 
 fn rebuild(app: &mut App, module: &str) -> Vec<Request> {
@@ -199,14 +240,21 @@ fn rebuild(app: &mut App, module: &str) -> Vec<Request> {
     vec![Request::RebuildModule(module.to_owned())]
 }
 
-fn confirm_read_model_rebuild(app: &mut App, projector: &str) {
-    let is_projector = app
+/// Whether the project has a projector of that name; says so when not.
+fn known_projector(app: &mut App, projector: &str) -> bool {
+    let known = app
         .modules
         .rows
         .iter()
         .any(|r| r.name == projector && r.kind == ModuleKind::Projector);
-    if !is_projector {
+    if !known {
         app.notify(format!("no projector named '{projector}'"), true);
+    }
+    known
+}
+
+fn confirm_read_model_rebuild(app: &mut App, projector: &str) {
+    if !known_projector(app, projector) {
         return;
     }
     app.overlay = Some(Overlay::Confirm {
@@ -233,8 +281,8 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
             let text = match app.pane {
                 PaneId::Events => app.events.filter.text.clone(),
                 PaneId::Logs => app.logs.filter.describe(),
-                PaneId::Modules => {
-                    app.notify("the Modules pane has no filter", true);
+                PaneId::Modules | PaneId::Replay => {
+                    app.notify("this pane has no filter", true);
                     return Vec::new();
                 }
             };
@@ -244,7 +292,9 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
             });
         }
         Command::Goto => {
-            app.pane = PaneId::Events;
+            if app.pane != PaneId::Replay {
+                app.pane = PaneId::Events;
+            }
             app.prompt = Some(Prompt {
                 kind: PromptKind::Goto,
                 text: String::new(),
@@ -255,14 +305,22 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
         Command::Modules => app.pane = PaneId::Modules,
         Command::Events => app.pane = PaneId::Events,
         Command::Logs => app.pane = PaneId::Logs,
+        Command::ReplayPane => app.pane = PaneId::Replay,
         Command::Up => step(app, -1, store),
         Command::Down => step(app, 1, store),
         Command::PageUp => step(app, -(page as isize), store),
         Command::PageDown => step(app, page as isize, store),
+        Command::Top if app.pane == PaneId::Replay => {
+            return step_replay(app, Target::Position(0));
+        }
+        Command::Bottom if app.pane == PaneId::Replay => {
+            return step_replay(app, Target::Position(app.events.head.max(store.head())));
+        }
         Command::Top => match app.pane {
             PaneId::Modules => app.modules.cursor.top(app.modules.rows.len(), page),
             PaneId::Events => app.events.top(store),
             PaneId::Logs => app.logs.cursor.top(app.logs.shown.len(), page),
+            PaneId::Replay => {}
         },
         Command::Bottom => match app.pane {
             PaneId::Modules => {
@@ -271,6 +329,7 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
             }
             PaneId::Events => app.events.bottom(store),
             PaneId::Logs => app.logs.cursor.bottom(app.logs.shown.len(), page),
+            PaneId::Replay => {}
         },
         Command::Open => match app.pane {
             PaneId::Modules if app.modules.selected().is_some() => app.modules.detail = Some(0),
@@ -300,6 +359,35 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
         Command::Level | Command::ModuleFilter => {
             app.notify("level and module filters belong to the Logs pane", true)
         }
+        Command::Replay => match (app.pane, app.events.selected_event()) {
+            (PaneId::Events, Some(event)) => {
+                let position = event.position;
+                let projector = app.replay.projector.clone().or_else(|| {
+                    app.modules
+                        .rows
+                        .iter()
+                        .find(|r| r.kind == ModuleKind::Projector)
+                        .map(|r| r.name.clone())
+                });
+                match projector {
+                    Some(projector) => return start_replay(app, &projector, position),
+                    None => app.notify("this project has no projector to replay", true),
+                }
+            }
+            _ => app.notify(
+                "select an event in the Events pane, then s steps a projector to it",
+                true,
+            ),
+        },
+        Command::StepBack if app.pane == PaneId::Replay => {
+            return step_replay(app, Target::Previous);
+        }
+        Command::StepForward if app.pane == PaneId::Replay => {
+            return step_replay(app, Target::Next);
+        }
+        Command::StepBack | Command::StepForward => {
+            app.notify("stepping belongs to the Replay pane (4)", true)
+        }
     }
     Vec::new()
 }
@@ -319,6 +407,9 @@ fn step(app: &mut App, delta: isize, store: &EventStore) {
             None => app.events.down(store, delta.unsigned_abs()),
         },
         PaneId::Logs => app.logs.cursor.step(delta, app.logs.shown.len(), page),
+        PaneId::Replay => {
+            app.replay.scroll = app.replay.scroll.saturating_add_signed(delta as i16);
+        }
     }
 }
 

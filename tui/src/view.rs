@@ -6,6 +6,7 @@ mod hints;
 mod logs;
 mod modules;
 mod overlay;
+mod replay;
 mod status;
 mod text;
 mod theme;
@@ -45,6 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         PaneId::Modules => modules::draw(frame, areas.main, app),
         PaneId::Events => events::draw(frame, areas.main, app),
         PaneId::Logs => logs::draw(frame, areas.main, app),
+        PaneId::Replay => replay::draw(frame, areas.main, app),
     }
     hints::draw(frame, areas.hints, app);
     if let Some(overlay) = &app.overlay {
@@ -103,6 +105,12 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
                     format!(" {}", text::thousands(app.logs.lines.len() as u64)),
                     theme::DIM,
                 )),
+                PaneId::Replay => app
+                    .replay
+                    .step
+                    .as_ref()
+                    .and_then(|s| s.event.as_ref())
+                    .map(|e| Span::styled(format!(" @{}", e.position), theme::DIM)),
                 _ => None,
             };
             spans.extend(badge);

@@ -465,3 +465,72 @@ async fn the_loop_turns_keys_into_requests_and_quits_on_q() {
     );
     assert!(terminal.backend().to_string().contains("Modules"));
 }
+
+#[test]
+fn the_replay_pane_steps_and_shows_what_an_event_changed() {
+    use wbx_engine::events::{Query, ReadOptions};
+    use wbx_engine::replay::read_model::TableDiff;
+    use wbx_engine::replay::{Step, Target};
+
+    let mut f = fixture(5);
+    f.keys("4");
+    let screen = f.screen(100, 12);
+    assert!(screen.contains("No replay yet"), "{screen}");
+    snapshot!("replay_empty", screen);
+
+    // From the Events pane: s steps the projector to the selected event.
+    f.keys("2");
+    f.act(key(KeyCode::Up));
+    let asked = f.keys_give("s");
+    let replay_to = |target| Request::Replay {
+        projector: "catalog".to_owned(),
+        target,
+    };
+    assert_eq!(asked, [replay_to(Target::Position(4))]);
+    assert!(f.screen(100, 12).contains("replaying…"));
+    let event = f
+        .store
+        .read(
+            &Query::all(),
+            ReadOptions {
+                from: Some(4),
+                backwards: false,
+                limit: Some(1),
+            },
+        )
+        .unwrap()
+        .remove(0);
+    let row = |title: &str, copies: &str| {
+        vec!["'b4'".to_owned(), format!("'{title}'"), copies.to_owned()]
+    };
+    f.act(Action::Replayed(Ok(Step {
+        projector: "catalog".to_owned(),
+        event: Some(event),
+        changes: vec![TableDiff {
+            table: "books".to_owned(),
+            columns: vec!["book_id".into(), "title".into(), "copies".into()],
+            added: Vec::new(),
+            removed: Vec::new(),
+            changed: vec![(row("Book 4", "0"), row("Book 4", "1"))],
+        }],
+        handled: 4,
+        previous: Some(3),
+        next: Some(5),
+    })));
+    let screen = f.screen(100, 14);
+    assert!(
+        screen.contains("position 4 BookAdded") && screen.contains("+ ('b4', 'Book 4', 1)"),
+        "{screen}"
+    );
+    snapshot!("replay_step", screen);
+
+    // One step at a time, back and forth.
+    assert_eq!(f.keys_give("."), [replay_to(Target::Next)]);
+    assert!(f.keys_give(",").is_empty(), "a step is under way");
+    f.act(Action::Replayed(Err(
+        "catalog failed on the event at position 5 (BookAdded): wasm trap: unreachable".to_owned(),
+    )));
+    let screen = f.screen(100, 14);
+    assert!(screen.contains("The replay failed") && screen.contains("position 5 (BookAdded)"));
+    assert_eq!(f.keys_give(","), [replay_to(Target::Previous)]);
+}

@@ -113,6 +113,7 @@ async fn serve_tui(
             .collect(),
         first_build,
         rebuilds: rebuild,
+        stepper: Default::default(),
     };
     let shown = wbx_tui::run(session, keys, stop_signal()).await;
     stop.send_replace(true);

@@ -334,12 +334,12 @@ fn remove_database(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-type GuestCall<'a> =
+pub(crate) type GuestCall<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Result<(), String>>> + Send + 'a>>;
 
 /// Runs `call` inside a transaction on the instance's database: committed
 /// when the guest succeeds, rolled back on its error or trap.
-async fn in_transaction(
+pub(crate) async fn in_transaction(
     instance: &mut GuestInstance,
     call: impl for<'a> FnOnce(&'a mut GuestInstance) -> GuestCall<'a>,
 ) -> Result<()> {

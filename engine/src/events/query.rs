@@ -74,6 +74,16 @@ impl Query {
         }
     }
 
+    /// Whether `event` matches, as the store's SQL would decide it (for
+    /// histories read from files rather than the store).
+    pub fn matches(&self, event_type: &str, tags: &[String]) -> bool {
+        self.items.is_empty()
+            || self.items.iter().any(|item| {
+                (item.types.is_empty() || item.types.iter().any(|t| t == event_type))
+                    && item.tags.iter().all(|t| tags.contains(t))
+            })
+    }
+
     /// A SQL boolean over the `events` table aliased `e`, with its parameters.
     pub(crate) fn to_sql(&self, params: &mut Vec<String>) -> String {
         if self.items.is_empty() {

@@ -24,6 +24,11 @@ impl StateLayout {
     }
 
     /// `<module>.log` for each module.
+    /// Components of versions that ran, for `wbx replay --against VERSION`.
+    pub fn versions_dir(&self) -> PathBuf {
+        self.dir.join("versions")
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.dir.join("logs")
     }

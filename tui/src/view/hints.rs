@@ -39,7 +39,7 @@ fn hints(app: &App) -> Line<'static> {
     let detail = match app.pane {
         PaneId::Modules => app.modules.detail.is_some(),
         PaneId::Events => app.events.detail.is_some(),
-        PaneId::Logs => false,
+        PaneId::Logs | PaneId::Replay => false,
     };
     if detail {
         pairs.extend([(Command::Down, "scroll"), (Command::Back, "close")]);
@@ -54,7 +54,15 @@ fn hints(app: &App) -> Line<'static> {
                 (Command::Filter, "filter"),
                 (Command::Open, "open"),
                 (Command::Goto, "position"),
+                (Command::Replay, "replay"),
                 (Command::Bottom, "follow"),
+            ]),
+            PaneId::Replay => pairs.extend([
+                (Command::StepBack, "back"),
+                (Command::StepForward, "forward"),
+                (Command::Goto, "position"),
+                (Command::Top, "start"),
+                (Command::Bottom, "end"),
             ]),
             PaneId::Logs => pairs.extend([
                 (Command::Filter, "search"),

@@ -42,7 +42,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     lines.push(Line::styled("Commands (after :)", theme::HEADER));
     for (usage, what) in USAGE {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {usage:<30}"), theme::ACCENT),
+            Span::styled(format!("  {usage:<31}"), theme::ACCENT),
             Span::raw(*what),
         ]));
     }
