@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Engine, project_copy, stderr, wait_for, wbx};
+use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn exec(dir: &Path, command: &str, input: Value) -> Value {
     let output = wbx(
@@ -27,12 +27,6 @@ fn greeting(dir: &Path, name: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} has no {from:?}", path.display());
-    std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
 const NAMES: [&str; 3] = ["ada", "bo", "cy"];

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use support::{Engine, project_copy, stderr, wait_for, wbx};
+use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn replay(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["replay", "catalog", "--json"];
@@ -25,12 +25,6 @@ fn table<'a>(model: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|t| t["name"] == name)
         .unwrap_or_else(|| panic!("no table {name} in {model}"))
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} has no {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 #[test]

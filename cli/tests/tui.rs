@@ -4,11 +4,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{project_copy, repo_root};
+use support::{edit, project_copy, repo_root};
 
 /// A tmux server of this test's own, killed when dropped.
 struct Tmux {
@@ -92,12 +92,6 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         self.tmux(&["kill-server"]);
     }
-}
-
-fn edit(path: &PathBuf, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} has no {from:?}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 #[test]

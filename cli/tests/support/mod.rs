@@ -52,6 +52,14 @@ pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Replaces the first `from` in the file at `path` with `to`, as an editor
+/// saving it would.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
