@@ -135,8 +135,8 @@ fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_
     dev.expect_line("the announcement", |l| {
         l == "[announce] task 'milk' is done"
     });
-    dev.stop();
 
+    // Added while `wbx dev` runs: each new module is loaded at once.
     for (kind, name) in [
         ("command", "reserve-room"),
         ("projector", "tally"),
@@ -152,7 +152,15 @@ fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_
             manifest.contains(&format!("    \"{name}\",\n")),
             "{manifest}"
         );
+        wait_for(&format!("{name} loaded by wbx dev"), || {
+            dev.get("/api/modules")
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == name && m["status"] == "running")
+        });
     }
+    dev.stop();
     let output = wbx(&dir, &["add", "command", "reserve-room"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(

@@ -192,9 +192,12 @@ impl DevLoop {
                 }
             }
             // Files that still exist first: an editor's temporary file, gone
-            // by now, makes a poor name for the change.
+            // by now, makes a poor name for the change. Workspace-wide files
+            // (Cargo.lock, the root Cargo.toml) last: a module's own file
+            // names its reload better.
             let mut files = files;
-            files.sort_by_key(|f| !f.exists());
+            let root = self.project.root.clone();
+            files.sort_by_key(|f| (!f.exists(), f.parent() == Some(root.as_path())));
             let mut triggers = std::mem::take(&mut owed);
             for file in files.iter().filter(|f| !f.ends_with(MANIFEST_FILE)) {
                 for module in self.project.modules_affected_by(file) {
