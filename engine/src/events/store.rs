@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use super::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
-use super::query::{AppendCondition, Browse, Query, ReadOptions};
+use super::query::{AppendCondition, Bound, Browse, Query, ReadOptions};
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS events (
@@ -154,7 +154,7 @@ impl EventStore {
         let mut params = Vec::new();
         let sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
-            query.to_sql(&mut params)
+            query.to_sql(Bound::of(&options), &mut params)
         );
         self.select(sql, params, options)
     }
@@ -176,7 +176,7 @@ impl EventStore {
         );
         let mut sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
-            query.to_sql(&mut params)
+            query.to_sql(Bound::of(&options), &mut params)
         );
         if let Some(text) = browse.text.as_deref().filter(|t| !t.is_empty()) {
             let escaped = text
@@ -196,17 +196,9 @@ impl EventStore {
     fn select(
         &self,
         mut sql: String,
-        mut params: Vec<String>,
+        params: Vec<String>,
         options: ReadOptions,
     ) -> Result<Vec<StoredEvent>> {
-        if let Some(from) = options.from {
-            sql.push_str(if options.backwards {
-                " AND e.position <= ?"
-            } else {
-                " AND e.position >= ?"
-            });
-            params.push(from.to_string());
-        }
         sql.push_str(if options.backwards {
             " ORDER BY e.position DESC"
         } else {
@@ -277,9 +269,11 @@ impl EventStore {
         }
         if let Some(condition) = condition {
             let mut params = Vec::new();
-            let matches = condition.fail_if_events_match.to_sql(&mut params);
-            params.push(condition.after.unwrap_or(0).to_string());
-            let sql = format!("SELECT 1 FROM events e WHERE {matches} AND e.position > ? LIMIT 1");
+            let matches = condition.fail_if_events_match.to_sql(
+                Some(Bound::after(condition.after.unwrap_or(0))),
+                &mut params,
+            );
+            let sql = format!("SELECT 1 FROM events e WHERE {matches} LIMIT 1");
             if tx
                 .prepare_cached(&sql)?
                 .exists(params_from_iter(params.iter()))?
@@ -499,7 +493,43 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
 
 #[cfg(test)]
 mod tests {
-    use super::compact_json;
+    use super::*;
+    use crate::events::QueryItem;
+
+    /// A command's read and its condition look at the events of its tags
+    /// from the bound on, never at every event of its types.
+    #[test]
+    fn tagged_queries_are_driven_by_their_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::open(&dir.path().join("events.sqlite")).unwrap();
+        let query = Query::new(vec![
+            QueryItem::types(["Incremented"]).with_tags(["counter:a"]),
+        ]);
+        let from = ReadOptions {
+            from: Some(5),
+            ..ReadOptions::default()
+        };
+        for bound in [Bound::after(5), Bound::of(&from).unwrap()] {
+            let mut params = Vec::new();
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM events e WHERE {}",
+                query.to_sql(Some(bound), &mut params)
+            );
+            let writer = store.inner.writer.lock().unwrap();
+            let mut statement = writer.prepare(&sql).unwrap();
+            let plan = statement
+                .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+                .join("; ");
+            assert!(
+                plan.contains("event_tags USING PRIMARY KEY (tag=? AND position>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("events_type"), "{plan}");
+        }
+    }
 
     #[test]
     fn compacting_keeps_strings_and_key_order() {
