@@ -222,8 +222,8 @@ pub async fn execute(
             fail_if_events_match: query,
             after: Some(last_read),
         };
-        let appended = store
-            .append(&events, Some(&condition), &meta)
+        let (appended, stored) = store
+            .append_stored(&events, Some(&condition), &meta)
             .map_err(|e| {
                 e.context(format!(
                     "command '{}' decided events the store refused",
@@ -233,14 +233,7 @@ pub async fn execute(
         match appended {
             AppendOutcome::Appended { first, last } => {
                 outcome.position = Some(last);
-                outcome.events = store.read(
-                    &Query::all(),
-                    ReadOptions {
-                        from: Some(first),
-                        backwards: false,
-                        limit: Some(last - first + 1),
-                    },
-                )?;
+                outcome.events = stored;
                 engine.publish_appended(first, last, Some(&request.command));
                 return Ok(outcome);
             }

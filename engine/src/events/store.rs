@@ -243,6 +243,18 @@ impl EventStore {
         condition: Option<&AppendCondition>,
         meta: &AppendMeta,
     ) -> Result<AppendOutcome> {
+        self.append_stored(events, condition, meta)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`EventStore::append`], also giving the events as stored (none when
+    /// nothing was appended), so that a caller need not read them back.
+    pub fn append_stored(
+        &self,
+        events: &[NewEvent],
+        condition: Option<&AppendCondition>,
+        meta: &AppendMeta,
+    ) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
         if events.is_empty() {
             bail!("an append needs at least one event");
         }
@@ -259,65 +271,15 @@ impl EventStore {
 
         let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(key) = &meta.idempotency_key {
-            let seen = tx
-                .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
-                .exists([key])?;
-            if seen {
-                return Ok(AppendOutcome::Duplicate);
-            }
+        if let Some(refused) = refusal(&tx, condition, meta)? {
+            return Ok((refused, Vec::new()));
         }
-        if let Some(condition) = condition {
-            let mut params = Vec::new();
-            let matches = condition.fail_if_events_match.to_sql(
-                Some(Bound::after(condition.after.unwrap_or(0))),
-                &mut params,
-            );
-            let sql = format!("SELECT 1 FROM events e WHERE {matches} LIMIT 1");
-            if tx
-                .prepare_cached(&sql)?
-                .exists(params_from_iter(params.iter()))?
-            {
-                return Ok(AppendOutcome::ConditionFailed);
-            }
-        }
-        let mut first = None;
-        let mut last = 0;
-        {
-            let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, type, tags, data, timestamp_ms, correlation_id, \
-                 causation_id, triggering_event_id, idempotency_key) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )?;
-            let mut insert_tag = tx
-                .prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
-            for event in events {
-                insert_event.execute(rusqlite::params![
-                    uuid::Uuid::now_v7().to_string(),
-                    event.event_type,
-                    join_tags(&event.tags),
-                    compact_json(&event.data),
-                    timestamp,
-                    meta.correlation_id,
-                    meta.causation_id,
-                    meta.triggering_event_id,
-                    meta.idempotency_key,
-                ])?;
-                let position = tx.last_insert_rowid() as u64;
-                for tag in &event.tags {
-                    insert_tag.execute(rusqlite::params![tag, position])?;
-                }
-                first.get_or_insert(position);
-                last = position;
-            }
-        }
+        let stored = insert_new(&tx, events, timestamp, meta)?;
         tx.commit().context("cannot commit the append")?;
         drop(writer);
+        let (first, last) = (stored[0].position, stored[stored.len() - 1].position);
         self.advance_head(last);
-        Ok(AppendOutcome::Appended {
-            first: first.unwrap_or(last),
-            last,
-        })
+        Ok((AppendOutcome::Appended { first, last }, stored))
     }
 
     /// Appends whole envelopes exactly as given (an imported history), in one
@@ -400,6 +362,88 @@ impl EventStore {
                 .map_err(Into::into)
         })
     }
+}
+
+/// Why an append must not happen, checked inside its transaction: its
+/// idempotency key was used, or an event matches its condition.
+fn refusal(
+    tx: &rusqlite::Transaction<'_>,
+    condition: Option<&AppendCondition>,
+    meta: &AppendMeta,
+) -> Result<Option<AppendOutcome>> {
+    if let Some(key) = &meta.idempotency_key {
+        let seen = tx
+            .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+            .exists([key])?;
+        if seen {
+            return Ok(Some(AppendOutcome::Duplicate));
+        }
+    }
+    if let Some(condition) = condition {
+        let mut params = Vec::new();
+        let matches = condition.fail_if_events_match.to_sql(
+            Some(Bound::after(condition.after.unwrap_or(0))),
+            &mut params,
+        );
+        let sql = format!("SELECT 1 FROM events e WHERE {matches} LIMIT 1");
+        if tx
+            .prepare_cached(&sql)?
+            .exists(params_from_iter(params.iter()))?
+        {
+            return Ok(Some(AppendOutcome::ConditionFailed));
+        }
+    }
+    Ok(None)
+}
+
+/// Inserts checked, non-empty `events` with their envelopes, returning them
+/// as stored.
+fn insert_new(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[NewEvent],
+    timestamp_ms: u64,
+    meta: &AppendMeta,
+) -> Result<Vec<StoredEvent>> {
+    let mut insert_event = tx.prepare_cached(
+        "INSERT INTO events (id, type, tags, data, timestamp_ms, correlation_id, \
+         causation_id, triggering_event_id, idempotency_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    let mut insert_tag =
+        tx.prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
+    let mut stored = Vec::with_capacity(events.len());
+    for event in events {
+        let id = uuid::Uuid::now_v7().to_string();
+        let data = compact_json(&event.data);
+        insert_event.execute(rusqlite::params![
+            id,
+            event.event_type,
+            join_tags(&event.tags),
+            data,
+            timestamp_ms,
+            meta.correlation_id,
+            meta.causation_id,
+            meta.triggering_event_id,
+            meta.idempotency_key,
+        ])?;
+        let position = tx.last_insert_rowid() as u64;
+        for tag in &event.tags {
+            insert_tag.execute(rusqlite::params![tag, position])?;
+        }
+        stored.push(StoredEvent {
+            position,
+            id,
+            event_type: event.event_type.clone(),
+            tags: event.tags.clone(),
+            data: RawValue::from_string(data.into_owned())?,
+            timestamp: from_ms(timestamp_ms),
+            correlation_id: meta.correlation_id.clone(),
+            causation_id: meta.causation_id.clone(),
+            triggering_event_id: meta.triggering_event_id.clone(),
+            idempotency_key: meta.idempotency_key.clone(),
+        });
+    }
+    Ok(stored)
 }
 
 fn check_event(event: &NewEvent) -> Result<()> {
