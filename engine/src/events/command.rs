@@ -189,7 +189,7 @@ pub async fn execute(
 
         let mut last_read = 0;
         loop {
-            let batch = store.read(
+            let batch = store.read_for_guest(
                 &query,
                 ReadOptions {
                     from: Some(last_read + 1),
@@ -199,8 +199,7 @@ pub async fn execute(
             )?;
             let Some(last) = batch.last() else { break };
             last_read = last.position;
-            let events: Vec<_> = batch.iter().map(to_guest).collect();
-            instance.command_fold(&events).await?;
+            instance.command_fold(&batch).await?;
             if (batch.len() as u64) < FOLD_BATCH {
                 break;
             }

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use super::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
 use super::query::{AppendCondition, Bound, Browse, Query, ReadOptions};
+use crate::bindings::Event;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS events (
@@ -150,13 +151,24 @@ impl EventStore {
 
     /// Events matching `query`, in position order (reversed when backwards).
     pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        self.read_as(query, options, row_to_event)
+    }
+
+    /// [`EventStore::read`] as guests see events: what commands fold and
+    /// projectors handle, made straight from the rows (no envelope, and no
+    /// second parse of data that was checked to be JSON when appended).
+    pub fn read_for_guest(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        self.read_as(query, options, row_to_guest)
+    }
+
+    fn read_as<T>(&self, query: &Query, options: ReadOptions, map: RowMap<T>) -> Result<Vec<T>> {
         query.validate().map_err(anyhow::Error::msg)?;
         let mut params = Vec::new();
         let sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
             query.to_sql(Bound::of(&options), &mut params)
         );
-        self.select(sql, params, options)
+        self.select(sql, params, options, map)
     }
 
     /// Events a view looks for (see [`Browse`]), in position order (reversed
@@ -190,15 +202,16 @@ impl EventStore {
             );
             params.push(format!("%{escaped}%"));
         }
-        self.select(sql, params, options)
+        self.select(sql, params, options, row_to_event)
     }
 
-    fn select(
+    fn select<T>(
         &self,
         mut sql: String,
         params: Vec<String>,
         options: ReadOptions,
-    ) -> Result<Vec<StoredEvent>> {
+        map: RowMap<T>,
+    ) -> Result<Vec<T>> {
         sql.push_str(if options.backwards {
             " ORDER BY e.position DESC"
         } else {
@@ -209,7 +222,7 @@ impl EventStore {
         }
         self.with_reader(|conn| {
             let mut statement = conn.prepare_cached(&sql)?;
-            let rows = statement.query_map(params_from_iter(params.iter()), row_to_event)?;
+            let rows = statement.query_map(params_from_iter(params.iter()), map)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
         })
     }
@@ -512,18 +525,35 @@ fn join_tags(tags: &[String]) -> String {
     joined
 }
 
+/// Turns a row of [`COLUMNS`] into what a read returns.
+type RowMap<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+fn split_tags(tags: &str) -> Vec<String> {
+    if tags.is_empty() {
+        Vec::new()
+    } else {
+        tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
+    }
+}
+
+fn row_to_guest(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        position: row.get(0)?,
+        id: row.get(1)?,
+        event_type: row.get(2)?,
+        tags: split_tags(row.get_ref(3)?.as_str()?),
+        data: row.get(4)?,
+        timestamp_ms: row.get(5)?,
+    })
+}
+
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
-    let tags: String = row.get(3)?;
     let data: String = row.get(4)?;
     Ok(StoredEvent {
         position: row.get(0)?,
         id: row.get(1)?,
         event_type: row.get(2)?,
-        tags: if tags.is_empty() {
-            Vec::new()
-        } else {
-            tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
-        },
+        tags: split_tags(row.get_ref(3)?.as_str()?),
         data: RawValue::from_string(data).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
         })?,
