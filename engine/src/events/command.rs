@@ -189,7 +189,7 @@ pub async fn execute(
 
         let mut last_read = 0;
         loop {
-            let batch = store.read_for_guest(
+            let batch = store.read_for_command(
                 &query,
                 ReadOptions {
                     from: Some(last_read + 1),

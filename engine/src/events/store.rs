@@ -90,6 +90,8 @@ impl EventStore {
         writer
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .context("cannot set up the event store's journal")?;
+        // Commands' reads share its statement cache with the appends.
+        writer.set_prepared_statement_cache_capacity(64);
         writer
             .execute_batch(SCHEMA)
             .with_context(|| format!("{} is not a wbx event store", path.display()))?;
@@ -119,6 +121,15 @@ impl EventStore {
     /// Follows the head: changes whenever events are appended.
     pub fn watch_head(&self) -> watch::Receiver<u64> {
         self.inner.head.subscribe()
+    }
+
+    fn with_connection<R>(&self, via: Via, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        if let Via::WriterWhenFree = via
+            && let Ok(writer) = self.inner.writer.try_lock()
+        {
+            return f(&writer);
+        }
+        self.with_reader(f)
     }
 
     fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
@@ -151,24 +162,40 @@ impl EventStore {
 
     /// Events matching `query`, in position order (reversed when backwards).
     pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
-        self.read_as(query, options, row_to_event)
+        self.read_as(query, options, row_to_event, Via::Reader)
     }
 
     /// [`EventStore::read`] as guests see events: what commands fold and
     /// projectors handle, made straight from the rows (no envelope, and no
     /// second parse of data that was checked to be JSON when appended).
     pub fn read_for_guest(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
-        self.read_as(query, options, row_to_guest)
+        self.read_as(query, options, row_to_guest, Via::Reader)
     }
 
-    fn read_as<T>(&self, query: &Query, options: ReadOptions, map: RowMap<T>) -> Result<Vec<T>> {
+    /// [`EventStore::read_for_guest`] for a command's decision: through the
+    /// writer connection when no append holds it, because a reader's page
+    /// cache is dropped whenever another connection commits, so on a busy
+    /// log every read came from the files again, while the writer's cache
+    /// is the one the appends keep warm. An append waits for such a read to
+    /// end: one fold batch at most.
+    pub fn read_for_command(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        self.read_as(query, options, row_to_guest, Via::WriterWhenFree)
+    }
+
+    fn read_as<T>(
+        &self,
+        query: &Query,
+        options: ReadOptions,
+        map: RowMap<T>,
+        via: Via,
+    ) -> Result<Vec<T>> {
         query.validate().map_err(anyhow::Error::msg)?;
         let mut params = Vec::new();
         let sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
             query.to_sql(Bound::of(&options), &mut params)
         );
-        self.select(sql, params, options, map)
+        self.select(sql, params, options, map, via)
     }
 
     /// Events a view looks for (see [`Browse`]), in position order (reversed
@@ -202,7 +229,7 @@ impl EventStore {
             );
             params.push(format!("%{escaped}%"));
         }
-        self.select(sql, params, options, row_to_event)
+        self.select(sql, params, options, row_to_event, Via::Reader)
     }
 
     fn select<T>(
@@ -211,6 +238,7 @@ impl EventStore {
         params: Vec<String>,
         options: ReadOptions,
         map: RowMap<T>,
+        via: Via,
     ) -> Result<Vec<T>> {
         sql.push_str(if options.backwards {
             " ORDER BY e.position DESC"
@@ -220,7 +248,7 @@ impl EventStore {
         if let Some(limit) = options.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        self.with_reader(|conn| {
+        self.with_connection(via, |conn| {
             let mut statement = conn.prepare_cached(&sql)?;
             let rows = statement.query_map(params_from_iter(params.iter()), map)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
@@ -523,6 +551,14 @@ fn join_tags(tags: &[String]) -> String {
         joined.push_str(tag);
     }
     joined
+}
+
+/// The connection a read goes through.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Reader,
+    /// The writer's, when no append holds it; a reader's otherwise.
+    WriterWhenFree,
 }
 
 /// Turns a row of [`COLUMNS`] into what a read returns.
