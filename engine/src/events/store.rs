@@ -4,7 +4,9 @@
 //! One writer connection behind a mutex makes every append, with its
 //! condition check and idempotency check, a single `BEGIN IMMEDIATE`
 //! transaction: no conflicting append can slip between check and write.
-//! Readers use their own connections and never block the writer (WAL).
+//! Readers use their own connections and never block the writer (WAL),
+//! except a command's read, which borrows the writer's connection when it
+//! is free (see [`EventStore::read_for_command`]).
 //! Positions are SQLite rowids of a table that is never deleted from, so
 //! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
 //! committed append survives the process being killed (not a power cut).
