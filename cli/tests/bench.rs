@@ -27,6 +27,7 @@ fn every_scenario_reports_a_value_its_baseline_and_their_ratio() {
         [
             "command-execution",
             "projector-replay",
+            "replay",
             "store-append",
             "cache-load",
             "hot-swap",

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `command-execution` | command executions/s: fresh instance, DCB read, fold, conditional append | instantiate + one SQLite append transaction |
 //! | `projector-replay` | events/s replayed by the projector runtime into its read model | the same guest handler called on the same batches, each in a transaction |
+//! | `replay` | events/s of `wbx replay`: the same history into a scratch read model | the same as `projector-replay`'s |
 //! | `store-append` | conditional single-event appends/s | one plain SQLite insert transaction per event |
 //! | `cache-load` | component loads/s from the compiled cache | cold compiles/s of the same component |
 //! | `hot-swap` | swaps/s of a new version into a running engine (cargo excluded) | cold compiles/s of that version |
@@ -28,10 +29,12 @@ use crate::host_state::InstanceOptions;
 use crate::kind::ModuleKind;
 use crate::limits::Limits;
 use crate::project::StateLayout;
+use crate::replay::{History, Replayer};
 
-pub const SCENARIOS: [&str; 5] = [
+pub const SCENARIOS: [&str; 6] = [
     "command-execution",
     "projector-replay",
+    "replay",
     "store-append",
     "cache-load",
     "hot-swap",
@@ -148,6 +151,12 @@ pub async fn run(
             value,
             baseline,
         ));
+    }
+    if selected("replay") {
+        let n = size(50_000.0);
+        let value = median(reps, || scratch_replay(guests, n)).await?;
+        let baseline = median(reps, || handler_loop(guests, n)).await?;
+        report(&measurement("replay", "events/s", value, baseline));
     }
     if selected("store-append") {
         let n = size(5_000.0);
@@ -354,6 +363,19 @@ async fn projector_replay(guests: &Guests, n: usize) -> Result<f64> {
     }
     let elapsed = start.elapsed();
     runtime.shutdown().await;
+    Ok(per_second(n, elapsed))
+}
+
+/// `wbx replay`: the same history through a scratch read model.
+async fn scratch_replay(guests: &Guests, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, n)?;
+    let database = s.state.dir().join("replay.sqlite");
+    let mut replayer = Replayer::start(s.engine.clone(), "ledger", &database).await?;
+    let mut history = History::store(runtime.store().clone());
+    let elapsed = replayer.replay(&mut history, None).await?;
+    if replayer.handled != n as u64 {
+        bail!("the replay handled {} of {n} events", replayer.handled);
+    }
     Ok(per_second(n, elapsed))
 }
 

@@ -3,6 +3,8 @@
 //! with `ATTACH` disabled, so a guest can reach no other file.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
@@ -25,15 +27,37 @@ pub fn open_database(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Installs the guest's rules (see [`guest_rules`]) on a module's database
+/// once, for the life of the connection, and returns their switch: they
+/// apply only while it is on. Installing an authorizer expires every
+/// statement the connection has prepared, so installing it around each
+/// guest call made every cached statement compile again.
+///
+/// SQLite asks the authorizer when a statement is compiled, not when it
+/// runs, so the host's own statements on this connection must not go
+/// through `prepare_cached`: the guest could be handed one of them,
+/// compiled without its rules, by sending the same text.
+pub(crate) fn install_guest_rules(conn: &Connection) -> Arc<AtomicBool> {
+    let on = Arc::new(AtomicBool::new(false));
+    let switch = on.clone();
+    conn.authorizer(Some(move |context: AuthContext<'_>| {
+        if switch.load(Ordering::Relaxed) {
+            guest_rules(context)
+        } else {
+            Authorization::Allow
+        }
+    }));
+    on
+}
+
 impl HostState {
     /// The module's database, with the guest's rules in force until the
     /// returned guard is dropped.
     fn database(&mut self) -> Result<GuestRules<'_>, String> {
-        let conn = self.database.as_mut().ok_or_else(|| {
+        let conn = self.database.as_ref().ok_or_else(|| {
             "this module has no database: only projectors and effects do".to_owned()
         })?;
-        conn.authorizer(Some(guest_rules));
-        Ok(GuestRules(conn))
+        Ok(GuestRules::enter(conn, &self.guest_rules))
     }
 }
 
@@ -63,20 +87,29 @@ fn guest_rules(context: AuthContext<'_>) -> Authorization {
 
 /// A connection under the guest's rules; the host's own statements run
 /// without them once this is dropped.
-struct GuestRules<'a>(&'a mut Connection);
+struct GuestRules<'a> {
+    conn: &'a Connection,
+    on: &'a AtomicBool,
+}
+
+impl<'a> GuestRules<'a> {
+    fn enter(conn: &'a Connection, on: &'a AtomicBool) -> Self {
+        on.store(true, Ordering::Relaxed);
+        GuestRules { conn, on }
+    }
+}
 
 impl std::ops::Deref for GuestRules<'_> {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        self.0
+        self.conn
     }
 }
 
 impl Drop for GuestRules<'_> {
     fn drop(&mut self) {
-        self.0
-            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
+        self.on.store(false, Ordering::Relaxed);
     }
 }
 
@@ -169,4 +202,38 @@ pub fn rows_to_json(rows: &Rows) -> serde_json::Value {
             .map(|row| row.iter().map(value_to_json).collect::<Vec<_>>())
             .collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_apply_only_while_on_and_keep_statements_compiled() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x); CREATE TABLE _wbx_position (x);")
+            .unwrap();
+        let on = install_guest_rules(&conn);
+        let insert = "INSERT INTO t (x) VALUES (1)";
+        for _ in 0..3 {
+            let guest = GuestRules::enter(&conn, &on);
+            guest.prepare_cached(insert).unwrap().execute([]).unwrap();
+            let refused = guest.execute("INSERT INTO _wbx_position (x) VALUES (1)", []);
+            assert!(refused.is_err(), "the guest wrote a host table");
+            assert!(
+                guest.execute_batch("BEGIN").is_err(),
+                "the guest began a transaction"
+            );
+        }
+        // The host, rules off, may do both.
+        conn.execute("INSERT INTO _wbx_position (x) VALUES (1)", [])
+            .unwrap();
+        conn.execute_batch("BEGIN; COMMIT;").unwrap();
+        // The guest's statement was compiled once and never expired.
+        let statement = conn.prepare_cached(insert).unwrap();
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0
+        );
+    }
 }

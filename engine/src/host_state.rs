@@ -8,6 +8,7 @@
 //! imports are in `host_sql.rs` and `host_commands.rs`.
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,8 @@ pub struct InstanceOptions {
 pub struct HostState {
     module: Arc<str>,
     pub(crate) database: Option<rusqlite::Connection>,
+    /// Puts the guest's rules in force on `database`.
+    pub(crate) guest_rules: Arc<AtomicBool>,
     pub(crate) commands: Option<CommandContext>,
     http: HttpGrant,
     wasi: WasiCtx,
@@ -74,9 +77,15 @@ impl HostState {
                 at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
             ));
         }
+        let guest_rules = options
+            .database
+            .as_ref()
+            .map(crate::host_sql::install_guest_rules)
+            .unwrap_or_default();
         let state = HostState {
             module: module.clone(),
             database: options.database,
+            guest_rules,
             commands: options.commands,
             http: HttpGrant {
                 allow: options.allow_http,

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::bindings::imports::wbx::guest::types::Event;
 use crate::engine::Engine;
 use crate::events::command::{to_guest, to_query};
-use crate::events::projector::in_transaction;
+use crate::events::projector::{begin, finish, in_transaction};
 use crate::events::{EventStore, Query, ReadOptions, StoredEvent};
 use crate::guest::GuestInstance;
 use crate::host_sql::open_database;
@@ -82,7 +83,7 @@ impl Replayer {
     /// Hands `events` (matching the subscription, in order) to the
     /// projector in one transaction. On failure nothing of the batch stays,
     /// and the error names the event that failed.
-    pub async fn apply(&mut self, events: &[StoredEvent]) -> Result<()> {
+    pub async fn apply(&mut self, events: &[Event]) -> Result<()> {
         let Some(last) = events.last() else {
             return Ok(());
         };
@@ -113,15 +114,14 @@ impl Replayer {
         }
     }
 
-    async fn handle(&mut self, events: &[StoredEvent]) -> Result<()> {
-        let events: Vec<_> = events.iter().map(to_guest).collect();
-        in_transaction(&mut self.instance, |i| {
-            Box::pin(async move { i.projector_handle(&events).await })
-        })
-        .await
+    async fn handle(&mut self, events: &[Event]) -> Result<()> {
+        begin(&mut self.instance)?;
+        let result = self.instance.projector_handle(events).await;
+        finish(&mut self.instance, result)
     }
 
-    /// Every event of `history` the projector subscribes to, up to `to`.
+    /// Every event of `history` the projector subscribes to, up to `to`;
+    /// the time it took.
     pub async fn replay(&mut self, history: &mut History, to: Option<u64>) -> Result<Duration> {
         let start = Instant::now();
         loop {
@@ -176,20 +176,21 @@ impl History {
         })
     }
 
-    /// The next at most `limit` events matching `query`, none past `to`.
+    /// The next at most `limit` events matching `query`, none past `to`,
+    /// as the projector sees them.
     pub fn next_batch(
         &mut self,
         query: &Query,
         to: Option<u64>,
         limit: usize,
-    ) -> Result<Vec<StoredEvent>> {
+    ) -> Result<Vec<Event>> {
         let to = to.unwrap_or(u64::MAX);
         match self {
             History::Store { store, next } => {
                 if *next > to {
                     return Ok(Vec::new());
                 }
-                let mut batch = store.read(
+                let mut batch = store.read_for_guest(
                     query,
                     ReadOptions {
                         from: Some(*next),
@@ -224,7 +225,7 @@ impl History {
                         break;
                     }
                     if query.matches(&event.event_type, &event.tags) {
-                        batch.push(event);
+                        batch.push(to_guest(&event));
                     }
                 }
                 Ok(batch)
@@ -376,7 +377,7 @@ impl Stepper {
             .replay(&mut history, Some(goal.position - 1))
             .await?;
         let before = replayer.read_model()?;
-        replayer.apply(std::slice::from_ref(&goal)).await?;
+        replayer.apply(&[to_guest(&goal)]).await?;
         let after = replayer.read_model()?;
         Ok((Some(goal), read_model::diff(&before, &after)))
     }

@@ -189,7 +189,7 @@ pub async fn execute(
 
         let mut last_read = 0;
         loop {
-            let batch = store.read(
+            let batch = store.read_for_command(
                 &query,
                 ReadOptions {
                     from: Some(last_read + 1),
@@ -199,8 +199,7 @@ pub async fn execute(
             )?;
             let Some(last) = batch.last() else { break };
             last_read = last.position;
-            let events: Vec<_> = batch.iter().map(to_guest).collect();
-            instance.command_fold(&events).await?;
+            instance.command_fold(&batch).await?;
             if (batch.len() as u64) < FOLD_BATCH {
                 break;
             }
@@ -222,8 +221,8 @@ pub async fn execute(
             fail_if_events_match: query,
             after: Some(last_read),
         };
-        let appended = store
-            .append(&events, Some(&condition), &meta)
+        let (appended, stored) = store
+            .append_stored(&events, Some(&condition), &meta)
             .map_err(|e| {
                 e.context(format!(
                     "command '{}' decided events the store refused",
@@ -233,14 +232,7 @@ pub async fn execute(
         match appended {
             AppendOutcome::Appended { first, last } => {
                 outcome.position = Some(last);
-                outcome.events = store.read(
-                    &Query::all(),
-                    ReadOptions {
-                        from: Some(first),
-                        backwards: false,
-                        limit: Some(last - first + 1),
-                    },
-                )?;
+                outcome.events = stored;
                 engine.publish_appended(first, last, Some(&request.command));
                 return Ok(outcome);
             }

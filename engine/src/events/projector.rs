@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use super::command::{to_guest, to_query};
+use super::command::to_query;
 use super::position::{MAJOR, PROJECTOR, wait_for_new_version};
 use super::query::ReadOptions;
 use super::store::EventStore;
@@ -255,7 +255,7 @@ impl Projector {
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
-            let batch = self.store.read(
+            let batch = self.store.read_for_guest(
                 &query,
                 ReadOptions {
                     from: Some(position + 1),
@@ -276,7 +276,6 @@ impl Projector {
                     position = next;
                 }
             } else {
-                let events: Vec<_> = batch.iter().map(to_guest).collect();
                 let range = format!(
                     "positions {}..={}",
                     batch[0].position,
@@ -287,7 +286,7 @@ impl Projector {
                 }
                 in_transaction(&mut instance, |instance| {
                     Box::pin(async move {
-                        let handled = instance.projector_handle(&events).await?;
+                        let handled = instance.projector_handle(&batch).await?;
                         if handled.is_ok() {
                             PROJECTOR
                                 .save(instance.database().context("projector database")?, next)?;
@@ -343,11 +342,26 @@ pub(crate) async fn in_transaction(
     instance: &mut GuestInstance,
     call: impl for<'a> FnOnce(&'a mut GuestInstance) -> GuestCall<'a>,
 ) -> Result<()> {
+    begin(instance)?;
+    let result = call(instance).await;
+    finish(instance, result)
+}
+
+/// Opens the transaction a guest call runs in.
+pub(crate) fn begin(instance: &mut GuestInstance) -> Result<()> {
     instance
         .database()
         .context("projector database")?
-        .execute_batch("BEGIN IMMEDIATE")?;
-    let result = call(instance).await;
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(Into::into)
+}
+
+/// Commits what the guest call did when it succeeded, rolls it back when
+/// it returned an error or trapped.
+pub(crate) fn finish(
+    instance: &mut GuestInstance,
+    result: Result<Result<(), String>>,
+) -> Result<()> {
     let conn = instance.database().context("projector database")?;
     match result {
         Ok(Ok(())) => conn.execute_batch("COMMIT").map_err(Into::into),

@@ -84,36 +84,80 @@ impl Query {
             })
     }
 
-    /// A SQL boolean over the `events` table aliased `e`, with its parameters.
-    pub(crate) fn to_sql(&self, params: &mut Vec<String>) -> String {
-        if self.items.is_empty() {
-            return "1".to_owned();
+    /// A SQL boolean over the `events` table aliased `e`, limited to the
+    /// positions `bound` allows, with its parameters.
+    ///
+    /// An item with tags is driven from the `(tag, position)` index, bounded
+    /// there too (`+e.type` keeps the planner off the type index, which
+    /// would walk every event of the type from the bound on): a command's
+    /// read and its append condition stay proportional to the events of its
+    /// tags, not of its types.
+    pub(crate) fn to_sql(&self, bound: Option<Bound>, params: &mut Vec<String>) -> String {
+        let mut sql = if self.items.is_empty() {
+            "1".to_owned()
+        } else {
+            let items: Vec<String> = self
+                .items
+                .iter()
+                .map(|item| item.to_sql(bound, params))
+                .collect();
+            format!("({})", items.join(" OR "))
+        };
+        if let Some(bound) = bound {
+            sql.push_str(&format!(" AND e.position {} ?", bound.op));
+            params.push(bound.position.to_string());
         }
-        let items: Vec<String> = self
-            .items
-            .iter()
-            .map(|item| {
-                let mut parts = Vec::new();
-                if !item.types.is_empty() {
-                    let marks = vec!["?"; item.types.len()].join(",");
-                    params.extend(item.types.iter().cloned());
-                    parts.push(format!("e.type IN ({marks})"));
-                }
-                for tag in &item.tags {
-                    params.push(tag.clone());
-                    // Driven from the (tag, position) index: selective tags stay cheap.
-                    parts.push(
-                        "e.position IN (SELECT position FROM event_tags WHERE tag = ?)".to_owned(),
-                    );
-                }
-                format!("({})", parts.join(" AND "))
-            })
-            .collect();
-        format!("({})", items.join(" OR "))
+        sql
+    }
+}
+
+/// The positions a read or a condition looks at: `position <op> ?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound {
+    op: &'static str,
+    position: u64,
+}
+
+impl Bound {
+    /// Positions after `position` (an append condition's `after`).
+    pub(crate) fn after(position: u64) -> Self {
+        Bound { op: ">", position }
+    }
+
+    /// The positions from `options.from` on, in the direction of reading.
+    pub(crate) fn of(options: &ReadOptions) -> Option<Self> {
+        let op = if options.backwards { "<=" } else { ">=" };
+        options.from.map(|position| Bound { op, position })
     }
 }
 
 impl QueryItem {
+    fn to_sql(&self, bound: Option<Bound>, params: &mut Vec<String>) -> String {
+        let mut parts = Vec::new();
+        if !self.types.is_empty() {
+            let marks = vec!["?"; self.types.len()].join(",");
+            params.extend(self.types.iter().cloned());
+            let column = if self.tags.is_empty() {
+                "e.type"
+            } else {
+                "+e.type"
+            };
+            parts.push(format!("{column} IN ({marks})"));
+        }
+        for tag in &self.tags {
+            params.push(tag.clone());
+            let mut tagged =
+                "e.position IN (SELECT position FROM event_tags WHERE tag = ?".to_owned();
+            if let Some(bound) = bound {
+                tagged.push_str(&format!(" AND position {} ?", bound.op));
+                params.push(bound.position.to_string());
+            }
+            tagged.push(')');
+            parts.push(tagged);
+        }
+        format!("({})", parts.join(" AND "))
+    }
+
     pub fn types<I: IntoIterator<Item = S>, S: Into<String>>(types: I) -> Self {
         QueryItem {
             types: types.into_iter().map(Into::into).collect(),

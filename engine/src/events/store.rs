@@ -4,7 +4,9 @@
 //! One writer connection behind a mutex makes every append, with its
 //! condition check and idempotency check, a single `BEGIN IMMEDIATE`
 //! transaction: no conflicting append can slip between check and write.
-//! Readers use their own connections and never block the writer (WAL).
+//! Readers use their own connections and never block the writer (WAL),
+//! except a command's read, which borrows the writer's connection when it
+//! is free (see [`EventStore::read_for_command`]).
 //! Positions are SQLite rowids of a table that is never deleted from, so
 //! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
 //! committed append survives the process being killed (not a power cut).
@@ -22,7 +24,8 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use super::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
-use super::query::{AppendCondition, Browse, Query, ReadOptions};
+use super::query::{AppendCondition, Bound, Browse, Query, ReadOptions};
+use crate::bindings::Event;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS events (
@@ -89,6 +92,8 @@ impl EventStore {
         writer
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .context("cannot set up the event store's journal")?;
+        // Commands' reads share its statement cache with the appends.
+        writer.set_prepared_statement_cache_capacity(64);
         writer
             .execute_batch(SCHEMA)
             .with_context(|| format!("{} is not a wbx event store", path.display()))?;
@@ -118,6 +123,15 @@ impl EventStore {
     /// Follows the head: changes whenever events are appended.
     pub fn watch_head(&self) -> watch::Receiver<u64> {
         self.inner.head.subscribe()
+    }
+
+    fn with_connection<R>(&self, via: Via, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        if let Via::WriterWhenFree = via
+            && let Ok(writer) = self.inner.writer.try_lock()
+        {
+            return f(&writer);
+        }
+        self.with_reader(f)
     }
 
     fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
@@ -150,13 +164,40 @@ impl EventStore {
 
     /// Events matching `query`, in position order (reversed when backwards).
     pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        self.read_as(query, options, row_to_event, Via::Reader)
+    }
+
+    /// [`EventStore::read`] as guests see events: what commands fold and
+    /// projectors handle, made straight from the rows (no envelope, and no
+    /// second parse of data that was checked to be JSON when appended).
+    pub fn read_for_guest(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        self.read_as(query, options, row_to_guest, Via::Reader)
+    }
+
+    /// [`EventStore::read_for_guest`] for a command's decision: through the
+    /// writer connection when no append holds it, because a reader's page
+    /// cache is dropped whenever another connection commits, so on a busy
+    /// log every read came from the files again, while the writer's cache
+    /// is the one the appends keep warm. An append waits for such a read to
+    /// end: one fold batch at most.
+    pub fn read_for_command(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        self.read_as(query, options, row_to_guest, Via::WriterWhenFree)
+    }
+
+    fn read_as<T>(
+        &self,
+        query: &Query,
+        options: ReadOptions,
+        map: RowMap<T>,
+        via: Via,
+    ) -> Result<Vec<T>> {
         query.validate().map_err(anyhow::Error::msg)?;
         let mut params = Vec::new();
         let sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
-            query.to_sql(&mut params)
+            query.to_sql(Bound::of(&options), &mut params)
         );
-        self.select(sql, params, options)
+        self.select(sql, params, options, map, via)
     }
 
     /// Events a view looks for (see [`Browse`]), in position order (reversed
@@ -176,7 +217,7 @@ impl EventStore {
         );
         let mut sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
-            query.to_sql(&mut params)
+            query.to_sql(Bound::of(&options), &mut params)
         );
         if let Some(text) = browse.text.as_deref().filter(|t| !t.is_empty()) {
             let escaped = text
@@ -190,23 +231,17 @@ impl EventStore {
             );
             params.push(format!("%{escaped}%"));
         }
-        self.select(sql, params, options)
+        self.select(sql, params, options, row_to_event, Via::Reader)
     }
 
-    fn select(
+    fn select<T>(
         &self,
         mut sql: String,
-        mut params: Vec<String>,
+        params: Vec<String>,
         options: ReadOptions,
-    ) -> Result<Vec<StoredEvent>> {
-        if let Some(from) = options.from {
-            sql.push_str(if options.backwards {
-                " AND e.position <= ?"
-            } else {
-                " AND e.position >= ?"
-            });
-            params.push(from.to_string());
-        }
+        map: RowMap<T>,
+        via: Via,
+    ) -> Result<Vec<T>> {
         sql.push_str(if options.backwards {
             " ORDER BY e.position DESC"
         } else {
@@ -215,9 +250,9 @@ impl EventStore {
         if let Some(limit) = options.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        self.with_reader(|conn| {
+        self.with_connection(via, |conn| {
             let mut statement = conn.prepare_cached(&sql)?;
-            let rows = statement.query_map(params_from_iter(params.iter()), row_to_event)?;
+            let rows = statement.query_map(params_from_iter(params.iter()), map)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
         })
     }
@@ -251,6 +286,18 @@ impl EventStore {
         condition: Option<&AppendCondition>,
         meta: &AppendMeta,
     ) -> Result<AppendOutcome> {
+        self.append_stored(events, condition, meta)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`EventStore::append`], also giving the events as stored (none when
+    /// nothing was appended), so that a caller need not read them back.
+    pub fn append_stored(
+        &self,
+        events: &[NewEvent],
+        condition: Option<&AppendCondition>,
+        meta: &AppendMeta,
+    ) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
         if events.is_empty() {
             bail!("an append needs at least one event");
         }
@@ -267,63 +314,15 @@ impl EventStore {
 
         let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(key) = &meta.idempotency_key {
-            let seen = tx
-                .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
-                .exists([key])?;
-            if seen {
-                return Ok(AppendOutcome::Duplicate);
-            }
+        if let Some(refused) = refusal(&tx, condition, meta)? {
+            return Ok((refused, Vec::new()));
         }
-        if let Some(condition) = condition {
-            let mut params = Vec::new();
-            let matches = condition.fail_if_events_match.to_sql(&mut params);
-            params.push(condition.after.unwrap_or(0).to_string());
-            let sql = format!("SELECT 1 FROM events e WHERE {matches} AND e.position > ? LIMIT 1");
-            if tx
-                .prepare_cached(&sql)?
-                .exists(params_from_iter(params.iter()))?
-            {
-                return Ok(AppendOutcome::ConditionFailed);
-            }
-        }
-        let mut first = None;
-        let mut last = 0;
-        {
-            let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (id, type, tags, data, timestamp_ms, correlation_id, \
-                 causation_id, triggering_event_id, idempotency_key) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )?;
-            let mut insert_tag = tx
-                .prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
-            for event in events {
-                insert_event.execute(rusqlite::params![
-                    uuid::Uuid::now_v7().to_string(),
-                    event.event_type,
-                    join_tags(&event.tags),
-                    compact_json(&event.data),
-                    timestamp,
-                    meta.correlation_id,
-                    meta.causation_id,
-                    meta.triggering_event_id,
-                    meta.idempotency_key,
-                ])?;
-                let position = tx.last_insert_rowid() as u64;
-                for tag in &event.tags {
-                    insert_tag.execute(rusqlite::params![tag, position])?;
-                }
-                first.get_or_insert(position);
-                last = position;
-            }
-        }
+        let stored = insert_new(&tx, events, timestamp, meta)?;
         tx.commit().context("cannot commit the append")?;
         drop(writer);
+        let (first, last) = (stored[0].position, stored[stored.len() - 1].position);
         self.advance_head(last);
-        Ok(AppendOutcome::Appended {
-            first: first.unwrap_or(last),
-            last,
-        })
+        Ok((AppendOutcome::Appended { first, last }, stored))
     }
 
     /// Appends whole envelopes exactly as given (an imported history), in one
@@ -408,6 +407,88 @@ impl EventStore {
     }
 }
 
+/// Why an append must not happen, checked inside its transaction: its
+/// idempotency key was used, or an event matches its condition.
+fn refusal(
+    tx: &rusqlite::Transaction<'_>,
+    condition: Option<&AppendCondition>,
+    meta: &AppendMeta,
+) -> Result<Option<AppendOutcome>> {
+    if let Some(key) = &meta.idempotency_key {
+        let seen = tx
+            .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+            .exists([key])?;
+        if seen {
+            return Ok(Some(AppendOutcome::Duplicate));
+        }
+    }
+    if let Some(condition) = condition {
+        let mut params = Vec::new();
+        let matches = condition.fail_if_events_match.to_sql(
+            Some(Bound::after(condition.after.unwrap_or(0))),
+            &mut params,
+        );
+        let sql = format!("SELECT 1 FROM events e WHERE {matches} LIMIT 1");
+        if tx
+            .prepare_cached(&sql)?
+            .exists(params_from_iter(params.iter()))?
+        {
+            return Ok(Some(AppendOutcome::ConditionFailed));
+        }
+    }
+    Ok(None)
+}
+
+/// Inserts checked, non-empty `events` with their envelopes, returning them
+/// as stored.
+fn insert_new(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[NewEvent],
+    timestamp_ms: u64,
+    meta: &AppendMeta,
+) -> Result<Vec<StoredEvent>> {
+    let mut insert_event = tx.prepare_cached(
+        "INSERT INTO events (id, type, tags, data, timestamp_ms, correlation_id, \
+         causation_id, triggering_event_id, idempotency_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    let mut insert_tag =
+        tx.prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
+    let mut stored = Vec::with_capacity(events.len());
+    for event in events {
+        let id = uuid::Uuid::now_v7().to_string();
+        let data = compact_json(&event.data);
+        insert_event.execute(rusqlite::params![
+            id,
+            event.event_type,
+            join_tags(&event.tags),
+            data,
+            timestamp_ms,
+            meta.correlation_id,
+            meta.causation_id,
+            meta.triggering_event_id,
+            meta.idempotency_key,
+        ])?;
+        let position = tx.last_insert_rowid() as u64;
+        for tag in &event.tags {
+            insert_tag.execute(rusqlite::params![tag, position])?;
+        }
+        stored.push(StoredEvent {
+            position,
+            id,
+            event_type: event.event_type.clone(),
+            tags: event.tags.clone(),
+            data: RawValue::from_string(data.into_owned())?,
+            timestamp: from_ms(timestamp_ms),
+            correlation_id: meta.correlation_id.clone(),
+            causation_id: meta.causation_id.clone(),
+            triggering_event_id: meta.triggering_event_id.clone(),
+            idempotency_key: meta.idempotency_key.clone(),
+        });
+    }
+    Ok(stored)
+}
+
 fn check_event(event: &NewEvent) -> Result<()> {
     if event.event_type.is_empty() {
         bail!("an event needs a type");
@@ -474,18 +555,43 @@ fn join_tags(tags: &[String]) -> String {
     joined
 }
 
+/// The connection a read goes through.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Reader,
+    /// The writer's, when no append holds it; a reader's otherwise.
+    WriterWhenFree,
+}
+
+/// Turns a row of [`COLUMNS`] into what a read returns.
+type RowMap<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+fn split_tags(tags: &str) -> Vec<String> {
+    if tags.is_empty() {
+        Vec::new()
+    } else {
+        tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
+    }
+}
+
+fn row_to_guest(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        position: row.get(0)?,
+        id: row.get(1)?,
+        event_type: row.get(2)?,
+        tags: split_tags(row.get_ref(3)?.as_str()?),
+        data: row.get(4)?,
+        timestamp_ms: row.get(5)?,
+    })
+}
+
 fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
-    let tags: String = row.get(3)?;
     let data: String = row.get(4)?;
     Ok(StoredEvent {
         position: row.get(0)?,
         id: row.get(1)?,
         event_type: row.get(2)?,
-        tags: if tags.is_empty() {
-            Vec::new()
-        } else {
-            tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
-        },
+        tags: split_tags(row.get_ref(3)?.as_str()?),
         data: RawValue::from_string(data).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
         })?,
@@ -499,7 +605,43 @@ fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
 
 #[cfg(test)]
 mod tests {
-    use super::compact_json;
+    use super::*;
+    use crate::events::QueryItem;
+
+    /// A command's read and its condition look at the events of its tags
+    /// from the bound on, never at every event of its types.
+    #[test]
+    fn tagged_queries_are_driven_by_their_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::open(&dir.path().join("events.sqlite")).unwrap();
+        let query = Query::new(vec![
+            QueryItem::types(["Incremented"]).with_tags(["counter:a"]),
+        ]);
+        let from = ReadOptions {
+            from: Some(5),
+            ..ReadOptions::default()
+        };
+        for bound in [Bound::after(5), Bound::of(&from).unwrap()] {
+            let mut params = Vec::new();
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM events e WHERE {}",
+                query.to_sql(Some(bound), &mut params)
+            );
+            let writer = store.inner.writer.lock().unwrap();
+            let mut statement = writer.prepare(&sql).unwrap();
+            let plan = statement
+                .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+                .join("; ");
+            assert!(
+                plan.contains("event_tags USING PRIMARY KEY (tag=? AND position>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("events_type"), "{plan}");
+        }
+    }
 
     #[test]
     fn compacting_keeps_strings_and_key_order() {
