@@ -181,6 +181,33 @@ async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
     runtime.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_lane_does_not_hold_up_the_other_lanes() {
+    let (_dir, _engine, runtime) = world();
+    let fast = ["b", "c", "d", "e"]
+        .into_iter()
+        .find(|id| lane(id) != lane("slow"))
+        .unwrap();
+    // Position 1 takes 2.5 s; 100 more of its key queue behind it, more
+    // than any one lane used to hold before the dispatcher waited.
+    runtime.execute(increment("slow", 3)).await.unwrap();
+    for _ in 0..100 {
+        runtime.execute(increment("slow", 1)).await.unwrap();
+    }
+    runtime.execute(increment(fast, 1)).await.unwrap(); // position 102
+    runtime.start();
+
+    wait_until("the other key's event to finish", || {
+        handled(&runtime).contains(&102)
+    })
+    .await;
+    assert!(
+        !handled(&runtime).contains(&1),
+        "the slow event should still be running"
+    );
+    runtime.shutdown().await;
+}
+
 /// A local HTTP server that keeps every body POSTed to `/hook`.
 async fn hook_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
     let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -34,8 +34,11 @@ use crate::observe::Observation;
 
 /// Events read from the log at a time.
 const BATCH: u64 = 500;
-/// Events queued per lane before the dispatcher waits.
-const LANE_QUEUE: usize = 64;
+/// Events dispatched and not yet acknowledged, over all lanes, before the
+/// dispatcher waits. Lanes have no queue limit of their own, so a lane stuck
+/// retrying never holds up the others; this window bounds what it can
+/// gather meanwhile.
+const WINDOW: usize = 1024;
 
 /// How effects run: lanes, retry backoff, and the hosts each may reach
 /// over HTTP (`wbx.toml`, `[effects]`).
@@ -106,6 +109,8 @@ struct Shared {
     database: PathBuf,
     marks: Mutex<Marks>,
     statuses: EffectStatuses,
+    /// Signalled on every acknowledgement, for a dispatcher at the window.
+    acked: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -137,7 +142,16 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .in_flight
             .remove(&position);
+        self.acked.notify_one();
         self.settle(conn)
+    }
+
+    fn in_flight(&self) -> usize {
+        self.marks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_flight
+            .len()
     }
 
     /// Saves the contiguous mark if it moved. The save happens under the
@@ -225,6 +239,7 @@ impl Effect {
                 in_flight: BTreeSet::new(),
             }),
             statuses: self.statuses.clone(),
+            acked: tokio::sync::Notify::new(),
         });
         shared.publish_status(None, None);
 
@@ -240,7 +255,7 @@ impl Effect {
 
         let lanes: Vec<_> = (0..=self.settings.keyed_lanes)
             .map(|_| {
-                let (tx, rx) = mpsc::channel::<StoredEvent>(LANE_QUEUE);
+                let (tx, rx) = mpsc::unbounded_channel::<StoredEvent>();
                 let lane = Lane {
                     effect: self.name.clone(),
                     engine: self.engine.clone(),
@@ -293,13 +308,23 @@ impl Effect {
                 };
                 let lane = lane_for(key.as_deref(), self.settings.keyed_lanes);
                 let position = event.position;
+                // At the window: wait for an acknowledgement (or a stop).
+                while shared.in_flight() >= WINDOW {
+                    tokio::select! {
+                        _ = shared.acked.notified() => {}
+                        _ = stop.changed() => break,
+                    }
+                    if *stop.borrow() {
+                        break;
+                    }
+                }
                 {
                     let mut marks = shared.marks.lock().unwrap_or_else(|e| e.into_inner());
                     marks.in_flight.insert(position);
                     marks.dispatched = position;
                 }
                 next_from = position + 1;
-                if lanes[lane].0.send(event).await.is_err() {
+                if lanes[lane].0.send(event).is_err() {
                     return Err(anyhow!("effect '{}': lane {lane} ended", self.name));
                 }
             }
@@ -374,7 +399,11 @@ impl Lane {
     /// Handles events until the dispatcher closes the queue. A stop ends a
     /// retry wait: the event stays unacknowledged and is handled again on
     /// the next start.
-    async fn run(self, mut events: mpsc::Receiver<StoredEvent>, mut stop: watch::Receiver<bool>) {
+    async fn run(
+        self,
+        mut events: mpsc::UnboundedReceiver<StoredEvent>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let mut versions = self.engine.watch_versions();
         let Ok(conn) = open_database(&self.shared.database) else {
             return;
