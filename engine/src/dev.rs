@@ -382,6 +382,9 @@ impl DevLoop {
                 .version_of(&built.name)
                 .is_some_and(|v| hash.starts_with(&v.hash) && v.crate_version == decl.version)
             {
+                self.engine.observer().publish(Observation::Unchanged {
+                    module: built.name.clone(),
+                });
                 report(DevEvent::Unchanged {
                     module: &built.name,
                 });

@@ -104,6 +104,9 @@ pub enum Observation {
         /// A newer change stopped it; another build follows.
         cancelled: bool,
     },
+    /// `wbx dev` rebuilt a module into the very component that runs: nothing
+    /// to swap.
+    Unchanged { module: String },
     /// `wbx.toml` changed and was applied, or refused (`error`) while the
     /// previous settings keep running.
     ConfigReloaded { error: Option<String> },

@@ -34,6 +34,12 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
             app.dirty = true;
         }
         Action::Observed(observation) => {
+            if let wbx_engine::Observation::Unchanged { module } = &observation {
+                app.notify(
+                    format!("{module}: rebuilt into the component already running"),
+                    false,
+                );
+            }
             app.status.observe(&observation, Instant::now());
             app.modules.observe(&observation);
             app.logs.observe(&observation);

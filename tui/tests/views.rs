@@ -534,3 +534,20 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     assert!(screen.contains("The replay failed") && screen.contains("position 5 (BookAdded)"));
     assert_eq!(f.keys_give(","), [replay_to(Target::Previous)]);
 }
+
+#[test]
+fn a_rebuild_into_the_running_component_says_so() {
+    let mut f = fixture(0);
+    assert_eq!(
+        f.keys_give("r"),
+        [Request::RebuildModule("add-book".to_owned())]
+    );
+    assert!(f.screen(90, 12).contains("rebuilding add-book…"));
+    f.observe(Observation::Unchanged {
+        module: "add-book".to_owned(),
+    });
+    assert!(
+        f.screen(90, 12)
+            .contains("add-book: rebuilt into the component already running")
+    );
+}
