@@ -204,7 +204,16 @@ fn the_library_runs_end_to_end() {
         "{}",
         stderr(&output)
     );
+    // A follower still connected does not hold the engine up when it stops.
+    let mut follower = wbx_command(dir, &["events", "--follow", "--from", "1", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(follower.stdout.take().unwrap()).lines();
+    assert!(lines.next().is_some(), "the follower is connected");
     assert!(engine.stop().success());
+    let _ = follower.kill();
+    let _ = follower.wait();
     assert!(
         !dir.join(".wbx/engine.json").exists(),
         "engine.json is removed on stop"

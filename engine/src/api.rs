@@ -65,9 +65,16 @@ impl EngineFile {
 struct ApiState {
     runtime: Arc<EventsRuntime>,
     project: PathBuf,
+    /// Turns true when the server shuts down: live streams end then, or
+    /// the graceful shutdown would wait for them forever.
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
-pub fn router(runtime: Arc<EventsRuntime>, project: PathBuf) -> Router {
+fn router(
+    runtime: Arc<EventsRuntime>,
+    project: PathBuf,
+    closing: tokio::sync::watch::Receiver<bool>,
+) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/modules", get(modules))
@@ -82,7 +89,11 @@ pub fn router(runtime: Arc<EventsRuntime>, project: PathBuf) -> Router {
         .route("/dcb/append", post(dcb_append))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(local_callers_only))
-        .with_state(Arc::new(ApiState { runtime, project }))
+        .with_state(Arc::new(ApiState {
+            runtime,
+            project,
+            closing,
+        }))
 }
 
 /// Refuses what a web page could send: a request with an `Origin` (browsers
@@ -119,8 +130,12 @@ pub async fn serve(
     project: PathBuf,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    axum::serve(listener, router(runtime, project))
-        .with_graceful_shutdown(shutdown)
+    let (close, closing) = tokio::sync::watch::channel(false);
+    axum::serve(listener, router(runtime, project, closing))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            close.send_replace(true);
+        })
         .await
         .context("the control API failed")
 }
@@ -290,6 +305,7 @@ async fn event_stream(
     let filter = parse_filter(raw.as_deref())?;
     let store = state.runtime.store().clone();
     let mut next = filter.options.from.unwrap_or(store.head() + 1);
+    let mut closing = state.closing.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(async move {
         let mut head = store.watch_head();
@@ -320,6 +336,7 @@ async fn event_stream(
                 tokio::select! {
                     changed = head.changed() => if changed.is_err() { return },
                     _ = tx.closed() => return,
+                    _ = closing.wait_for(|closing| *closing) => return,
                 }
             }
         }

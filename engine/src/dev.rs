@@ -166,13 +166,16 @@ impl DevLoop {
             }
             if !pending.is_empty() {
                 // Debounce: wait for a quiet moment.
-                match tokio::time::timeout(DEBOUNCE, changes.recv()).await {
-                    Ok(Some(event)) => {
-                        self.collect(event, &mut pending, &mut report);
-                        continue;
-                    }
-                    Ok(None) => return Ok(()),
-                    Err(_) => {}
+                tokio::select! {
+                    _ = stop.changed() => return Ok(()),
+                    event = tokio::time::timeout(DEBOUNCE, changes.recv()) => match event {
+                        Ok(Some(event)) => {
+                            self.collect(event, &mut pending, &mut report);
+                            continue;
+                        }
+                        Ok(None) => return Ok(()),
+                        Err(_) => {}
+                    },
                 }
             }
             let files = std::mem::take(&mut pending);
@@ -218,9 +221,13 @@ impl DevLoop {
                     seen_at,
                     &mut changes,
                     &mut pending,
+                    &mut stop,
                     &mut report,
                 )
-                .await?;
+                .await;
+            if *stop.borrow() {
+                return Ok(());
+            }
             if !built {
                 // Cancelled by a newer change, now in `pending`: build for
                 // both changes.
@@ -240,7 +247,10 @@ impl DevLoop {
     }
 
     /// Builds the modules of `triggers` and swaps in what built; `false` when
-    /// a newer change cancelled the build.
+    /// a newer change (or the stop) cancelled the build. A build that cannot
+    /// even start (a module gone from the workspace, cargo missing) is
+    /// reported as failed, and watching goes on.
+    #[allow(clippy::too_many_arguments)]
     async fn rebuild(
         &self,
         triggers: &BTreeMap<String, PathBuf>,
@@ -248,8 +258,9 @@ impl DevLoop {
         seen_at: Instant,
         changes: &mut mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
         pending: &mut Vec<PathBuf>,
+        stop: &mut watch::Receiver<bool>,
         report: &mut (impl FnMut(DevEvent<'_>) + Send),
-    ) -> Result<bool> {
+    ) -> bool {
         let modules: Vec<String> = triggers.keys().cloned().collect();
         report(DevEvent::Changed {
             files,
@@ -259,7 +270,20 @@ impl DevLoop {
             modules: modules.clone(),
             files: files.iter().map(|f| self.relative(f)).collect(),
         });
-        let (build, notes) = self.build(modules, changes, pending, report).await?;
+        let (build, notes) = match self
+            .build(modules.clone(), changes, pending, stop, report)
+            .await
+        {
+            Ok(built) => built,
+            Err(error) => (
+                BuildReport {
+                    failed: modules.iter().map(|m| (m.clone(), 0)).collect(),
+                    cargo_stderr: Some(format!("{error:#}")),
+                    ..BuildReport::default()
+                },
+                FailureNotes::default(),
+            ),
+        };
         self.engine.observer().publish(Observation::BuildFinished {
             built: build.built.iter().map(|b| b.name.clone()).collect(),
             failed: if build.cancelled {
@@ -271,11 +295,11 @@ impl DevLoop {
             cancelled: build.cancelled,
         });
         if build.cancelled {
-            return Ok(false);
+            return false;
         }
         report(DevEvent::BuildFinished { report: &build });
         self.swap_built(&build, triggers, seen_at, report);
-        Ok(true)
+        true
     }
 
     /// `path` relative to the project root, for people to read.
@@ -316,6 +340,7 @@ impl DevLoop {
         modules: Vec<String>,
         changes: &mut mpsc::UnboundedReceiver<notify::Result<notify::Event>>,
         pending: &mut Vec<PathBuf>,
+        stop: &mut watch::Receiver<bool>,
         report: &mut (impl FnMut(DevEvent<'_>) + Send),
     ) -> Result<(BuildReport, FailureNotes)> {
         let cancel = Arc::new(AtomicBool::new(false));
@@ -344,6 +369,8 @@ impl DevLoop {
                     return Ok((result, notes));
                 }
                 Some(line) = lines.recv() => line.report(report, &mut notes),
+                // Stopping kills cargo; the build ends at once as cancelled.
+                _ = stop.changed() => cancel.store(true, Ordering::SeqCst),
                 Some(event) = changes.recv() => {
                     let before = pending.len();
                     self.collect(event, pending, report);

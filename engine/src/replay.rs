@@ -27,6 +27,7 @@ use crate::events::{EventStore, Query, ReadOptions, StoredEvent};
 use crate::guest::GuestInstance;
 use crate::host_sql::open_database;
 use crate::host_state::InstanceOptions;
+use crate::registry::ModuleVersion;
 use read_model::{ReadModel, TableDiff};
 
 /// Events handed to the projector at a time.
@@ -36,6 +37,9 @@ const BATCH: usize = 500;
 pub struct Replayer {
     engine: Arc<Engine>,
     module: String,
+    /// The version replayed: every instance, also one made again after a
+    /// trap, must be of it.
+    version: Option<ModuleVersion>,
     database: PathBuf,
     instance: GuestInstance,
     query: Query,
@@ -56,6 +60,7 @@ impl Replayer {
                     .with_context(|| format!("cannot remove {}", file.display()))?;
             }
         }
+        let version = engine.version_of(module);
         let mut instance = instance(&engine, module, database).await?;
         let query = to_query(instance.subscription().await?);
         query
@@ -67,6 +72,7 @@ impl Replayer {
         Ok(Replayer {
             engine,
             module: module.to_owned(),
+            version,
             database: database.to_owned(),
             instance,
             query,
@@ -81,8 +87,9 @@ impl Replayer {
     }
 
     /// Hands `events` (matching the subscription, in order) to the
-    /// projector in one transaction. On failure nothing of the batch stays,
-    /// and the error names the event that failed.
+    /// projector in one transaction. When that fails, the events are
+    /// handled again one at a time, so the read model keeps those before
+    /// the failing one, and the error names the event that failed.
     pub async fn apply(&mut self, events: &[Event]) -> Result<()> {
         let Some(last) = events.last() else {
             return Ok(());
@@ -95,6 +102,12 @@ impl Replayer {
             }
             Err(error) => {
                 // A trap spends the instance; the read model rolled back.
+                if self.engine.version_of(&self.module) != self.version {
+                    return Err(error.context(format!(
+                        "{} was replaced by a new version during the replay",
+                        self.module
+                    )));
+                }
                 self.instance = instance(&self.engine, &self.module, &self.database).await?;
                 if let [event] = events {
                     return Err(error.context(format!(
@@ -267,6 +280,8 @@ pub struct Stepper {
     store: EventStore,
     dir: tempfile::TempDir,
     replayer: Option<Replayer>,
+    /// The last step that succeeded.
+    last: Option<Step>,
 }
 
 impl Stepper {
@@ -277,6 +292,7 @@ impl Stepper {
             store,
             dir: tempfile::tempdir().context("cannot make a scratch directory for the replay")?,
             replayer: None,
+            last: None,
         })
     }
 
@@ -314,12 +330,24 @@ impl Stepper {
     }
 
     pub async fn step(&mut self, target: Target) -> Result<Step> {
+        // A new version of the projector: its own replay, from the start.
+        let active = self.engine.version_of(&self.module);
+        if self.replayer.as_ref().is_some_and(|r| r.version != active) {
+            self.replayer = None;
+            self.last = None;
+        }
         let mut replayer = match self.replayer.take() {
             Some(replayer) => replayer,
             None => self.fresh().await?,
         };
         let query = replayer.query().clone();
-        let at = replayer.position;
+        // Where the last good step stands; after a failure the replayer
+        // was dropped, and the steps go on from here.
+        let at = self
+            .last
+            .as_ref()
+            .and_then(|s| s.event.as_ref())
+            .map_or(0, |e| e.position);
         let goal = match target {
             Target::Position(p) => self.neighbour(&query, p, true)?,
             Target::Next => match self.neighbour(&query, at + 1, false)? {
@@ -329,35 +357,40 @@ impl Stepper {
             Target::Previous => self.neighbour(&query, at.saturating_sub(1), true)?,
         };
         let goal_position = goal.as_ref().map_or(0, |e| e.position);
-        if goal_position < at || (goal_position == at && at > 0) {
+        if goal_position == at
+            && replayer.position == at
+            && let Some(last) = &self.last
+        {
+            // Where it already is: no need to replay anything.
+            let step = last.clone();
+            self.replayer = Some(replayer);
+            return Ok(step);
+        }
+        if goal_position < replayer.position
+            || (goal_position == replayer.position && goal_position > 0)
+        {
             // Back (or the same event again): from the start.
             replayer = self.fresh().await?;
         }
-        let result = self.advance(&mut replayer, goal).await;
-        let step = match result {
-            Ok((event, changes)) => {
-                let position = replayer.position;
-                Ok(Step {
-                    projector: self.module.clone(),
-                    previous: self
-                        .neighbour(&query, position.saturating_sub(1), true)?
-                        .map(|e| e.position),
-                    next: self
-                        .neighbour(&query, position + 1, false)?
-                        .map(|e| e.position),
-                    event,
-                    changes,
-                    handled: replayer.handled,
-                })
-            }
-            Err(error) => Err(error),
-        };
         // After a failure the read model is where the failure left it: the
-        // next step starts from scratch.
-        if step.is_ok() {
-            self.replayer = Some(replayer);
-        }
-        step
+        // replayer is dropped, and the next step starts from scratch.
+        let (event, changes) = self.advance(&mut replayer, goal).await?;
+        let position = replayer.position;
+        let step = Step {
+            projector: self.module.clone(),
+            previous: self
+                .neighbour(&query, position.saturating_sub(1), true)?
+                .map(|e| e.position),
+            next: self
+                .neighbour(&query, position + 1, false)?
+                .map(|e| e.position),
+            event,
+            changes,
+            handled: replayer.handled,
+        };
+        self.last = Some(step.clone());
+        self.replayer = Some(replayer);
+        Ok(step)
     }
 
     /// Handles the events before `goal`, then `goal` alone, with what it changed.

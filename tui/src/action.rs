@@ -24,8 +24,11 @@ pub enum Action {
     /// Time passes (only while something animates).
     Tick(Instant),
     Done(Done),
-    /// Where the step view got to, or why it could not.
-    Replayed(Result<Step, String>),
+    /// Where the step view of `projector` got to, or why it could not.
+    Replayed {
+        projector: String,
+        result: Result<Step, String>,
+    },
 }
 
 /// Work the app asks for.

@@ -66,6 +66,18 @@ impl PaneId {
 pub struct Prompt {
     pub kind: PromptKind,
     pub text: String,
+    /// The text when the prompt opened, to put back on cancel.
+    pub before: String,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, text: String) -> Prompt {
+        Prompt {
+            kind,
+            before: text.clone(),
+            text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -148,22 +148,23 @@ impl Session {
             Request::Replay { projector, target } => {
                 let (stepper, done) = (self.stepper.clone(), done.clone());
                 let (engine, store) = (self.runtime.engine().clone(), self.runtime.store().clone());
-                tokio::spawn(async move {
+                let name = projector.clone();
+                let stepping = tokio::spawn(async move {
                     let mut stepper = stepper.lock().await;
-                    if stepper.as_ref().is_none_or(|s| s.module() != projector) {
-                        *stepper = match Stepper::new(engine, store, &projector) {
-                            Ok(new) => Some(new),
-                            Err(error) => {
-                                let _ = done.send(Action::Replayed(Err(format!("{error:#}"))));
-                                return;
-                            }
-                        };
+                    if stepper.as_ref().is_none_or(|s| s.module() != name) {
+                        *stepper = Some(Stepper::new(engine, store, &name)?);
                     }
-                    let Some(stepper) = stepper.as_mut() else {
-                        return;
+                    match stepper.as_mut() {
+                        Some(stepper) => stepper.step(target).await,
+                        None => Err(anyhow::anyhow!("no replay of {name}")),
+                    }
+                });
+                tokio::spawn(async move {
+                    let result = match stepping.await {
+                        Ok(step) => step.map_err(|e| format!("{e:#}")),
+                        Err(_) => Err("the replay stopped unexpectedly".to_owned()),
                     };
-                    let step = stepper.step(target).await.map_err(|e| format!("{e:#}"));
-                    let _ = done.send(Action::Replayed(step));
+                    let _ = done.send(Action::Replayed { projector, result });
                 });
             }
             Request::RebuildReadModel(projector) => {

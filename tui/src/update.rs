@@ -62,9 +62,12 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
             app.notify(done.message, !done.ok);
             app.dirty = true;
         }
-        Action::Replayed(result) => {
-            app.replay.stepped(result);
-            app.dirty = true;
+        Action::Replayed { projector, result } => {
+            // A result for a projector no longer shown is stale.
+            if app.replay.projector.as_deref() == Some(projector.as_str()) {
+                app.replay.stepped(result);
+                app.dirty = true;
+            }
         }
     }
     Vec::new()
@@ -119,14 +122,24 @@ fn prompt_key(
     store: &EventStore,
 ) -> Vec<Request> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let cancelled =
+        matches!(key.code, KeyCode::Esc) || (ctrl && matches!(key.code, KeyCode::Char('c')));
+    if cancelled {
+        // The Logs filter follows the typing: cancelling puts back the one
+        // there was before.
+        if prompt.kind == PromptKind::Filter(PaneId::Logs)
+            && let Ok(filter) = LogFilter::parse(&prompt.before)
+        {
+            app.logs.set_filter(filter);
+        }
+        return Vec::new();
+    }
     match key.code {
-        KeyCode::Esc => return Vec::new(),
         KeyCode::Enter => return submit(app, prompt, store),
         KeyCode::Backspace => {
             prompt.text.pop();
         }
         KeyCode::Char('u') if ctrl => prompt.text.clear(),
-        KeyCode::Char('c') if ctrl => return Vec::new(),
         KeyCode::Char(c) if !ctrl => prompt.text.push(c),
         _ => {}
     }
@@ -278,10 +291,7 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
         Command::Quit => app.quit = true,
         Command::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
         Command::CommandMode => {
-            app.prompt = Some(Prompt {
-                kind: PromptKind::Command,
-                text: String::new(),
-            });
+            app.prompt = Some(Prompt::new(PromptKind::Command, String::new()));
         }
         Command::Filter => {
             let text = match app.pane {
@@ -292,19 +302,13 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
                     return Vec::new();
                 }
             };
-            app.prompt = Some(Prompt {
-                kind: PromptKind::Filter(app.pane),
-                text,
-            });
+            app.prompt = Some(Prompt::new(PromptKind::Filter(app.pane), text));
         }
         Command::Goto => {
             if app.pane != PaneId::Replay {
                 app.pane = PaneId::Events;
             }
-            app.prompt = Some(Prompt {
-                kind: PromptKind::Goto,
-                text: String::new(),
-            });
+            app.prompt = Some(Prompt::new(PromptKind::Goto, String::new()));
         }
         Command::NextPane => app.pane = app.pane.next(),
         Command::PrevPane => app.pane = app.pane.prev(),

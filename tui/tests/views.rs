@@ -322,6 +322,11 @@ fn logs_filtered_by_level() {
     let screen = f.screen(90, 12);
     assert!(screen.contains("projected 1 event"));
     snapshot!("logs_all", screen);
+    // A filter typed and cancelled leaves the lines as they were.
+    f.keys("/added");
+    assert!(!f.screen(90, 12).contains("projected 1 event"));
+    f.act(key(KeyCode::Esc));
+    assert!(f.screen(90, 12).contains("projected 1 event"));
     f.keys("ll");
     let screen = f.screen(90, 12);
     assert!(
@@ -503,20 +508,23 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     let row = |title: &str, copies: &str| {
         vec!["'b4'".to_owned(), format!("'{title}'"), copies.to_owned()]
     };
-    f.act(Action::Replayed(Ok(Step {
+    f.act(Action::Replayed {
         projector: "catalog".to_owned(),
-        event: Some(event),
-        changes: vec![TableDiff {
-            table: "books".to_owned(),
-            columns: vec!["book_id".into(), "title".into(), "copies".into()],
-            added: Vec::new(),
-            removed: Vec::new(),
-            changed: vec![(row("Book 4", "0"), row("Book 4", "1"))],
-        }],
-        handled: 4,
-        previous: Some(3),
-        next: Some(5),
-    })));
+        result: Ok(Step {
+            projector: "catalog".to_owned(),
+            event: Some(event),
+            changes: vec![TableDiff {
+                table: "books".to_owned(),
+                columns: vec!["book_id".into(), "title".into(), "copies".into()],
+                added: Vec::new(),
+                removed: Vec::new(),
+                changed: vec![(row("Book 4", "0"), row("Book 4", "1"))],
+            }],
+            handled: 4,
+            previous: Some(3),
+            next: Some(5),
+        }),
+    });
     let screen = f.screen(100, 14);
     assert!(
         screen.contains("position 4 BookAdded") && screen.contains("+ ('b4', 'Book 4', 1)"),
@@ -527,9 +535,13 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     // One step at a time, back and forth.
     assert_eq!(f.keys_give("."), [replay_to(Target::Next)]);
     assert!(f.keys_give(",").is_empty(), "a step is under way");
-    f.act(Action::Replayed(Err(
-        "catalog failed on the event at position 5 (BookAdded): wasm trap: unreachable".to_owned(),
-    )));
+    f.act(Action::Replayed {
+        projector: "catalog".to_owned(),
+        result: Err(
+            "catalog failed on the event at position 5 (BookAdded): wasm trap: unreachable"
+                .to_owned(),
+        ),
+    });
     let screen = f.screen(100, 14);
     assert!(screen.contains("The replay failed") && screen.contains("position 5 (BookAdded)"));
     assert_eq!(f.keys_give(","), [replay_to(Target::Previous)]);

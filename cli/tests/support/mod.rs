@@ -163,14 +163,25 @@ impl Engine {
         lines
     }
 
+    /// Stops it with SIGINT, as Ctrl-C does; it must be gone within 30 s.
     pub fn stop(mut self) -> std::process::ExitStatus {
         Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()
             .unwrap();
-        let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::mem::forget(self);
+                return status;
+            }
+            // Dropping `self` kills it.
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the engine did not stop within 30 s of SIGINT"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

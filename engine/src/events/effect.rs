@@ -271,12 +271,12 @@ impl Effect {
 
         let mut head = self.store.watch_head();
         let mut next_from = position + 1;
-        let ended = loop {
+        let ended = 'dispatch: loop {
             if *stop.borrow() {
-                break Ended::Stop;
+                break Ok(Ended::Stop);
             }
             if self.engine.version_of(&self.name) != version {
-                break Ended::NewVersion;
+                break Ok(Ended::NewVersion);
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
@@ -308,15 +308,15 @@ impl Effect {
                 };
                 let lane = lane_for(key.as_deref(), self.settings.keyed_lanes);
                 let position = event.position;
-                // At the window: wait for an acknowledgement (or a stop).
-                while shared.in_flight() >= WINDOW {
+                // At the window: wait for an acknowledgement, or the stop.
+                while shared.in_flight() >= WINDOW && !*stop.borrow() {
                     tokio::select! {
                         _ = shared.acked.notified() => {}
-                        _ = stop.changed() => break,
+                        _ = stop.changed() => {}
                     }
-                    if *stop.borrow() {
-                        break;
-                    }
+                }
+                if *stop.borrow() {
+                    break 'dispatch Ok(Ended::Stop);
                 }
                 {
                     let mut marks = shared.marks.lock().unwrap_or_else(|e| e.into_inner());
@@ -325,7 +325,7 @@ impl Effect {
                 }
                 next_from = position + 1;
                 if lanes[lane].0.send(event).is_err() {
-                    return Err(anyhow!("effect '{}': lane {lane} ended", self.name));
+                    break 'dispatch Err(anyhow!("effect '{}': lane {lane} ended", self.name));
                 }
             }
             if complete {
@@ -348,7 +348,7 @@ impl Effect {
             drop(tx);
             let _ = task.await;
         }
-        Ok(ended)
+        ended
     }
 
     fn options(&self, database: Connection) -> InstanceOptions {

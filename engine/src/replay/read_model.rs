@@ -161,6 +161,10 @@ fn table_diff(before: &Table, after: &Table) -> Option<TableDiff> {
                 .collect()
         };
         let (b, a) = (keyed(before), keyed(after));
+        // Keys that repeat (NULLs in a non-integer key) cannot pair rows.
+        if b.len() < before.rows.len() || a.len() < after.rows.len() {
+            return whole_rows(diff, before, after);
+        }
         for (key, row) in &b {
             match a.get(key) {
                 None => diff.removed.push(row.clone()),
@@ -174,20 +178,30 @@ fn table_diff(before: &Table, after: &Table) -> Option<TableDiff> {
             .map(|(_, row)| row.clone())
             .collect();
     } else {
-        let mut left: BTreeMap<&Vec<String>, usize> = BTreeMap::new();
-        for row in &before.rows {
-            *left.entry(row).or_default() += 1;
-        }
-        for row in &after.rows {
-            match left.get_mut(row) {
-                Some(n) if *n > 0 => *n -= 1,
-                _ => diff.added.push(row.clone()),
-            }
-        }
-        for (row, n) in left {
-            diff.removed.extend(std::iter::repeat_n(row.clone(), n));
+        return whole_rows(diff, before, after);
+    }
+    nonempty(diff)
+}
+
+/// Rows compared whole: a change is a row removed and a row added.
+fn whole_rows(mut diff: TableDiff, before: &Table, after: &Table) -> Option<TableDiff> {
+    let mut left: BTreeMap<&Vec<String>, usize> = BTreeMap::new();
+    for row in &before.rows {
+        *left.entry(row).or_default() += 1;
+    }
+    for row in &after.rows {
+        match left.get_mut(row) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => diff.added.push(row.clone()),
         }
     }
+    for (row, n) in left {
+        diff.removed.extend(std::iter::repeat_n(row.clone(), n));
+    }
+    nonempty(diff)
+}
+
+fn nonempty(diff: TableDiff) -> Option<TableDiff> {
     let same = diff.added.is_empty() && diff.removed.is_empty() && diff.changed.is_empty();
     (!same).then_some(diff)
 }
@@ -232,7 +246,8 @@ impl TableDiff {
         }
         before.sort();
         after.sort();
-        let (before, after) = (before.join("\n") + "\n", after.join("\n") + "\n");
+        let lines = |rows: Vec<String>| rows.iter().map(|r| format!("{r}\n")).collect::<String>();
+        let (before, after) = (lines(before), lines(after));
         let text = similar::TextDiff::from_lines(&before, &after);
         text.iter_all_changes()
             .filter(|c| c.tag() != similar::ChangeTag::Equal)

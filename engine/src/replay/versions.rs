@@ -27,11 +27,20 @@ pub fn file(versions: &Path, module: &str, version: &str) -> PathBuf {
 pub fn keep(versions: &Path, module: &str, version: &ModuleVersion, bytes: &[u8]) -> Result<()> {
     let path = file(versions, module, &version.to_string());
     if path.is_file() {
-        return Ok(());
+        // Loaded again: the newest now, so pruning spares it.
+        return std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .with_context(|| format!("cannot touch {}", path.display()));
     }
     let dir = module_dir(versions, module);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    // Written aside and renamed, so a file of that name is always whole.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     prune(&dir)
 }
 
@@ -40,7 +49,10 @@ fn prune(dir: &Path) -> Result<()> {
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
         .filter_map(|entry| {
             let entry = entry.ok()?;
-            Some((entry.metadata().ok()?.modified().ok()?, entry.path()))
+            let path = entry.path();
+            let wasm = path.extension().is_some_and(|e| e == "wasm");
+            wasm.then_some(())?;
+            Some((entry.metadata().ok()?.modified().ok()?, path))
         })
         .collect();
     files.sort();
