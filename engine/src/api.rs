@@ -312,11 +312,7 @@ async fn event_stream(
         loop {
             head.mark_unchanged();
             let head_seen = store.head();
-            let options = ReadOptions {
-                from: Some(next),
-                backwards: false,
-                limit: Some(DEFAULT_PAGE),
-            };
+            let options = ReadOptions::forward(next, DEFAULT_PAGE);
             let batch = match store.read(&filter.query, options) {
                 Ok(batch) => batch,
                 Err(_) => return,

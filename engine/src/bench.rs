@@ -141,22 +141,23 @@ pub async fn run(
             baseline,
         ));
     }
-    if selected("projector-replay") {
+    if selected("projector-replay") || selected("replay") {
+        // One baseline for both: the same handler over the same history.
         let n = size(50_000.0);
-        let value = median(reps, || projector_replay(guests, n)).await?;
         let baseline = median(reps, || handler_loop(guests, n)).await?;
-        report(&measurement(
-            "projector-replay",
-            "events/s",
-            value,
-            baseline,
-        ));
-    }
-    if selected("replay") {
-        let n = size(50_000.0);
-        let value = median(reps, || scratch_replay(guests, n)).await?;
-        let baseline = median(reps, || handler_loop(guests, n)).await?;
-        report(&measurement("replay", "events/s", value, baseline));
+        if selected("projector-replay") {
+            let value = median(reps, || projector_replay(guests, n)).await?;
+            report(&measurement(
+                "projector-replay",
+                "events/s",
+                value,
+                baseline,
+            ));
+        }
+        if selected("replay") {
+            let value = median(reps, || scratch_replay(guests, n)).await?;
+            report(&measurement("replay", "events/s", value, baseline));
+        }
     }
     if selected("store-append") {
         let n = size(5_000.0);

@@ -203,14 +203,8 @@ impl History {
                 if *next > to {
                     return Ok(Vec::new());
                 }
-                let mut batch = store.read_for_guest(
-                    query,
-                    ReadOptions {
-                        from: Some(*next),
-                        backwards: false,
-                        limit: Some(limit as u64),
-                    },
-                )?;
+                let mut batch =
+                    store.read_for_guest(query, ReadOptions::forward(*next, limit as u64))?;
                 batch.retain(|e| e.position <= to);
                 *next = match batch.last() {
                     Some(last) if batch.len() == limit => last.position + 1,
@@ -320,10 +314,10 @@ impl Stepper {
             .store
             .read(
                 query,
-                ReadOptions {
-                    from: Some(from),
-                    backwards,
-                    limit: Some(1),
+                if backwards {
+                    ReadOptions::backward(Some(from), 1)
+                } else {
+                    ReadOptions::forward(from, 1)
                 },
             )?
             .pop())

@@ -30,11 +30,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         let store = EventStore::open(&path)?;
         let mut from = 1;
         loop {
-            let options = ReadOptions {
-                from: Some(from),
-                backwards: false,
-                limit: Some(PAGE),
-            };
+            let options = ReadOptions::forward(from, PAGE);
             let page = store.read(&Query::all(), options)?;
             for event in &page {
                 serde_json::to_writer(&mut out, event)?;

@@ -189,14 +189,8 @@ pub async fn execute(
 
         let mut last_read = 0;
         loop {
-            let batch = store.read_for_command(
-                &query,
-                ReadOptions {
-                    from: Some(last_read + 1),
-                    backwards: false,
-                    limit: Some(FOLD_BATCH),
-                },
-            )?;
+            let batch =
+                store.read_for_command(&query, ReadOptions::forward(last_read + 1, FOLD_BATCH))?;
             let Some(last) = batch.last() else { break };
             last_read = last.position;
             instance.command_fold(&batch).await?;

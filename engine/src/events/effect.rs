@@ -280,14 +280,9 @@ impl Effect {
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
-            let batch = self.store.read(
-                &query,
-                ReadOptions {
-                    from: Some(next_from),
-                    backwards: false,
-                    limit: Some(BATCH),
-                },
-            )?;
+            let batch = self
+                .store
+                .read(&query, ReadOptions::forward(next_from, BATCH))?;
             let complete = (batch.len() as u64) < BATCH;
             for event in batch {
                 // A failing partition key sends the event to the global lane

@@ -255,14 +255,9 @@ impl Projector {
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
-            let batch = self.store.read_for_guest(
-                &query,
-                ReadOptions {
-                    from: Some(position + 1),
-                    backwards: false,
-                    limit: Some(BATCH),
-                },
-            )?;
+            let batch = self
+                .store
+                .read_for_guest(&query, ReadOptions::forward(position + 1, BATCH))?;
             let complete = (batch.len() as u64) < BATCH;
             // A short read saw every matching event up to the head it read at.
             let next = match batch.last() {

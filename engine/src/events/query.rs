@@ -32,6 +32,26 @@ pub struct ReadOptions {
     pub limit: Option<u64>,
 }
 
+impl ReadOptions {
+    /// At most `limit` events from position `from` on.
+    pub fn forward(from: u64, limit: u64) -> Self {
+        ReadOptions {
+            from: Some(from),
+            backwards: false,
+            limit: Some(limit),
+        }
+    }
+
+    /// At most `limit` events from position `from` (the head when `None`) back.
+    pub fn backward(from: Option<u64>, limit: u64) -> Self {
+        ReadOptions {
+            from,
+            backwards: true,
+            limit: Some(limit),
+        }
+    }
+}
+
 /// What a person browsing the log looks for: a DCB query (types, tags) and,
 /// optionally, a text that must occur in the event's type, tags, data or ids
 /// (case-insensitive for ASCII). Text matching scans, so it is for views,

@@ -70,22 +70,6 @@ impl EventFilter {
     }
 }
 
-fn forward(from: u64, limit: usize) -> ReadOptions {
-    ReadOptions {
-        from: Some(from),
-        backwards: false,
-        limit: Some(limit as u64),
-    }
-}
-
-fn backward(from: Option<u64>, limit: usize) -> ReadOptions {
-    ReadOptions {
-        from,
-        backwards: true,
-        limit: Some(limit as u64),
-    }
-}
-
 impl EventsPane {
     pub fn new(head: u64) -> EventsPane {
         EventsPane {
@@ -124,7 +108,7 @@ impl EventsPane {
     }
 
     fn load_tail(&mut self, store: &EventStore) {
-        let mut rows = self.read(store, backward(None, self.page));
+        let mut rows = self.read(store, ReadOptions::backward(None, self.page as u64));
         rows.reverse();
         self.rows = rows;
         self.selected = self.rows.len().saturating_sub(1);
@@ -132,7 +116,7 @@ impl EventsPane {
 
     /// The window starting at `position` (or the tail, when too few follow it).
     fn load_from(&mut self, store: &EventStore, position: u64) {
-        let rows = self.read(store, forward(position, self.page));
+        let rows = self.read(store, ReadOptions::forward(position, self.page as u64));
         if rows.len() < self.page {
             self.load_tail(store);
         } else {
@@ -179,7 +163,10 @@ impl EventsPane {
             return;
         };
         let wanted = rows - self.selected;
-        let mut before = self.read(store, backward(Some(first.saturating_sub(1)), wanted));
+        let mut before = self.read(
+            store,
+            ReadOptions::backward(Some(first.saturating_sub(1)), wanted as u64),
+        );
         if first <= 1 {
             before.clear();
         }
@@ -201,7 +188,7 @@ impl EventsPane {
             return;
         };
         let wanted = self.selected + rows - last;
-        let mut after = self.read(store, forward(end + 1, wanted));
+        let mut after = self.read(store, ReadOptions::forward(end + 1, wanted as u64));
         let got = after.len();
         self.rows.append(&mut after);
         let excess = self.rows.len().saturating_sub(self.page);
@@ -216,7 +203,7 @@ impl EventsPane {
 
     pub fn top(&mut self, store: &EventStore) {
         self.follow = false;
-        self.rows = self.read(store, forward(1, self.page));
+        self.rows = self.read(store, ReadOptions::forward(1, self.page as u64));
         self.selected = 0;
     }
 
