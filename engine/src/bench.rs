@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::engine::{Engine, EngineConfig};
 use crate::events::command::{CommandRequest, to_guest};
+use crate::events::projector::{begin, finish};
 use crate::events::{
     AppendCondition, AppendMeta, EventsRuntime, NewEvent, Query, QueryItem, ReadOptions,
 };
@@ -395,32 +396,14 @@ async fn handler_loop(guests: &Guests, n: usize) -> Result<f64> {
         ..InstanceOptions::default()
     };
     let mut instance = s.engine.instantiate_with("ledger", options).await?;
-    instance
-        .database()
-        .context("database")?
-        .execute_batch("BEGIN")?;
-    instance
-        .projector_init()
-        .await?
-        .map_err(anyhow::Error::msg)?;
-    instance
-        .database()
-        .context("database")?
-        .execute_batch("COMMIT")?;
+    begin(&mut instance)?;
+    let initialized = instance.projector_init().await;
+    finish(&mut instance, initialized)?;
     let start = Instant::now();
     for batch in events.chunks(crate::events::projector::BATCH as usize) {
-        instance
-            .database()
-            .context("database")?
-            .execute_batch("BEGIN")?;
-        instance
-            .projector_handle(batch)
-            .await?
-            .map_err(anyhow::Error::msg)?;
-        instance
-            .database()
-            .context("database")?
-            .execute_batch("COMMIT")?;
+        begin(&mut instance)?;
+        let handled = instance.projector_handle(batch).await;
+        finish(&mut instance, handled)?;
     }
     Ok(per_second(n, start.elapsed()))
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 
 use crate::bindings::imports::wbx::guest::types::Event;
 use crate::engine::Engine;
@@ -408,20 +408,4 @@ impl Stepper {
         let after = replayer.read_model()?;
         Ok((Some(goal), read_model::diff(&before, &after)))
     }
-}
-
-/// The error for a history that cannot be replayed at all.
-pub fn no_history(store: &Path) -> anyhow::Error {
-    anyhow!(
-        "no event store at {}: nothing to replay (give an exported history with --from-file)",
-        store.display()
-    )
-}
-
-/// Checks a `--to` against a history's head.
-pub fn check_to(to: Option<u64>) -> Result<()> {
-    if to == Some(0) {
-        bail!("--to 0 is before the first event; positions start at 1");
-    }
-    Ok(())
 }

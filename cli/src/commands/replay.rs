@@ -15,7 +15,7 @@ use serde_json::json;
 use wbx_engine::events::EventStore;
 use wbx_engine::project::{ModuleDecl, Project};
 use wbx_engine::replay::read_model::{self, ReadModel, TableDiff};
-use wbx_engine::replay::{History, Replayer, check_to, no_history, versions};
+use wbx_engine::replay::{History, Replayer, versions};
 use wbx_engine::{Engine, ModuleKind, ModuleVersion};
 
 use super::build;
@@ -43,7 +43,9 @@ struct Replayed {
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let project = Project::open(&super::cwd()?)?;
-    check_to(args.to)?;
+    if args.to == Some(0) {
+        bail!("--to 0 is before the first event; positions start at 1");
+    }
     let decl = projector(&project, &args.projector)?;
     let artifact = decl.artifact_path(&project.target_dir, args.release);
     let built = Candidate {
@@ -164,7 +166,11 @@ async fn replay(
         None => {
             let path = project.state.events_db();
             if !path.is_file() {
-                return Err(no_history(&path));
+                bail!(
+                    "no event store at {}: nothing to replay (give an exported history \
+                     with --from-file)",
+                    path.display()
+                );
             }
             History::store(EventStore::open(&path)?)
         }

@@ -328,7 +328,7 @@ fn remove_database(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-pub(crate) type GuestCall<'a> =
+type GuestCall<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Result<(), String>>> + Send + 'a>>;
 
 /// Runs `call` inside a transaction on the instance's database: committed
