@@ -1,6 +1,7 @@
 //! Observations as lines for plain output (`wbx run`).
 
 use wbx_engine::Observation;
+use wbx_engine::events::EventsObservation;
 use wbx_engine::logs::Level;
 
 use crate::console::{DIM, RED, Stream, YELLOW, paint};
@@ -21,7 +22,29 @@ pub fn describe(observation: &Observation) -> Option<String> {
             format!("{} {module}: {error}", err("failed", RED))
         }
         Observation::CallFailed { error, .. } => format!("{} {error}", err("error", RED)),
-        Observation::Appended { first, last, by } => {
+        Observation::Model(model) => match model.get::<EventsObservation>() {
+            Some(event) => return describe_events(event),
+            None => return None,
+        },
+        Observation::Log(line) => {
+            let level = match line.level {
+                Level::Warn => format!("{} ", err("warn", YELLOW)),
+                Level::Error => format!("{} ", err("error", RED)),
+                _ => String::new(),
+            };
+            format!("[{}] {level}{}", line.module, line.text)
+        }
+        // Swaps are reported by `wbx dev` with their cause and costs.
+        Observation::ModuleSwapped { .. } => return None,
+        _ => return None,
+    })
+}
+
+/// A line for an observation of the events model.
+fn describe_events(event: &EventsObservation) -> Option<String> {
+    let err = |text: &str, style| paint(Stream::Stderr, text, style);
+    Some(match event {
+        EventsObservation::Appended { first, last, by } => {
             let range = if first == last {
                 format!("{first}")
             } else {
@@ -33,7 +56,7 @@ pub fn describe(observation: &Observation) -> Option<String> {
                 .unwrap_or_default();
             err(&format!("appended {range}{by}"), DIM)
         }
-        Observation::ProjectorStopped {
+        EventsObservation::ProjectorStopped {
             module,
             position,
             error,
@@ -41,7 +64,7 @@ pub fn describe(observation: &Observation) -> Option<String> {
             "{} projector {module} stopped at position {position}: {error}",
             err("error", RED)
         ),
-        Observation::EffectRetrying {
+        EventsObservation::EffectRetrying {
             module,
             position,
             attempt,
@@ -50,16 +73,9 @@ pub fn describe(observation: &Observation) -> Option<String> {
             "{} effect {module} retrying position {position} (attempt {attempt}): {error}",
             err("warn", YELLOW)
         ),
-        Observation::Log(line) => {
-            let level = match line.level {
-                Level::Warn => format!("{} ", err("warn", YELLOW)),
-                Level::Error => format!("{} ", err("error", RED)),
-                _ => String::new(),
-            };
-            format!("[{}] {level}{}", line.module, line.text)
+        EventsObservation::EffectStopped { module, error } => {
+            format!("{} effect {module} stopped: {error}", err("error", RED))
         }
-        // Swaps are reported by `wbx dev` with their cause and costs.
-        Observation::ModuleSwapped { .. } | Observation::ProjectorCaughtUp { .. } => return None,
-        _ => return None,
+        EventsObservation::ProjectorCaughtUp { .. } => return None,
     })
 }

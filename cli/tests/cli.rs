@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use wbx_engine::{Engine, EngineConfig, ModuleKind};
+use wbx_engine::events::instances::CommandInstance;
+use wbx_engine::events::kinds::{COMMAND, EFFECT, PROJECTOR};
+use wbx_engine::{Engine, EngineConfig};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,20 +81,27 @@ async fn build_produces_components_the_engine_runs() {
     );
 
     // What `wbx build` reports is a component of the declared world.
-    let engine = Engine::new(EngineConfig::default()).unwrap();
+    let engine = Engine::new(EngineConfig {
+        kinds: wbx_engine::models::models().catalog(),
+        ..EngineConfig::default()
+    })
+    .unwrap();
     for module in built {
         let name = module["module"].as_str().unwrap();
         let kind = match name {
-            "catalog" => ModuleKind::Projector,
-            "loyalty" => ModuleKind::Effect,
-            _ => ModuleKind::Command,
+            "catalog" => PROJECTOR,
+            "loyalty" => EFFECT,
+            _ => COMMAND,
         };
         let artifact = PathBuf::from(module["artifact"].as_str().unwrap());
         engine.load_file(name, kind, "0.1.0", &artifact).unwrap();
     }
-    let mut instance = engine.instantiate("lend-book").await.unwrap();
+    let setup = Default::default();
+    let mut instance = CommandInstance::new(&engine, "lend-book", setup)
+        .await
+        .unwrap();
     let query = instance
-        .command_prepare(r#"{"book_id":"dune","member_id":"ada"}"#)
+        .prepare(r#"{"book_id":"dune","member_id":"ada"}"#)
         .await
         .unwrap()
         .unwrap();

@@ -1,29 +1,20 @@
 //! Starting a project's engine: load every built module of the project,
-//! report each, and open the events runtime over the project's store.
+//! report each, keep each loaded version for later replays, and open every
+//! registered model's runtime over the project's state.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
+use wbx_core::project::{Loaded, Project, load_modules};
+use wbx_core::{Engine, Runtimes, versions};
 
-use crate::engine::Engine;
-use crate::events::EventsRuntime;
-use crate::project::{ModuleDecl, Project};
-use crate::registry::ModuleVersion;
-use crate::replay::versions;
-
-/// What loading one module gave.
-pub struct Loaded {
-    pub module: ModuleDecl,
-    pub artifact: PathBuf,
-    pub result: Result<ModuleVersion>,
-}
-
-/// The engine of a project, its events runtime, and how each module loaded.
+/// The engine of a project, its models' runtimes, and how each module loaded.
 pub struct Booted {
     pub engine: Arc<Engine>,
-    pub runtime: Arc<EventsRuntime>,
+    pub runtimes: Runtimes,
     pub loaded: Vec<Loaded>,
+    /// Loaded versions that could not be kept for replays (the modules run).
+    pub not_kept: Vec<String>,
 }
 
 impl Booted {
@@ -31,57 +22,52 @@ impl Booted {
     pub fn failures(&self) -> impl Iterator<Item = &Loaded> {
         self.loaded.iter().filter(|l| l.result.is_err())
     }
+
+    /// The runtime of the model whose runtime type is `R`.
+    pub fn runtime<R: wbx_core::Runtime>(&self) -> Option<Arc<R>> {
+        self.runtimes.get::<R>()
+    }
+
+    /// The events model's runtime (every engine registers it).
+    pub fn events(&self) -> Arc<wbx_events::EventsRuntime> {
+        self.runtime()
+            .expect("the events model is registered in models.rs")
+    }
 }
 
 /// Loads the project's built components (`release` picks the profile) into a
-/// new engine. A module that is not built or does not load is reported in
-/// [`Booted::loaded`]; the rest run.
+/// new engine and opens the registered models' runtimes. A module that is
+/// not built or does not load is reported in [`Booted::loaded`]; the rest run.
 pub fn boot(project: &Project, release: bool) -> Result<Booted> {
     let engine = Arc::new(Engine::new(project.engine_config()?)?);
     let loaded = load_modules(&engine, project, release);
+    let mut not_kept = Vec::new();
     for loaded in &loaded {
-        if let Ok(version) = &loaded.result
-            && let Ok(bytes) = std::fs::read(&loaded.artifact)
-        {
+        if let Ok(version) = &loaded.result {
             // Only for later replays: the module runs either way.
-            let versions = project.state.versions_dir();
-            let _ = versions::keep(&versions, &loaded.module.name, version, &bytes);
+            let kept = std::fs::read(&loaded.artifact)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| {
+                    versions::keep(
+                        &project.state.versions_dir(),
+                        &loaded.module.name,
+                        version,
+                        &bytes,
+                    )
+                });
+            if let Err(error) = kept {
+                not_kept.push(format!(
+                    "{}: cannot keep version {version} for replays: {error:#}",
+                    loaded.module.name
+                ));
+            }
         }
     }
-    let runtime = EventsRuntime::open(
-        engine.clone(),
-        project.state.clone(),
-        project.manifest.effect_settings(),
-    )
-    .context("cannot open the project's event store")?;
+    let runtimes = Runtimes::open(&project.models, &engine, &project.state, &project.manifest)?;
     Ok(Booted {
         engine,
-        runtime,
+        runtimes,
         loaded,
+        not_kept,
     })
-}
-
-/// Loads every built module of `project` into `engine`, each with its result.
-pub fn load_modules(engine: &Engine, project: &Project, release: bool) -> Vec<Loaded> {
-    project
-        .modules
-        .iter()
-        .map(|module| {
-            let artifact = module.artifact_path(&project.target_dir, release);
-            let result = if artifact.is_file() {
-                engine.load_file(&module.name, module.kind, &module.version, &artifact)
-            } else {
-                Err(anyhow!(
-                    "module '{}' is not built (no {}): run `wbx build`",
-                    module.name,
-                    artifact.display()
-                ))
-            };
-            Loaded {
-                module: module.clone(),
-                artifact,
-                result,
-            }
-        })
-        .collect()
 }

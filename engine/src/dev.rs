@@ -10,12 +10,14 @@
 //!   changes.
 //! - A module that fails to build keeps its running version; the compiler's
 //!   diagnostics are reported.
-//! - A changed `wbx.toml` is re-read: applied (limits, effect settings) or
-//!   refused with its located error while the old settings keep running.
-//! - Swaps follow each kind's rules (see the events runtime): a command's
-//!   next execution runs the new version; a projector continues from its
-//!   position (or rebuilds when the major version changed); an effect
-//!   finishes what it holds and resumes from its saved position.
+//! - A changed `wbx.toml` is re-read and checked by the core and every
+//!   model: applied (limits, each model's tables) or refused with its
+//!   located error while the old settings keep running.
+//! - A swapped module is handed to its model's runtime, which follows its
+//!   kind's rules (the events model: a command's next execution runs the
+//!   new version; a projector continues from its position, or rebuilds
+//!   when the major version changed; an effect finishes what it holds and
+//!   resumes from its saved position).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,11 +29,9 @@ use anyhow::{Context, Result};
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
-use crate::engine::{Engine, SwapReport};
-use crate::events::EventsRuntime;
-use crate::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
-use crate::observe::Observation;
-use crate::project::{MANIFEST_FILE, Manifest, Project};
+use wbx_core::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
+use wbx_core::project::{MANIFEST_FILE, Manifest, Project};
+use wbx_core::{Engine, Observation, Runtimes, SwapReport};
 
 /// Quiet time that ends a burst of changes.
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
@@ -63,6 +63,12 @@ pub enum DevEvent<'a> {
     },
     /// A module built but could not be swapped in (its old version runs on).
     SwapFailed {
+        module: &'a str,
+        error: String,
+    },
+    /// A module was swapped in, but its component could not be kept for
+    /// later replays (`wbx replay --against VERSION`).
+    NotKept {
         module: &'a str,
         error: String,
     },
@@ -117,7 +123,7 @@ pub fn is_relevant(project: &Project, path: &Path) -> bool {
 pub struct DevLoop {
     pub project: Project,
     pub engine: Arc<Engine>,
-    pub runtime: Arc<EventsRuntime>,
+    pub runtimes: Runtimes,
     pub color: bool,
 }
 
@@ -190,7 +196,7 @@ impl DevLoop {
                 .any(|f| f.file_name().is_some_and(|n| n == "Cargo.toml"))
             {
                 // New crates or dependencies: map files to modules afresh.
-                if let Ok(project) = Project::open(&self.project.root) {
+                if let Ok(project) = Project::open(&self.project.root, &self.project.models) {
                     self.project = project;
                 }
             }
@@ -403,7 +409,7 @@ impl DevLoop {
                     continue;
                 }
             };
-            let hash = crate::cache::content_hash(&bytes);
+            let hash = wbx_core::cache::content_hash(&bytes);
             if self
                 .engine
                 .version_of(&built.name)
@@ -425,12 +431,14 @@ impl DevLoop {
                     let latency = seen_at.elapsed().saturating_sub(build.elapsed);
                     // Only for later replays (`--against VERSION`).
                     let versions = self.project.state.versions_dir();
-                    let _ = crate::replay::versions::keep(
-                        &versions,
-                        &built.name,
-                        &swap.version,
-                        &bytes,
-                    );
+                    if let Err(error) =
+                        wbx_core::versions::keep(&versions, &built.name, &swap.version, &bytes)
+                    {
+                        report(DevEvent::NotKept {
+                            module: &built.name,
+                            error: format!("{error:#}"),
+                        });
+                    }
                     let reload = Reload {
                         module: built.name.clone(),
                         swap,
@@ -448,8 +456,9 @@ impl DevLoop {
                         swap: reload.swap.install,
                         latency: reload.latency,
                     });
-                    // A projector or effect whose first build failed runs now.
-                    self.runtime.start_module(&reload.module);
+                    // Its model moves on to it (or starts it, when its
+                    // first build failed).
+                    self.runtimes.module_swapped(&reload.module, decl.kind);
                     report(DevEvent::Reloaded(&reload));
                 }
                 Err(error) => report(DevEvent::SwapFailed {
@@ -462,25 +471,22 @@ impl DevLoop {
 
     async fn reload_config(&mut self, report: &mut impl FnMut(DevEvent<'_>)) {
         let path = self.project.root.join(MANIFEST_FILE);
-        let manifest = match Manifest::load(&path) {
-            Ok(manifest) => manifest,
-            Err(error) => {
-                self.config_refused(error.to_string(), report);
-                return;
-            }
+        let models = &self.project.models;
+        let checked = Manifest::load(&path, &models.sections()).and_then(|manifest| {
+            let problems = models.check(&manifest, &self.project.modules)?;
+            Ok((manifest, problems))
+        });
+        let manifest = match checked {
+            Ok((manifest, problems)) => match problems.into_iter().next() {
+                Some(problem) => return self.config_refused(problem, report),
+                None => manifest,
+            },
+            Err(error) => return self.config_refused(error.to_string(), report),
         };
-        if let Some(problem) = manifest
-            .check_modules(&self.project.modules)
-            .into_iter()
-            .next()
-        {
-            self.config_refused(problem, report);
-            return;
-        }
         self.engine.set_limits(manifest.limits());
-        self.runtime
-            .apply_effect_settings(manifest.effect_settings())
-            .await;
+        if let Err(error) = self.runtimes.apply(&manifest).await {
+            return self.config_refused(format!("{error:#}"), report);
+        }
         self.project.manifest = manifest;
         self.engine
             .observer()

@@ -205,7 +205,7 @@ pub fn run(options: &BenchOptions, mut report: impl FnMut(&Measurement)) -> Resu
         ));
     }
     if selected("tui-idle") {
-        let wall = Duration::from_secs_f64((2.0 * options.scale).clamp(0.2, 2.0));
+        let wall = Duration::from_secs_f64((2.0_f64 * options.scale).clamp(0.2, 2.0));
         let values = (0..reps)
             .map(|_| idle(&store, wall))
             .collect::<Result<Vec<_>>>()?;

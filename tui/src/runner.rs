@@ -17,6 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
+use wbx_engine::Runtimes;
 use wbx_engine::events::EventStore;
 use wbx_engine::events::EventsRuntime;
 use wbx_engine::events::command::CommandRequest;
@@ -53,6 +54,8 @@ pub struct Session {
     /// The control API's address.
     pub api: String,
     pub runtime: Arc<EventsRuntime>,
+    /// Every model's runtime, for what any model says of its modules.
+    pub runtimes: Runtimes,
     /// The project's modules, built or not.
     pub declared: Vec<(String, ModuleKind)>,
     pub first_build: FirstBuild,
@@ -87,6 +90,7 @@ impl Session {
         let modules = ModulesPane::seed(
             &self.declared,
             &infos,
+            &self.runtimes.states(),
             &self.runtime.projectors(),
             &self.first_build.failures,
             head,

@@ -7,8 +7,9 @@
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use wbx_engine::ModuleKind;
 use wbx_engine::events::EventStore;
+use wbx_engine::events::EventsObservation;
+use wbx_engine::events::kinds::PROJECTOR;
 use wbx_engine::replay::Target;
 
 use crate::action::{Action, Request};
@@ -43,8 +44,8 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
             app.status.observe(&observation, Instant::now());
             app.modules.observe(&observation);
             app.logs.observe(&observation);
-            if let wbx_engine::Observation::Appended { last, .. } = observation {
-                app.events.appended(last);
+            if let Some(EventsObservation::Appended { last, .. }) = observation.model() {
+                app.events.appended(*last);
             }
             let page = layout::page(app.size);
             app.modules.cursor.fit(app.modules.rows.len(), page);
@@ -265,7 +266,7 @@ fn known_projector(app: &mut App, projector: &str) -> bool {
         .modules
         .rows
         .iter()
-        .any(|r| r.name == projector && r.kind == ModuleKind::Projector);
+        .any(|r| r.name == projector && r.kind == PROJECTOR);
     if !known {
         app.notify(format!("no projector named '{projector}'"), true);
     }
@@ -355,7 +356,7 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
             _ => app.notify("select a module in the Modules pane to rebuild it", true),
         },
         Command::RebuildReadModel => match app.modules.selected() {
-            Some(row) if app.pane == PaneId::Modules && row.kind == ModuleKind::Projector => {
+            Some(row) if app.pane == PaneId::Modules && row.kind == PROJECTOR => {
                 let name = row.name.clone();
                 confirm_read_model_rebuild(app, &name);
             }
@@ -376,7 +377,7 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
                     app.modules
                         .rows
                         .iter()
-                        .find(|r| r.kind == ModuleKind::Projector)
+                        .find(|r| r.kind == PROJECTOR)
                         .map(|r| r.name.clone())
                 });
                 match projector {

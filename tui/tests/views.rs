@@ -11,8 +11,11 @@ use std::time::{Duration, SystemTime};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use wbx_engine::events::EventsObservation;
+use wbx_engine::events::kinds::{COMMAND, EFFECT, PROJECTOR};
 use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
 use wbx_engine::logs::{Level, LogLine, LogSource};
+use wbx_engine::observe::ModelObservation;
 use wbx_engine::observe::{BuildFailure, CompileReport};
 use wbx_engine::{ModuleInfo, ModuleKind, ModuleStatus, ModuleVersion, Observation};
 use wbx_tui::action::{Action, Request};
@@ -58,17 +61,17 @@ fn fixture(events: u64) -> Fixture {
     }
     let version = |hash: &str| Some(ModuleVersion::new("0.1.0", hash));
     let declared = [
-        ("add-book".to_owned(), ModuleKind::Command),
-        ("catalog".to_owned(), ModuleKind::Projector),
-        ("loyalty".to_owned(), ModuleKind::Effect),
-        ("lend-book".to_owned(), ModuleKind::Command),
+        ("add-book".to_owned(), COMMAND),
+        ("catalog".to_owned(), PROJECTOR),
+        ("loyalty".to_owned(), EFFECT),
+        ("lend-book".to_owned(), COMMAND),
     ];
     let infos = [
-        info("add-book", ModuleKind::Command, version("3c96aa11bb22cc")),
-        info("catalog", ModuleKind::Projector, version("8d1e0011aabb")),
-        info("loyalty", ModuleKind::Effect, version("77aa00ff1122")),
+        info("add-book", COMMAND, version("3c96aa11bb22cc")),
+        info("catalog", PROJECTOR, version("8d1e0011aabb")),
+        info("loyalty", EFFECT, version("77aa00ff1122")),
     ];
-    let modules = ModulesPane::seed(&declared, &infos, &[], &[], store.head());
+    let modules = ModulesPane::seed(&declared, &infos, &[], &[], &[], store.head());
     let logs = LogsPane::new([
         log("add-book", Level::Info, "added b1", 1),
         log("catalog", Level::Debug, "projected 1 event", 2),
@@ -87,6 +90,11 @@ fn fixture(events: u64) -> Fixture {
         store,
         app,
     }
+}
+
+/// An observation of the events model, as the stream carries it.
+fn events(event: EventsObservation) -> Observation {
+    Observation::Model(ModelObservation::new(event))
 }
 
 fn info(name: &str, kind: ModuleKind, version: Option<ModuleVersion>) -> ModuleInfo {
@@ -169,10 +177,10 @@ fn reloaded() -> Observation {
 #[test]
 fn modules_running_with_a_reload_account() {
     let mut f = fixture(12);
-    f.observe(Observation::ProjectorCaughtUp {
+    f.observe(events(EventsObservation::ProjectorCaughtUp {
         module: "catalog".to_owned(),
         position: 9,
-    });
+    }));
     f.observe(reloaded());
     f.observe(Observation::ModuleSwapped {
         module: "add-book".to_owned(),
@@ -253,11 +261,11 @@ fn events_follow_the_log_and_highlight_a_correlation() {
     f.store
         .append(&[event], None, &AppendMeta::default())
         .unwrap();
-    f.observe(Observation::Appended {
+    f.observe(events(EventsObservation::Appended {
         first: 31,
         last: 31,
         by: None,
-    });
+    }));
     let screen = f.screen(100, 14);
     assert!(
         screen.contains("paused") && screen.contains("head 31"),

@@ -5,13 +5,12 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use wbx_engine::project::Project;
 
 use crate::cli::AddArgs;
 use crate::console::{self, GREEN, Stream, paint};
 
 pub fn run(args: AddArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     if project.module(&args.name).is_some() {
         anyhow::bail!(
             "the project has a module named '{}' already; modules: {}",
@@ -36,7 +35,7 @@ pub fn run(args: AddArgs) -> Result<ExitCode> {
     if args.no_build {
         return Ok(ExitCode::SUCCESS);
     }
-    let project = Project::open(&project.root)?;
+    let project = wbx_engine::project::open(&project.root)?;
     let (report, _) = super::build::build_with_progress(&project, vec![args.name], false)?;
     if report.success() {
         Ok(ExitCode::SUCCESS)

@@ -65,15 +65,16 @@ fn split_scenarios(asked: &[String]) -> Result<(Selection, Selection)> {
         return Ok((Some(Vec::new()), Some(Vec::new())));
     }
     let (mut engine, mut tui) = (Vec::new(), Vec::new());
+    let engine_scenarios = bench::scenarios();
     for name in asked {
-        if bench::SCENARIOS.contains(&name.as_str()) {
+        if engine_scenarios.contains(&name.as_str()) {
             engine.push(name.clone());
         } else if wbx_tui::bench::SCENARIOS.contains(&name.as_str()) {
             tui.push(name.clone());
         } else {
             anyhow::bail!(
                 "no scenario named '{name}'; scenarios: {}, {}",
-                bench::SCENARIOS.join(", "),
+                engine_scenarios.join(", "),
                 wbx_tui::bench::SCENARIOS.join(", ")
             );
         }

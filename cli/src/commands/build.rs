@@ -16,7 +16,7 @@ use crate::cli::BuildArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     let (report, _) = build_with_progress(&project, args.modules, args.release)?;
     if args.json {
         console::out(&report_json(&report).to_string());

@@ -61,7 +61,7 @@ fn dev_loop(project: &Project, booted: &Booted, color: bool) -> DevLoop {
     DevLoop {
         project: project.clone(),
         engine: booted.engine.clone(),
-        runtime: booted.runtime.clone(),
+        runtimes: booted.runtimes.clone(),
         color,
     }
 }
@@ -93,9 +93,9 @@ async fn serve_tui(
     keys: KeyMap,
 ) -> Result<ExitCode> {
     let dev = dev_loop(project, &booted, false);
-    let runtime = booted.runtime.clone();
-    runtime.start();
-    let api = ControlApi::start(project, &runtime, port).await?;
+    let runtimes = booted.runtimes.clone();
+    runtimes.start();
+    let api = ControlApi::start(project, &booted.engine, &runtimes, port).await?;
 
     let (stop, stopped) = watch::channel(false);
     let (rebuild, rebuilds) = mpsc::unbounded_channel();
@@ -105,7 +105,8 @@ async fn serve_tui(
     let session = Session {
         project: project.name().to_owned(),
         api: api.url.clone(),
-        runtime: runtime.clone(),
+        runtime: booted.events(),
+        runtimes: runtimes.clone(),
         declared: project
             .modules
             .iter()
@@ -117,7 +118,7 @@ async fn serve_tui(
     };
     let shown = wbx_tui::run(session, keys, stop_signal()).await;
     stop.send_replace(true);
-    api.stop(&runtime).await?;
+    api.stop(&runtimes).await?;
     if let Ok(Err(error)) = watcher.await {
         console::error(&format!("the watcher failed: {error:#}"));
     }
@@ -192,6 +193,10 @@ fn print(root: &Path, event: DevEvent<'_>) {
         DevEvent::SwapFailed { module, error } => format!(
             "{} {module}: {error} (the running version keeps serving)",
             paint(Stream::Stderr, "not swapped", RED)
+        ),
+        DevEvent::NotKept { module, error } => format!(
+            "{} {module}: not kept for replays: {error}",
+            paint(Stream::Stderr, "warning", YELLOW)
         ),
         DevEvent::ConfigApplied => "wbx.toml: applied".to_owned(),
         DevEvent::ConfigRefused { error } => format!(

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
+use wbx_engine::events::EventsLayout;
 use wbx_engine::events::{EventStore, Query, QueryItem, ReadOptions};
-use wbx_engine::project::Project;
 
 use crate::cli::EventsArgs;
 use crate::client::{Client, error_message};
@@ -15,7 +15,7 @@ use crate::console;
 use crate::show::event_line;
 
 pub fn run(args: EventsArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     let print = |event: &Value| {
         if args.json {
             console::out(&event.to_string());

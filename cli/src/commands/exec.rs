@@ -16,7 +16,7 @@ use crate::console::{self, GREEN, Stream, paint};
 use crate::show::event_line;
 
 pub fn run(args: ExecArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     let input = read_input(&args.input)?;
     let outcome = match Client::running(&project) {
         Some(client) => {
@@ -87,7 +87,7 @@ fn execute_locally(
             correlation_id: args.correlation_id.clone(),
             triggering_event_id: None,
         };
-        Ok(match booted.runtime.execute(request).await {
+        Ok(match booted.events().execute(request).await {
             Ok(outcome) => Ok(serde_json::to_value(outcome)?),
             Err(error) => Err(error.to_string()),
         })

@@ -7,8 +7,8 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use wbx_engine::events::EventsLayout;
 use wbx_engine::events::{EventStore, Query, ReadOptions};
-use wbx_engine::project::Project;
 
 use crate::cli::ExportArgs;
 use crate::console;
@@ -17,7 +17,7 @@ use crate::console;
 const PAGE: u64 = 10_000;
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     let path = project.state.events_db();
     let mut out: Box<dyn Write> = match &args.output {
         Some(file) => Box::new(BufWriter::new(

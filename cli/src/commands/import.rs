@@ -7,15 +7,15 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use wbx_engine::events::EventsLayout;
 use wbx_engine::events::{EventStore, StoredEvent};
-use wbx_engine::project::Project;
 
 use crate::cli::ImportArgs;
 use crate::client::Client;
 use crate::console;
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     if let Some(client) = Client::running(&project) {
         bail!(
             "an engine runs for this project at {}: stop it before importing",

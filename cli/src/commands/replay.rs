@@ -13,10 +13,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use wbx_engine::events::EventStore;
+use wbx_engine::events::EventsLayout;
+use wbx_engine::events::kinds::PROJECTOR;
 use wbx_engine::project::{ModuleDecl, Project};
 use wbx_engine::replay::read_model::{self, ReadModel, TableDiff};
 use wbx_engine::replay::{History, Replayer, versions};
-use wbx_engine::{Engine, ModuleKind, ModuleVersion};
+use wbx_engine::{Engine, ModuleVersion};
 
 use super::build;
 use crate::cli::ReplayArgs;
@@ -42,7 +44,7 @@ struct Replayed {
 }
 
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     if args.to == Some(0) {
         bail!("--to 0 is before the first event; positions start at 1");
     }
@@ -135,11 +137,11 @@ fn projector<'a>(project: &'a Project, name: &str) -> Result<&'a ModuleDecl> {
     let projectors: Vec<&str> = project
         .modules
         .iter()
-        .filter(|m| m.kind == ModuleKind::Projector)
+        .filter(|m| m.kind == PROJECTOR)
         .map(|m| m.name.as_str())
         .collect();
     match project.module(name) {
-        Some(decl) if decl.kind == ModuleKind::Projector => Ok(decl),
+        Some(decl) if decl.kind == PROJECTOR => Ok(decl),
         Some(decl) => bail!(
             "'{name}' is not a projector (its kind is {}); projectors: {}",
             decl.kind,

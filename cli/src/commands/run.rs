@@ -9,13 +9,13 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 use wbx_engine::api::{self, EngineFile};
 use wbx_engine::boot::{Booted, boot};
-use wbx_engine::events::EventsRuntime;
 use wbx_engine::project::Project;
+use wbx_engine::{Engine, Runtimes};
 
 use super::build;
 use crate::cli::RunArgs;
 use crate::client::Client;
-use crate::console::{self, DIM, GREEN, RED, Stream, paint};
+use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 use crate::observations;
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -38,7 +38,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
 /// The project at the current directory, if no engine runs for it yet.
 pub(super) fn open_idle_project() -> Result<Project> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     if let Some(client) = Client::running(&project) {
         bail!(
             "an engine already runs for this project at {} (see {})",
@@ -58,8 +58,9 @@ pub(super) async fn serve(
     port: Option<u16>,
     with_stop: impl FnOnce(tokio::sync::watch::Receiver<bool>),
 ) -> Result<ExitCode> {
+    report_not_kept(&booted);
     let Booted {
-        engine, runtime, ..
+        engine, runtimes, ..
     } = booted;
 
     let mut observations = engine.subscribe();
@@ -82,8 +83,8 @@ pub(super) async fn serve(
             }
         }
     });
-    runtime.start();
-    let api = ControlApi::start(project, &runtime, port).await?;
+    runtimes.start();
+    let api = ControlApi::start(project, &engine, &runtimes, port).await?;
     console::err(&format!(
         "{} {} serving the control API at {}  (Ctrl-C to stop)",
         paint(Stream::Stderr, "running", GREEN),
@@ -95,7 +96,7 @@ pub(super) async fn serve(
     with_stop(stopped);
     stop_signal().await;
     stop.send_replace(true);
-    api.stop(&runtime).await?;
+    api.stop(&runtimes).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -111,7 +112,8 @@ pub(super) struct ControlApi {
 impl ControlApi {
     pub async fn start(
         project: &Project,
-        runtime: &Arc<EventsRuntime>,
+        engine: &Arc<Engine>,
+        runtimes: &Runtimes,
         port: Option<u16>,
     ) -> Result<ControlApi> {
         let port = port.unwrap_or(0);
@@ -127,7 +129,8 @@ impl ControlApi {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = tokio::spawn(api::serve(
             listener,
-            runtime.clone(),
+            engine.clone(),
+            runtimes.clone(),
             project.root.clone(),
             async {
                 let _ = stopped.await;
@@ -141,19 +144,35 @@ impl ControlApi {
         })
     }
 
-    /// Stops serving, lets the runtime finish what it holds, and withdraws
-    /// `.wbx/engine.json`.
-    pub async fn stop(self, runtime: &EventsRuntime) -> Result<()> {
+    /// Stops serving, lets the runtimes finish what they hold, and withdraws
+    /// `.wbx/engine.json`, also when the server itself failed.
+    pub async fn stop(self, runtimes: &Runtimes) -> Result<()> {
         console::err(&paint(
             Stream::Stderr,
             "stopping: finishing in-flight work",
             DIM,
         ));
         let _ = self.stop.send(());
-        let served = self.served.await.context("the control API task failed")?;
-        runtime.shutdown().await;
-        let _ = std::fs::remove_file(&self.engine_json);
-        served
+        let served = self.served.await;
+        runtimes.shutdown().await;
+        let removed = match std::fs::remove_file(&self.engine_json) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", self.engine_json.display()))
+            }
+            _ => Ok(()),
+        };
+        served.context("the control API task failed")??;
+        removed
+    }
+}
+
+/// Says which loaded versions could not be kept for later replays.
+pub(super) fn report_not_kept(booted: &Booted) {
+    for line in &booted.not_kept {
+        console::err(&format!(
+            "{} {line}",
+            paint(Stream::Stderr, "warning", YELLOW)
+        ));
     }
 }
 

@@ -7,14 +7,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use wbx_engine::project::Project;
 use wbx_engine::scenario::{self, Outcome};
 
 use crate::cli::TestArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, paint};
 
 pub fn run(args: TestArgs) -> Result<ExitCode> {
-    let project = Project::open(&super::cwd()?)?;
+    let project = wbx_engine::project::open(&super::cwd()?)?;
     let mut scenarios = scenario::load(&project)?;
     if let Some(filter) = &args.filter {
         scenarios.retain(|s| {

@@ -1,5 +1,7 @@
-//! Test support: the guest components under `tests/guests`, built from source
-//! once per test run into the shared `target/wasm-guests` directory.
+//! Test support shared by the engine's test binaries (the assembly's and
+//! each model crate's): the guest components under `engine/tests/guests`,
+//! built from source once per test run into the shared
+//! `target/wasm-guests` directory, and engines and runtimes over them.
 
 #![allow(dead_code)]
 
@@ -10,13 +12,18 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use wbx_engine::events::EventsRuntime;
-use wbx_engine::events::effect::EffectSettings;
-use wbx_engine::project::StateLayout;
-use wbx_engine::{Engine, EngineConfig, Limits, ModuleKind};
+use wbx_core::project::StateLayout;
+use wbx_core::{Catalog, Engine, EngineConfig, Limits, ModuleKind};
+use wbx_events::EventsRuntime;
+use wbx_events::effect::EffectSettings;
 
+/// The repository's root: the nearest directory above the crate under test
+/// that holds the test guests.
 fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("engine/tests/guests/Cargo.toml").is_file())
+        .expect("the test guests are in engine/tests/guests")
 }
 
 /// The path of a built guest component, building all guests on first use.
@@ -33,7 +40,7 @@ pub fn guest(name: &str) -> PathBuf {
                 "wasm32-wasip2",
                 "--manifest-path",
             ])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/Cargo.toml"))
+            .arg(repo_root().join("engine/tests/guests/Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target)
             .status()
             .expect("running cargo to build the test guests");
@@ -47,12 +54,13 @@ pub fn guest_bytes(name: &str) -> Vec<u8> {
     std::fs::read(guest(name)).expect("reading a built guest")
 }
 
-/// An engine whose cache and logs live in `state`.
+/// An engine of the events model's kinds whose cache and logs live in `state`.
 pub fn engine_in(state: &Path, limits: Limits) -> Engine {
     Engine::new(EngineConfig {
         cache_dir: Some(state.join("cache")),
         log_dir: Some(state.join("logs")),
         limits,
+        kinds: Catalog::new(wbx_events::kinds::KINDS.to_vec()),
     })
     .expect("creating an engine")
 }

@@ -1,7 +1,10 @@
 //! The Modules pane: every module of the project with its kind, version,
 //! state, reloads and last error, and for projectors their position.
 
-use wbx_engine::events::projector::{ProjectorState, ProjectorStatus};
+use wbx_engine::events::EventsObservation;
+use wbx_engine::events::kinds::{EFFECT, PROJECTOR};
+use wbx_engine::events::projector::ProjectorStatus;
+use wbx_engine::model::ModuleState as RuntimeState;
 use wbx_engine::observe::BuildFailure;
 use wbx_engine::{ModuleInfo, ModuleKind, Observation};
 
@@ -34,7 +37,8 @@ pub struct ModuleRow {
     pub calls_failed: u64,
     /// Projectors: the position their read model reflects.
     pub position: Option<u64>,
-    /// Projectors: why they stopped.
+    /// Why its model's runtime stopped it (a projector's failing batch,
+    /// an effect that cannot run).
     pub stopped: Option<String>,
     /// Effects: the retry in progress.
     pub retrying: Option<String>,
@@ -46,7 +50,7 @@ pub enum ModuleState {
     Building,
     /// The last build or load failed; an older version may still serve.
     Failed,
-    /// A projector stopped on a failing batch.
+    /// Its model's runtime stopped it (a projector on a failing batch).
     Stopped,
     Running,
     /// Never loaded, nothing failed yet.
@@ -77,7 +81,7 @@ impl ModuleRow {
             load_error: None,
             call_error: None,
             calls_failed: 0,
-            position: (kind == ModuleKind::Projector).then_some(0),
+            position: (kind == PROJECTOR).then_some(0),
             stopped: None,
             retrying: None,
         }
@@ -110,11 +114,14 @@ impl ModuleRow {
 
 impl ModulesPane {
     /// The pane as the engine stands: the project's modules (`declared`),
-    /// what the registry knows of them, the projectors' positions, and the
-    /// failures of the build that ran before the engine started.
+    /// what the registry knows of them, what the models' runtimes say of
+    /// them (`states`: stopped, retrying, with why), the projectors'
+    /// positions, and the failures of the build that ran before the engine
+    /// started.
     pub fn seed(
         declared: &[(String, ModuleKind)],
         infos: &[ModuleInfo],
+        states: &[RuntimeState],
         projectors: &[ProjectorStatus],
         first_build: &[BuildFailure],
         head: u64,
@@ -133,10 +140,12 @@ impl ModulesPane {
             row.load_error = info.last_error.clone();
         }
         for status in projectors {
-            let row = pane.row(&status.name, ModuleKind::Projector);
-            row.position = Some(status.position);
-            if let ProjectorState::Stopped { error } = &status.state {
-                row.stopped = Some(error.clone());
+            pane.row(&status.name, PROJECTOR).position = Some(status.position);
+        }
+        for state in states {
+            if let Some(row) = pane.get_mut(&state.module) {
+                row.stopped = state.stopped.clone();
+                row.retrying = state.retrying.clone();
             }
         }
         for failure in first_build {
@@ -238,21 +247,39 @@ impl ModulesPane {
                     }
                 }
             }
-            Observation::ProjectorStopped {
+            Observation::Model(model) => {
+                return match model.get::<EventsObservation>() {
+                    Some(event) => self.observe_events(event),
+                    None => false,
+                };
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Takes in an observation of the events model; true when it changed the pane.
+    fn observe_events(&mut self, event: &EventsObservation) -> bool {
+        match event {
+            EventsObservation::ProjectorStopped {
                 module,
                 position,
                 error,
             } => {
-                let row = self.row(module, ModuleKind::Projector);
+                let row = self.row(module, PROJECTOR);
                 row.position = Some(*position);
                 row.stopped = Some(error.clone());
             }
-            Observation::ProjectorCaughtUp { module, position } => {
-                let row = self.row(module, ModuleKind::Projector);
+            EventsObservation::EffectStopped { module, error } => {
+                let row = self.row(module, EFFECT);
+                row.stopped = Some(error.clone());
+            }
+            EventsObservation::ProjectorCaughtUp { module, position } => {
+                let row = self.row(module, PROJECTOR);
                 row.position = Some(*position);
                 row.stopped = None;
             }
-            Observation::EffectRetrying {
+            EventsObservation::EffectRetrying {
                 module,
                 position,
                 attempt,
@@ -265,12 +292,11 @@ impl ModulesPane {
                     "retrying position {position} (attempt {attempt}): {error}"
                 ));
             }
-            Observation::Appended { last, .. } => {
+            EventsObservation::Appended { last, .. } => {
                 self.head = self.head.max(*last);
                 // Only projector lags show the head.
                 return self.rows.iter().any(|r| r.position.is_some());
             }
-            _ => return false,
         }
         true
     }

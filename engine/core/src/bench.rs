@@ -1,0 +1,143 @@
+//! `wbx bench`'s framework: what a scenario reports, how repetitions are
+//! summarised, and how a model hands its scenarios to the runner
+//! ([`BenchGroup`]). The scenarios themselves live with what they measure:
+//! each model's in its crate, the core's in the assembly.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// One scenario's result: `ratio = value / baseline`, higher is better.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    pub scenario: String,
+    pub value: f64,
+    pub unit: String,
+    pub baseline: f64,
+    pub ratio: f64,
+    /// Smallest and largest value over the repetitions.
+    #[serde(skip)]
+    pub spread: (f64, f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Scenario names; empty runs them all.
+    pub scenarios: Vec<String>,
+    /// Repetitions of each measurement; the median is reported.
+    pub repetitions: usize,
+    /// Work per repetition, as a fraction of the full size (tests use a tiny one).
+    pub scale: f64,
+}
+
+impl BenchOptions {
+    /// Whether `name` is to be run.
+    pub fn selected(&self, name: &str) -> bool {
+        self.scenarios.is_empty() || self.scenarios.iter().any(|s| s == name)
+    }
+
+    /// `full` units of work, scaled, at least one.
+    pub fn size(&self, full: f64) -> usize {
+        ((full * self.scale).ceil() as usize).max(1)
+    }
+
+    pub fn reps(&self) -> usize {
+        self.repetitions.max(1)
+    }
+}
+
+/// The guest components the scenarios run, by crate name (built from the
+/// repository's test guests).
+#[derive(Debug, Default)]
+pub struct BenchGuests(pub BTreeMap<String, Vec<u8>>);
+
+impl BenchGuests {
+    pub fn get(&self, name: &str) -> Result<&[u8]> {
+        self.0
+            .get(name)
+            .map(Vec::as_slice)
+            .with_context(|| format!("no benchmark guest named '{name}'"))
+    }
+}
+
+/// What a group of scenarios runs with.
+pub struct BenchRun<'a> {
+    pub guests: &'a BenchGuests,
+    pub options: &'a BenchOptions,
+    /// Called with each result as soon as it is measured.
+    pub report: &'a mut dyn FnMut(&Measurement),
+}
+
+pub type BenchFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
+
+/// Scenarios run together (they may share a baseline). `run` measures the
+/// selected ones among `names` and reports each.
+pub struct BenchGroup {
+    pub names: &'static [&'static str],
+    pub run: for<'a> fn(BenchRun<'a>) -> BenchFuture<'a>,
+}
+
+/// A scenario's result from the summaries of its value and its baseline.
+pub fn measurement(
+    scenario: &str,
+    unit: &str,
+    value: (f64, (f64, f64)),
+    baseline: (f64, (f64, f64)),
+) -> Measurement {
+    Measurement {
+        scenario: scenario.to_owned(),
+        value: value.0,
+        unit: unit.to_owned(),
+        baseline: baseline.0,
+        ratio: value.0 / baseline.0,
+        spread: value.1,
+    }
+}
+
+/// The median of `reps` runs, and the smallest and largest.
+pub async fn median<F, Fut>(reps: usize, mut run: F) -> Result<(f64, (f64, f64))>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<f64>>,
+{
+    let mut values = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        values.push(run().await?);
+    }
+    Ok(summarize(values))
+}
+
+/// [`median`] for scenarios that measure value and baseline together.
+pub async fn median_pair<F, Fut>(
+    reps: usize,
+    mut run: F,
+) -> Result<((f64, (f64, f64)), (f64, (f64, f64)))>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(f64, f64)>>,
+{
+    let (mut values, mut baselines) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (value, baseline) = run().await?;
+        values.push(value);
+        baselines.push(baseline);
+    }
+    Ok((summarize(values), summarize(baselines)))
+}
+
+/// The median of `values`, and their smallest and largest.
+pub fn summarize(mut values: Vec<f64>) -> (f64, (f64, f64)) {
+    values.sort_by(|a, b| a.total_cmp(b));
+    (
+        values[values.len() / 2],
+        (values[0], values[values.len() - 1]),
+    )
+}
+
+pub fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(1e-9)
+}

@@ -1,0 +1,148 @@
+//! Capabilities that cross models: declared here as traits, implemented by
+//! the model that owns them, used by any model whose modules need them.
+//!
+//! - [`ExecuteCommand`]: run a command of the project (the host side of
+//!   `wbx:guest/commands` is here, over a [`CommandGrant`] extension).
+//! - [`QueryReadModel`]: a read-only query of a read model.
+//!
+//! A model never depends on a sibling model: the assembly fills the
+//! [`Capabilities`] every model is opened with, from the models that provide
+//! them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::bindings::wbx::guest::commands::{self, Executed, Failure};
+use crate::host_state::HostState;
+
+/// A command to run, with the ids its events inherit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandRequest {
+    pub command: String,
+    /// The input, as JSON text.
+    pub input: String,
+    pub idempotency_key: Option<String>,
+    pub correlation_id: Option<String>,
+    /// The event that led to this command (set when an event's handler runs it).
+    pub triggering_event_id: Option<String>,
+}
+
+/// What running a command did, as a caller in another model sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandDone {
+    /// The position of the last appended event; none when nothing was appended.
+    pub position: Option<u64>,
+    /// How many events were appended.
+    pub events: u32,
+    /// True when the idempotency key had been seen: nothing was done.
+    pub duplicate: bool,
+}
+
+/// Why a command did nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandRefused {
+    UnknownCommand(String),
+    InvalidInput(String),
+    Rejected(String),
+    Conflict(String),
+    Failed(String),
+}
+
+pub type CommandFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<CommandDone, CommandRefused>> + Send + 'a>>;
+
+/// Runs the project's commands.
+pub trait ExecuteCommand: Send + Sync {
+    fn execute(&self, request: CommandRequest) -> CommandFuture<'_>;
+}
+
+/// An instance's right to execute commands, and the ids they inherit: an
+/// extension of its host state.
+#[derive(Clone)]
+pub struct CommandGrant {
+    pub executor: Arc<dyn ExecuteCommand>,
+    /// Set by the instance's runtime before each call that may execute.
+    pub correlation_id: Option<String>,
+    pub triggering_event_id: Option<String>,
+}
+
+/// Adds `wbx:guest/commands` to a world's linker.
+pub fn link_commands(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    Ok(commands::add_to_linker::<_, HasSelf<HostState>>(
+        linker,
+        |state| state,
+    )?)
+}
+
+impl commands::Host for HostState {
+    async fn execute(
+        &mut self,
+        command: String,
+        input: String,
+        idempotency_key: Option<String>,
+    ) -> Result<Executed, Failure> {
+        let Some(grant) = self.extensions.get::<CommandGrant>().cloned() else {
+            return Err(Failure::Failed(
+                "this module was not granted the right to execute commands".into(),
+            ));
+        };
+        let request = CommandRequest {
+            command,
+            input,
+            idempotency_key,
+            correlation_id: grant.correlation_id,
+            triggering_event_id: grant.triggering_event_id,
+        };
+        match grant.executor.execute(request).await {
+            Ok(done) => Ok(Executed {
+                position: done.position,
+                events: done.events,
+                duplicate: done.duplicate,
+            }),
+            Err(refused) => Err(match refused {
+                CommandRefused::UnknownCommand(m) => Failure::UnknownCommand(m),
+                CommandRefused::InvalidInput(m) => Failure::InvalidInput(m),
+                CommandRefused::Rejected(m) => Failure::Rejected(m),
+                CommandRefused::Conflict(m) => Failure::Conflict(m),
+                CommandRefused::Failed(m) => Failure::Failed(m),
+            }),
+        }
+    }
+}
+
+/// Answers read-only queries of read models.
+pub trait QueryReadModel: Send + Sync {
+    /// Runs `sql` on the read model `name`; rows as a JSON array of objects.
+    fn query(&self, name: &str, sql: &str) -> anyhow::Result<serde_json::Value>;
+}
+
+/// The cross-model capabilities of one engine, each provided by at most
+/// one model. Filled while the models open; read when an instance is made.
+#[derive(Default)]
+pub struct Capabilities {
+    commands: OnceLock<Arc<dyn ExecuteCommand>>,
+    read_models: OnceLock<Arc<dyn QueryReadModel>>,
+}
+
+impl Capabilities {
+    pub fn provide_commands(&self, executor: Arc<dyn ExecuteCommand>) {
+        // The first provider wins; the assembly registers one per capability.
+        let _ = self.commands.set(executor);
+    }
+
+    pub fn provide_read_models(&self, query: Arc<dyn QueryReadModel>) {
+        let _ = self.read_models.set(query);
+    }
+
+    pub fn commands(&self) -> Option<Arc<dyn ExecuteCommand>> {
+        self.commands.get().cloned()
+    }
+
+    pub fn read_models(&self) -> Option<Arc<dyn QueryReadModel>> {
+        self.read_models.get().cloned()
+    }
+}

@@ -1,0 +1,376 @@
+//! [`Engine`]: one wasmtime engine per process, a linker per kind (the base
+//! imports plus its world's), the module registry, the component cache, logs and the observation stream.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, anyhow};
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use crate::bindings::wbx::guest::log;
+use crate::cache::ComponentCache;
+use crate::host_http::{Outgoing, RouteHttp};
+use crate::host_state::{HostState, InstanceSetup};
+use crate::instance::{Guest, WorldPre};
+use crate::kind::{Catalog, ModuleKind};
+use crate::limits::Limits;
+use crate::logs::{LogLine, Logs};
+use crate::observe::{Observation, Observer, Subscription};
+use crate::registry::{LoadedModule, ModuleInfo, ModuleRegistry, ModuleVersion};
+use crate::sync::{read, write};
+
+/// What one load or swap did.
+#[derive(Debug, Clone)]
+pub struct SwapReport {
+    pub version: ModuleVersion,
+    /// The version it replaced; `None` for a first load.
+    pub previous: Option<ModuleVersion>,
+    pub compile: crate::observe::CompileReport,
+    /// The atomic install itself.
+    pub install: Duration,
+}
+
+/// How often the epoch advances: the granularity of deadlines and of yields.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Where the engine keeps state, what it allows guests, and the kinds it
+/// knows (from the registered models).
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Compiled-component cache directory (`.wbx/cache`); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Log file directory (`.wbx/logs`); `None` keeps logs in memory only.
+    pub log_dir: Option<PathBuf>,
+    pub limits: Limits,
+    pub kinds: Catalog,
+}
+
+pub struct Engine {
+    wasm: wasmtime::Engine,
+    kinds: Catalog,
+    /// One linker per kind the engine runs: the base imports plus its world's.
+    linkers: HashMap<ModuleKind, Linker<HostState>>,
+    /// Where guests' requests to modules inside the engine go.
+    router: RwLock<Option<Arc<dyn RouteHttp>>>,
+    cache: ComponentCache,
+    registry: ModuleRegistry,
+    observer: Observer,
+    logs: Arc<Logs>,
+    limits: RwLock<Limits>,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let mut wasm_config = wasmtime::Config::new();
+        wasm_config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .enable_incremental_compilation(Arc::new(crate::cache::FunctionCache::default()))?;
+        let wasm = wasmtime::Engine::new(&wasm_config)?;
+        spawn_epoch_ticker(&wasm).context("cannot start the epoch thread")?;
+
+        let mut linkers = HashMap::new();
+        for spec in config.kinds.iter() {
+            if let Some(world) = spec.world {
+                let mut linker = base_linker(&wasm)?;
+                (world.link)(&mut linker)
+                    .with_context(|| format!("cannot link world '{}'", world.name))?;
+                linkers.insert(spec.kind, linker);
+            }
+        }
+
+        for dir in [&config.cache_dir, &config.log_dir].into_iter().flatten() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let observer = Observer::default();
+        Ok(Engine {
+            logs: Arc::new(Logs::new(config.log_dir, observer.clone())),
+            cache: ComponentCache::new(config.cache_dir),
+            registry: ModuleRegistry::default(),
+            observer,
+            kinds: config.kinds,
+            linkers,
+            router: RwLock::new(None),
+            wasm,
+            limits: RwLock::new(config.limits),
+        })
+    }
+
+    /// Loads the component at `path` as module `name` of `kind`; see [`Engine::load`].
+    pub fn load_file(
+        &self,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        path: &Path,
+    ) -> Result<ModuleVersion> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+        match bytes {
+            Ok(bytes) => self.load(name, kind, crate_version, &bytes),
+            Err(e) => Err(self.failed(name, kind, e)),
+        }
+    }
+
+    /// Compiles (or takes from the cache) a component, checks it implements
+    /// `kind`'s world, and makes it the active version of `name`. When `name`
+    /// already runs, this is the swap: calls in flight finish on the old
+    /// version, new instances get this one. On error the old version keeps
+    /// serving and the error is recorded on the module.
+    pub fn load(
+        &self,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<ModuleVersion> {
+        self.swap(name, kind, crate_version, bytes)
+            .map(|s| s.version)
+    }
+
+    /// [`Engine::load`], reporting what it replaced and how long each step took.
+    pub fn swap(
+        &self,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<SwapReport> {
+        let compiled = self
+            .cache
+            .load(&self.wasm, bytes)
+            .and_then(|compiled| Ok((self.link(kind, &compiled.component)?, compiled)));
+        let (pre, compiled) = match compiled {
+            Ok(ok) => ok,
+            Err(e) => return Err(self.failed(name, kind, e)),
+        };
+        let version = ModuleVersion::new(crate_version, &compiled.hash);
+        let module = LoadedModule {
+            name: Arc::from(name),
+            kind,
+            version: version.clone(),
+            loaded_at: SystemTime::now(),
+            pre,
+        };
+        let installing = Instant::now();
+        let previous = match self.registry.install(module) {
+            Ok(previous) => previous,
+            Err(e) => return Err(self.failed(name, kind, e)),
+        };
+        let report = SwapReport {
+            version: version.clone(),
+            previous: previous.as_ref().map(|p| p.version.clone()),
+            compile: compiled.report,
+            install: installing.elapsed(),
+        };
+        self.observer.publish(match previous {
+            Some(previous) => Observation::ModuleSwapped {
+                module: name.to_owned(),
+                from: previous.version.clone(),
+                to: version.clone(),
+                compile: compiled.report,
+            },
+            None => Observation::ModuleLoaded {
+                module: name.to_owned(),
+                kind,
+                version: version.clone(),
+                compile: compiled.report,
+            },
+        });
+        Ok(report)
+    }
+
+    fn failed(&self, name: &str, kind: ModuleKind, error: anyhow::Error) -> anyhow::Error {
+        let error = error.context(format!("cannot load module '{name}' ({kind})"));
+        let text = format!("{error:#}");
+        self.registry.record_failure(name, kind, &text);
+        self.observer.publish(Observation::ModuleFailed {
+            module: name.to_owned(),
+            error: text,
+        });
+        error
+    }
+
+    /// Checks `component` against `kind`'s world, then links it.
+    fn link(
+        &self,
+        kind: ModuleKind,
+        component: &Component,
+    ) -> Result<Box<dyn std::any::Any + Send + Sync>> {
+        let (world, linker) = match (self.kinds.get(kind), self.linkers.get(&kind)) {
+            (Some(spec), Some(linker)) => (spec.world.expect("a linked kind has a world"), linker),
+            _ => return Err(anyhow!("this engine does not run {kind} modules yet")),
+        };
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.wasm)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        if !exports.iter().any(|name| name == world.export) {
+            let found = if exports.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exports.join(", ")
+            };
+            return Err(anyhow!(
+                "a {kind} must implement world 'wbx:guest/{}' and export '{}', but this component exports {found}",
+                world.name,
+                world.export,
+            ));
+        }
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(anyhow::Error::from)
+            .context("the component imports something wbx does not provide")?;
+        (world.typed)(pre).map_err(|e| {
+            anyhow::Error::from(e).context(format!(
+                "'{}' does not have the shape world 'wbx:guest/{}' gives it",
+                world.export, world.name
+            ))
+        })
+    }
+
+    /// A fresh instance of `name`'s active version, its deadline armed,
+    /// with what its model gives it. `P` is the world of the module's kind.
+    pub async fn instantiate<P: WorldPre>(
+        &self,
+        name: &str,
+        setup: InstanceSetup,
+    ) -> Result<Guest<P::Bindings>> {
+        let module = self
+            .registry
+            .get(name)
+            .ok_or_else(|| self.unknown_module(name))?;
+        let Some(pre) = module.pre.downcast_ref::<P>() else {
+            return Err(anyhow!(
+                "module '{}' is a {}, not a {}",
+                module.name,
+                module.kind,
+                P::KIND
+            ));
+        };
+        let store = HostState::new_store(
+            &self.wasm,
+            module.name.clone(),
+            self.limits(),
+            self.logs.clone(),
+            Outgoing::new(module.name.clone(), read(&self.router).clone()),
+            setup,
+        );
+        Ok(Guest::new(module.clone(), pre, store, &self.observer).await?)
+    }
+
+    /// Sends guests' requests for modules inside the engine to `router`.
+    pub fn route_http_with(&self, router: Arc<dyn RouteHttp>) {
+        *write(&self.router) = Some(router);
+    }
+
+    /// The kinds this engine knows.
+    pub fn kinds(&self) -> &Catalog {
+        &self.kinds
+    }
+
+    /// The kind of a loaded module.
+    pub fn kind_of(&self, name: &str) -> Option<ModuleKind> {
+        self.registry.get(name).map(|m| m.kind)
+    }
+
+    /// The active version of a module.
+    pub fn version_of(&self, name: &str) -> Option<ModuleVersion> {
+        self.registry.get(name).map(|m| m.version.clone())
+    }
+
+    /// Changes every time any module's active version changes.
+    pub fn watch_versions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.registry.watch_generation()
+    }
+
+    /// Names of the loaded modules of `kind`, for messages ("none" when none).
+    pub fn module_names(&self, kind: ModuleKind) -> String {
+        let names: Vec<_> = self
+            .registry
+            .list()
+            .into_iter()
+            .filter(|m| m.kind == kind && m.version.is_some())
+            .map(|m| m.name)
+            .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// The observation stream's sending side, for models to publish on.
+    pub fn observer(&self) -> &Observer {
+        &self.observer
+    }
+
+    fn unknown_module(&self, name: &str) -> anyhow::Error {
+        let known: Vec<_> = self.registry.list().into_iter().map(|m| m.name).collect();
+        if known.is_empty() {
+            anyhow!("no module named '{name}': no module is loaded")
+        } else {
+            anyhow!(
+                "no module named '{name}'; loaded modules: {}",
+                known.join(", ")
+            )
+        }
+    }
+
+    pub fn subscribe(&self) -> Subscription {
+        self.observer.subscribe()
+    }
+
+    pub fn modules(&self) -> Vec<ModuleInfo> {
+        self.registry.list()
+    }
+
+    /// The last lines a module logged or printed, oldest first.
+    pub fn logs(&self, module: &str) -> Vec<LogLine> {
+        self.logs.recent(module)
+    }
+
+    pub fn limits(&self) -> Limits {
+        *read(&self.limits)
+    }
+
+    /// New limits for instances made from now on.
+    pub fn set_limits(&self, limits: Limits) {
+        *write(&self.limits) = limits;
+    }
+}
+
+/// A linker with what every module may import: WASI p2, `wasi:http` (its
+/// requests go through the instance's outgoing policy) and `wbx:guest/log`.
+fn base_linker(wasm: &wasmtime::Engine) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(wasm);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`]. The thread holds only a
+/// weak reference and ends once the engine (and every store and component
+/// that keeps it alive) is gone.
+fn spawn_epoch_ticker(engine: &wasmtime::Engine) -> std::io::Result<()> {
+    let weak = engine.weak();
+    thread::Builder::new()
+        .name("wbx-epoch".into())
+        .spawn(move || {
+            let mut next = Instant::now();
+            loop {
+                next += EPOCH_TICK;
+                thread::sleep(next.saturating_duration_since(Instant::now()));
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .map(drop)
+}

@@ -1,0 +1,155 @@
+//! Outgoing HTTP for guests (`wasi:http`): the one place a guest's request
+//! leaves its instance (`WasiHttpHooks::send_request`).
+//!
+//! A request goes, in this order:
+//! - to the in-process router ([`RouteHttp`]), when one is registered and
+//!   claims the request's authority (a module inside the engine);
+//! - out of the engine, when the instance's [`OutsideHosts`] policy allows
+//!   the authority (empty unless the instance's model grants hosts);
+//! - nowhere otherwise: `HttpRequestDenied`, before a connection is made.
+
+use std::sync::Arc;
+
+use wasmtime_wasi_http::{
+    Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
+
+use crate::host_state::HostState;
+
+/// Hosts outside the engine one instance may reach: `host` (any port) or
+/// `host:port`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutsideHosts {
+    pub hosts: Vec<String>,
+}
+
+impl OutsideHosts {
+    /// Whether `authority` (`host` or `host:port`) may be reached.
+    pub fn allows(&self, authority: &str) -> bool {
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host);
+        self.hosts
+            .iter()
+            .any(|allowed| allowed == authority || allowed == host)
+    }
+}
+
+/// The response to a request, and the task that drives its body.
+pub type ResponseFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
+        > + Send,
+>;
+
+/// Routes requests to modules inside the engine, without a socket. A model
+/// registers one with [`crate::Engine::route_http_with`].
+pub trait RouteHttp: Send + Sync {
+    /// Whether `authority` names something inside the engine.
+    fn claims(&self, authority: &str) -> bool;
+
+    /// Sends `request` from module `caller` to what `authority` names.
+    fn send(
+        &self,
+        caller: &str,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+    ) -> ResponseFuture;
+}
+
+/// One instance's outgoing side: its `wasi:http` context and where its
+/// requests may go.
+pub struct Outgoing {
+    ctx: WasiHttpCtx,
+    hooks: Hooks,
+}
+
+struct Hooks {
+    caller: Arc<str>,
+    router: Option<Arc<dyn RouteHttp>>,
+    outside: OutsideHosts,
+}
+
+impl Outgoing {
+    pub(crate) fn new(caller: Arc<str>, router: Option<Arc<dyn RouteHttp>>) -> Self {
+        Outgoing {
+            ctx: WasiHttpCtx::default(),
+            hooks: Hooks {
+                caller,
+                router,
+                outside: OutsideHosts::default(),
+            },
+        }
+    }
+
+    pub(crate) fn with_outside(mut self, outside: OutsideHosts) -> Self {
+        self.hooks.outside = outside;
+        self
+    }
+}
+
+impl WasiHttpHooks for Hooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> ResponseFuture {
+        let authority = request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
+        if let Some(router) = self.router.as_ref().filter(|r| r.claims(&authority)) {
+            return router.send(&self.caller, request, options);
+        }
+        if !self.outside.allows(&authority) {
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let _ = fut;
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = Result<(), Error>> + Send>,
+            ))
+        })
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        let (outgoing, table) = self.http_parts();
+        WasiHttpCtxView {
+            hooks: &mut outgoing.hooks,
+            table,
+            ctx: &mut outgoing.ctx,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutsideHosts;
+
+    #[test]
+    fn hosts_match_with_or_without_a_port() {
+        let list = OutsideHosts {
+            hosts: vec!["api.example.org".into(), "127.0.0.1:8080".into()],
+        };
+        assert!(list.allows("api.example.org"));
+        assert!(list.allows("api.example.org:443"));
+        assert!(list.allows("127.0.0.1:8080"));
+        assert!(!list.allows("127.0.0.1:8081"));
+        assert!(!list.allows("127.0.0.1"));
+        assert!(!list.allows("evil.example.org"));
+        assert!(!OutsideHosts::default().allows("api.example.org"));
+    }
+}

@@ -1,0 +1,162 @@
+//! `HostState`, the `T` in every `Store<T>`: one per guest instance.
+//!
+//! It holds what every instance has, whatever its model: the guest's WASI
+//! context (stdout and stderr captured into [`Logs`], nothing else granted:
+//! no files, no environment, no network), its `wasi:http` context and
+//! outgoing policy, its resource limiter and its call deadline, and the
+//! host side of `wbx:guest/log`. What a model adds for its kinds (a
+//! database, a command grant, …) lives in [`HostState::extensions`], set up
+//! through [`InstanceSetup`].
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::wbx::guest::log;
+use crate::extensions::Extensions;
+use crate::host_http::{Outgoing, OutsideHosts};
+use crate::instance::Probe;
+use crate::limits::{Limiter, Limits};
+use crate::logs::{GuestOutput, Level, LogSource, Logs};
+
+/// What an instance gets beyond the basics, chosen by its model.
+#[derive(Debug, Default)]
+pub struct InstanceSetup {
+    /// The wall clock reads this instant for the instance's whole life
+    /// (one execution, one time).
+    pub fixed_clock: Option<SystemTime>,
+    /// Hosts outside the engine the guest may reach over `wasi:http`; none
+    /// by default.
+    pub outside_hosts: OutsideHosts,
+    /// The model's per-instance contexts.
+    pub extensions: Extensions,
+}
+
+pub struct HostState {
+    module: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) outgoing: Outgoing,
+    pub(crate) limiter: Limiter,
+    logs: Arc<Logs>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    call_timeout: Duration,
+    deadline: Instant,
+    /// What the instance's model keeps per instance, by type.
+    pub extensions: Extensions,
+}
+
+impl HostState {
+    /// A store for one instance of `module`, with its limits and a deadline
+    /// armed for the first call.
+    pub(crate) fn new_store(
+        engine: &wasmtime::Engine,
+        module: Arc<str>,
+        limits: Limits,
+        logs: Arc<Logs>,
+        outgoing: Outgoing,
+        setup: InstanceSetup,
+    ) -> Store<HostState> {
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let output = |source, tail| GuestOutput {
+            module: module.clone(),
+            source,
+            logs: logs.clone(),
+            tail,
+        };
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(output(LogSource::Stdout, None))
+            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())));
+        if let Some(at) = setup.fixed_clock {
+            wasi.wall_clock(FixedClock(
+                at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
+            ));
+        }
+        let state = HostState {
+            module: module.clone(),
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            outgoing: outgoing.with_outside(setup.outside_hosts),
+            limiter: Limiter::new(limits),
+            logs,
+            stderr_tail,
+            call_timeout: limits.call_timeout,
+            deadline: Instant::now() + limits.call_timeout,
+            extensions: setup.extensions,
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // Each epoch tick either yields to the async runtime, so a long guest
+        // call never holds a worker thread, or ends the call past its deadline.
+        store.epoch_deadline_callback(|store| {
+            if Instant::now() >= store.data().deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+
+    pub fn module(&self) -> &str {
+        &self.module
+    }
+
+    /// Gives the next call a full call timeout.
+    pub(crate) fn arm_deadline(&mut self) {
+        self.deadline = Instant::now() + self.call_timeout;
+    }
+
+    pub(crate) fn probe(&self) -> Probe {
+        Probe {
+            refused: self.limiter.refused.clone(),
+            stderr_tail: self.stderr_tail.clone(),
+            call_timeout: self.call_timeout,
+        }
+    }
+
+    /// The outgoing HTTP side and the resource table, borrowed together.
+    pub(crate) fn http_parts(&mut self) -> (&mut Outgoing, &mut ResourceTable) {
+        (&mut self.outgoing, &mut self.table)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Trace => Level::Trace,
+            log::Level::Debug => Level::Debug,
+            log::Level::Info => Level::Info,
+            log::Level::Warn => Level::Warn,
+            log::Level::Error => Level::Error,
+        };
+        self.logs.push(&self.module, level, LogSource::Log, message);
+    }
+}
+
+/// A wall clock that always reads the same time.
+struct FixedClock(Duration);
+
+impl wasmtime_wasi::HostWallClock for FixedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
+    }
+}

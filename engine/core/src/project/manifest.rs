@@ -1,0 +1,340 @@
+//! `wbx.toml`: what is not per module. Read strictly: an unknown key or a bad
+//! value is an error that names the file, line and column.
+//!
+//! The core reads `[project]` and `[engine]`; every other top-level table
+//! belongs to a model, which reads it with [`Manifest::section`] (errors
+//! located in the same file) and says which tables it reads, so a table no
+//! model reads is an error too.
+//!
+//! ```toml
+//! [project]
+//! name = "shop"
+//!
+//! [engine]
+//! memory-limit-mb = 64      # largest memory a guest may grow to
+//! call-timeout-ms = 5000    # longest a guest call may run
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::limits::Limits;
+
+/// The tables the core reads itself.
+const CORE_SECTIONS: [&str; 2] = ["project", "engine"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    pub project: ProjectSection,
+    pub engine: EngineSection,
+    /// Where it was read from, and its text, for the models' tables.
+    path: PathBuf,
+    text: Arc<str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct CoreTables {
+    #[serde(default)]
+    project: ProjectSection,
+    #[serde(default)]
+    engine: EngineSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProjectSection {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EngineSection {
+    pub memory_limit_mb: Option<Spanned<u64>>,
+    pub call_timeout_ms: Option<Spanned<u64>>,
+}
+
+/// Bounds that keep a typo from giving a guest the whole machine or no time at all.
+const MEMORY_LIMIT_MB: Range<u64> = 1..65_537;
+const CALL_TIMEOUT_MS: Range<u64> = 1..3_600_001;
+
+/// A problem in `wbx.toml`, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    pub path: PathBuf,
+    /// 1-based line and column, when the problem has a place.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.path.display(),
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Manifest {
+    /// Reads `path`; `sections` are the tables the registered models read.
+    pub fn load(path: &Path, sections: &[&str]) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            path: path.to_owned(),
+            position: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, path, sections)
+    }
+
+    /// Parses `text`; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path, sections: &[&str]) -> Result<Manifest, ManifestError> {
+        let mut manifest = Manifest {
+            path: path.to_owned(),
+            text: Arc::from(text),
+            ..Manifest::default()
+        };
+        let tables: BTreeMap<Spanned<String>, IgnoredAny> =
+            toml::from_str(text).map_err(|e| manifest.toml_error(e))?;
+        let known: Vec<&str> = CORE_SECTIONS.iter().chain(sections).copied().collect();
+        if let Some(unknown) = tables
+            .keys()
+            .find(|k| !known.contains(&k.get_ref().as_str()))
+        {
+            let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            return Err(manifest.error_at(
+                unknown.span(),
+                format!(
+                    "unknown field `{}`, expected one of {}",
+                    unknown.get_ref(),
+                    expected.join(", ")
+                ),
+            ));
+        }
+        let core: CoreTables = toml::from_str(text).map_err(|e| manifest.toml_error(e))?;
+        let engine = &core.engine;
+        manifest.check_range(
+            "engine",
+            "memory-limit-mb",
+            &engine.memory_limit_mb,
+            MEMORY_LIMIT_MB,
+        )?;
+        manifest.check_range(
+            "engine",
+            "call-timeout-ms",
+            &engine.call_timeout_ms,
+            CALL_TIMEOUT_MS,
+        )?;
+        manifest.project = core.project;
+        manifest.engine = core.engine;
+        Ok(manifest)
+    }
+
+    /// A model's table `name`, read strictly from the same text, its errors
+    /// located in the file; the default when the table is absent.
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, ManifestError> {
+        let seed = SectionSeed {
+            name,
+            section: PhantomData,
+        };
+        let deserializer = toml::Deserializer::parse(&self.text).map_err(|e| self.toml_error(e))?;
+        seed.deserialize(deserializer)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.toml_error(e))
+    }
+
+    /// An error about the text at `span`.
+    pub fn error_at(&self, span: Range<usize>, message: String) -> ManifestError {
+        ManifestError {
+            path: self.path.clone(),
+            position: Some(line_column(&self.text, span.start)),
+            message,
+        }
+    }
+
+    fn toml_error(&self, error: toml::de::Error) -> ManifestError {
+        ManifestError {
+            path: self.path.clone(),
+            position: error.span().map(|s| line_column(&self.text, s.start)),
+            message: error.message().trim().to_owned(),
+        }
+    }
+
+    /// An error when `[table] key = value` is outside `range`.
+    pub fn check_range(
+        &self,
+        table: &str,
+        key: &str,
+        value: &Option<Spanned<u64>>,
+        range: Range<u64>,
+    ) -> Result<(), ManifestError> {
+        match value {
+            Some(value) if !range.contains(value.get_ref()) => Err(self.error_at(
+                value.span(),
+                format!(
+                    "[{table}] {key} = {} is out of range: expected {} to {}",
+                    value.get_ref(),
+                    range.start,
+                    range.end - 1
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Guest limits with this manifest's overrides applied.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(mb) = &self.engine.memory_limit_mb {
+            limits.memory_bytes = (*mb.get_ref() as usize) << 20;
+        }
+        if let Some(ms) = &self.engine.call_timeout_ms {
+            limits.call_timeout = Duration::from_millis(*ms.get_ref());
+        }
+        limits
+    }
+}
+
+/// Deserializes one top-level table of a document, skipping the others.
+struct SectionSeed<'n, T> {
+    name: &'n str,
+    section: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for SectionSeed<'_, T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for SectionSeed<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a TOML document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.name {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, String> {
+        Manifest::parse(text, Path::new("wbx.toml"), &["extra"]).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_manifest_gives_default_limits() {
+        assert_eq!(parse("").unwrap().limits(), Limits::default());
+    }
+
+    #[test]
+    fn engine_values_override_limits() {
+        let m = parse("[engine]\nmemory-limit-mb = 16\ncall-timeout-ms = 250\n").unwrap();
+        assert_eq!(m.limits().memory_bytes, 16 << 20);
+        assert_eq!(m.limits().call_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let err = parse("[project]\nname = \"x\"\ncolour = 1\n").unwrap_err();
+        assert!(
+            err.starts_with("wbx.toml:3:1: unknown field `colour`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_table_is_located() {
+        let err = parse("[project]\n\n[engin]\n").unwrap_err();
+        assert_eq!(
+            err,
+            "wbx.toml:3:2: unknown field `engin`, expected one of `project`, `engine`, `extra`"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let err = parse("[engine]\ncall-timeout-ms = \"soon\"\n").unwrap_err();
+        assert!(err.starts_with("wbx.toml:2:19: "), "{err}");
+        assert!(err.contains("invalid type: string \"soon\""), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_value_is_located() {
+        let err = parse("[engine]\nmemory-limit-mb = 0\n").unwrap_err();
+        assert_eq!(
+            err,
+            "wbx.toml:2:19: [engine] memory-limit-mb = 0 is out of range: expected 1 to 65536"
+        );
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Extra {
+        size: Option<u64>,
+    }
+
+    #[test]
+    fn a_model_table_is_read_strictly_and_located() {
+        let m = parse("[project]\nname = \"x\"\n\n[extra]\nsize = 3\n").unwrap();
+        assert_eq!(
+            m.section::<Extra>("extra").unwrap(),
+            Extra { size: Some(3) }
+        );
+        assert_eq!(
+            parse("").unwrap().section::<Extra>("extra").unwrap(),
+            Extra::default()
+        );
+        let m = parse("[extra]\nsize = 3\nsise = 4\n").unwrap();
+        let err = m.section::<Extra>("extra").unwrap_err().to_string();
+        assert!(
+            err.starts_with("wbx.toml:3:1: unknown field `sise`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = parse("[project\n").unwrap_err();
+        assert!(err.starts_with("wbx.toml:1:"), "{err}");
+    }
+}

@@ -1,0 +1,181 @@
+//! Guest crates: the workspace members that declare themselves in
+//! `[package.metadata.wbx]`, found through `cargo metadata`.
+//!
+//! ```toml
+//! [package.metadata.wbx]
+//! kind = "command"          # command | projector | effect | service | actor | source | processor | sink
+//! namespace = "shop"        # services only: addressed as http://shop.<crate>/…
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use cargo_metadata::{CrateType, MetadataCommand, Package, PackageId};
+use serde::Deserialize;
+
+use crate::kind::{Catalog, ModuleKind};
+
+/// A guest crate as its manifest declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleDecl {
+    /// The package name; also the module's name in the engine.
+    pub name: String,
+    pub kind: ModuleKind,
+    pub namespace: Option<String>,
+    /// The package version.
+    pub version: String,
+    pub manifest_path: PathBuf,
+    pub package_id: PackageId,
+    /// The file stem of the built component (`<lib name>.wasm`).
+    pub artifact_stem: String,
+}
+
+impl ModuleDecl {
+    /// Where `cargo build --target wasm32-wasip2` puts this module's component.
+    pub fn artifact_path(&self, target_dir: &Path, release: bool) -> PathBuf {
+        target_dir
+            .join("wasm32-wasip2")
+            .join(if release { "release" } else { "debug" })
+            .join(format!("{}.wasm", self.artifact_stem))
+    }
+}
+
+/// What discovery found: the good declarations and every problem, each
+/// naming the crate and saying how to fix it.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub modules: Vec<ModuleDecl>,
+    pub problems: Vec<String>,
+    pub target_dir: PathBuf,
+    /// Each workspace crate's directory and the modules built from it: the
+    /// crate itself if it is a module, and every module that depends on it
+    /// through path dependencies, directly or not.
+    pub crate_dirs: Vec<(PathBuf, Vec<String>)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WbxMetadata {
+    kind: String,
+    namespace: Option<String>,
+}
+
+/// Reads the Cargo workspace at `root` and collects its guest crates,
+/// declared with the kinds of `kinds`.
+pub fn discover(root: &Path, kinds: &Catalog) -> Result<Discovery> {
+    let metadata = MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .with_context(|| {
+            format!(
+                "cannot read the Cargo workspace at {}",
+                root.join("Cargo.toml").display()
+            )
+        })?;
+    let mut discovery = Discovery {
+        modules: Vec::new(),
+        problems: Vec::new(),
+        target_dir: metadata.target_directory.clone().into_std_path_buf(),
+        crate_dirs: Vec::new(),
+    };
+    for package in metadata.workspace_packages() {
+        match declaration(package, kinds) {
+            Ok(Some(decl)) => discovery.modules.push(decl),
+            Ok(None) => {}
+            Err(problem) => discovery
+                .problems
+                .push(format!("{}: {problem}", package.manifest_path)),
+        }
+    }
+    discovery.modules.sort_by(|a, b| a.name.cmp(&b.name));
+    discovery.crate_dirs = crate_dirs(&metadata.workspace_packages(), &discovery.modules);
+    Ok(discovery)
+}
+
+fn dir_of(package: &Package) -> PathBuf {
+    package
+        .manifest_path
+        .parent()
+        .map(|d| d.as_std_path().to_owned())
+        .unwrap_or_default()
+}
+
+/// For each workspace crate, the modules whose build includes its sources.
+fn crate_dirs(packages: &[&Package], modules: &[ModuleDecl]) -> Vec<(PathBuf, Vec<String>)> {
+    let dirs: BTreeMap<PathBuf, Vec<PathBuf>> = packages
+        .iter()
+        .map(|p| {
+            let deps = p
+                .dependencies
+                .iter()
+                .filter_map(|d| d.path.as_ref().map(|path| path.as_std_path().to_owned()))
+                .collect();
+            (dir_of(p), deps)
+        })
+        .collect();
+    let mut users: BTreeMap<PathBuf, Vec<String>> =
+        dirs.keys().map(|d| (d.clone(), Vec::new())).collect();
+    for module in modules {
+        let own = module
+            .manifest_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut stack = vec![own];
+        let mut seen = BTreeSet::new();
+        while let Some(dir) = stack.pop() {
+            if !seen.insert(dir.clone()) {
+                continue;
+            }
+            if let Some(list) = users.get_mut(&dir) {
+                list.push(module.name.clone());
+            }
+            stack.extend(dirs.get(&dir).into_iter().flatten().cloned());
+        }
+    }
+    users.into_iter().collect()
+}
+
+/// The crate's declaration, `None` when it declares nothing (a plain library).
+fn declaration(package: &Package, kinds: &Catalog) -> Result<Option<ModuleDecl>, String> {
+    let Some(value) = package.metadata.get("wbx") else {
+        return Ok(None);
+    };
+    let meta: WbxMetadata = serde_json::from_value(value.clone())
+        .map_err(|e| format!("[package.metadata.wbx]: {e}"))?;
+    let kind: ModuleKind = kinds
+        .parse(&meta.kind)
+        .map_err(|e| format!("[package.metadata.wbx] kind: {e}"))?;
+    let needs_namespace = kinds.get(kind).is_some_and(|spec| spec.needs_namespace);
+    match (&meta.namespace, needs_namespace) {
+        (None, true) => {
+            return Err(format!(
+                "[package.metadata.wbx]: a {kind} needs a namespace, e.g. namespace = \"shop\""
+            ));
+        }
+        (Some(_), false) => {
+            return Err(format!(
+                "[package.metadata.wbx]: namespace is only for services, not a {kind}"
+            ));
+        }
+        _ => {}
+    }
+    let lib = package
+        .targets
+        .iter()
+        .find(|t| t.crate_types.contains(&CrateType::CDyLib))
+        .ok_or_else(|| {
+            "a guest crate must build a component: add `[lib] crate-type = [\"cdylib\"]`".to_owned()
+        })?;
+    Ok(Some(ModuleDecl {
+        name: package.name.to_string(),
+        kind,
+        namespace: meta.namespace,
+        version: package.version.to_string(),
+        manifest_path: package.manifest_path.clone().into_std_path_buf(),
+        package_id: package.id.clone(),
+        artifact_stem: lib.name.replace('-', "_"),
+    }))
+}

@@ -1,0 +1,275 @@
+//! The events model's `wbx bench` scenarios, each measured next to its bare
+//! baseline in the same run.
+//!
+//! | scenario | value | baseline (the limit) |
+//! |---|---|---|
+//! | `command-execution` | command executions/s: fresh instance, DCB read, fold, conditional append | instantiate + one SQLite append transaction |
+//! | `projector-replay` | events/s replayed by the projector runtime into its read model | the same guest handler called on the same batches, each in a transaction |
+//! | `replay` | events/s of `wbx replay`: the same history into a scratch read model | the same as `projector-replay`'s |
+//! | `store-append` | conditional single-event appends/s | one plain SQLite insert transaction per event |
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use wbx_core::bench::{
+    BenchFuture, BenchGroup, BenchGuests, BenchRun, measurement, median, per_second,
+};
+use wbx_core::project::StateLayout;
+use wbx_core::{Catalog, Engine, EngineConfig, Limits};
+
+use crate::command::{CommandRequest, to_guest};
+use crate::instances::ProjectorInstance;
+use crate::kinds::{COMMAND, KINDS, PROJECTOR};
+use crate::layout::EventsLayout;
+use crate::projector::{begin, finish, with_database};
+use crate::replay::{History, Replayer};
+use crate::{
+    AppendCondition, AppendMeta, EventStore, EventsRuntime, NewEvent, Query, QueryItem,
+    ReadOptions, host_sql::open_database,
+};
+
+/// The events model's scenarios.
+pub fn groups() -> Vec<BenchGroup> {
+    vec![BenchGroup {
+        names: &[
+            "command-execution",
+            "projector-replay",
+            "replay",
+            "store-append",
+        ],
+        run: run_group,
+    }]
+}
+
+fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
+    Box::pin(async move {
+        let BenchRun {
+            guests,
+            options,
+            report,
+        } = run;
+        let reps = options.reps();
+        if options.selected("command-execution") {
+            let n = options.size(2_000.0);
+            let value = median(reps, || command_execution(guests, n)).await?;
+            let baseline = median(reps, || instantiate_and_insert(guests, n)).await?;
+            report(&measurement(
+                "command-execution",
+                "executions/s",
+                value,
+                baseline,
+            ));
+        }
+        if options.selected("projector-replay") || options.selected("replay") {
+            // One baseline for both: the same handler over the same history.
+            let n = options.size(50_000.0);
+            let baseline = median(reps, || handler_loop(guests, n)).await?;
+            if options.selected("projector-replay") {
+                let value = median(reps, || projector_replay(guests, n)).await?;
+                report(&measurement(
+                    "projector-replay",
+                    "events/s",
+                    value,
+                    baseline,
+                ));
+            }
+            if options.selected("replay") {
+                let value = median(reps, || scratch_replay(guests, n)).await?;
+                report(&measurement("replay", "events/s", value, baseline));
+            }
+        }
+        if options.selected("store-append") {
+            let n = options.size(5_000.0);
+            let value = median(reps, || async move { store_append(n) }).await?;
+            let baseline = median(reps, || async move { sqlite_inserts(n) }).await?;
+            report(&measurement("store-append", "appends/s", value, baseline));
+        }
+        Ok(())
+    })
+}
+
+/// A scratch state directory and an engine without caches.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    state: StateLayout,
+    engine: Arc<Engine>,
+}
+
+fn scratch() -> Result<Scratch> {
+    let dir = tempfile::tempdir()?;
+    let state = StateLayout::new(dir.path().join(".wbx"));
+    state.create()?;
+    let engine = Arc::new(Engine::new(EngineConfig {
+        cache_dir: None,
+        log_dir: None,
+        limits: Limits::default(),
+        kinds: Catalog::new(KINDS.to_vec()),
+    })?);
+    Ok(Scratch {
+        _dir: dir,
+        state,
+        engine,
+    })
+}
+
+fn counter_input(i: usize) -> String {
+    format!(r#"{{"id":"c{}","by":1}}"#, i % 100)
+}
+
+async fn command_execution(guests: &BenchGuests, n: usize) -> Result<f64> {
+    let s = scratch()?;
+    s.engine
+        .load("counter", COMMAND, "0.1.0", guests.get("counter")?)?;
+    let runtime = EventsRuntime::open(s.engine.clone(), s.state.clone(), Default::default())?;
+    let start = Instant::now();
+    for i in 0..n {
+        let request = CommandRequest {
+            command: "counter".into(),
+            input: counter_input(i),
+            ..CommandRequest::default()
+        };
+        runtime
+            .execute(request)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(per_second(n, start.elapsed()))
+}
+
+/// The limit for a command: a fresh instance and one append transaction.
+async fn instantiate_and_insert(guests: &BenchGuests, n: usize) -> Result<f64> {
+    let s = scratch()?;
+    s.engine
+        .load("counter", COMMAND, "0.1.0", guests.get("counter")?)?;
+    let conn = plain_table(&s.state.dir().join("plain.sqlite"))?;
+    let start = Instant::now();
+    for i in 0..n {
+        let _instance =
+            crate::instances::CommandInstance::new(&s.engine, "counter", Default::default())
+                .await?;
+        plain_insert(&conn, i)?;
+    }
+    Ok(per_second(n, start.elapsed()))
+}
+
+fn plain_table(path: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE events (position INTEGER PRIMARY KEY, type TEXT, tags TEXT, data TEXT);",
+    )?;
+    Ok(conn)
+}
+
+fn plain_insert(conn: &rusqlite::Connection, i: usize) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    conn.prepare_cached(
+        "INSERT INTO events (type, tags, data) VALUES ('Incremented', ?, '{\"by\":1}')",
+    )?
+    .execute([format!("counter:c{}", i % 100)])?;
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}
+
+fn increments(n: usize) -> Vec<NewEvent> {
+    (0..n)
+        .map(|i| NewEvent {
+            event_type: "Incremented".into(),
+            tags: vec![format!("counter:c{}", i % 100)],
+            data: format!(r#"{{"id":"c{}","by":1}}"#, i % 100),
+        })
+        .collect()
+}
+
+/// The ledger projector loaded over a store of `n` increments.
+fn ledger_over(guests: &BenchGuests, n: usize) -> Result<(Scratch, Arc<EventsRuntime>)> {
+    let s = scratch()?;
+    s.engine
+        .load("ledger", PROJECTOR, "0.1.0", guests.get("ledger_v2")?)?;
+    let runtime = EventsRuntime::open(s.engine.clone(), s.state.clone(), Default::default())?;
+    for chunk in increments(n).chunks(1000) {
+        runtime
+            .store()
+            .append(chunk, None, &AppendMeta::default())?;
+    }
+    Ok((s, runtime))
+}
+
+async fn projector_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
+    let (_scratch, runtime) = ledger_over(guests, n)?;
+    let head = runtime.store().head();
+    let start = Instant::now();
+    runtime.start();
+    runtime
+        .wait_caught_up("ledger", head, Duration::from_secs(600))
+        .await?;
+    let elapsed = start.elapsed();
+    runtime.shutdown().await;
+    Ok(per_second(n, elapsed))
+}
+
+/// `wbx replay`: the same history through a scratch read model.
+async fn scratch_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, n)?;
+    let database = s.state.dir().join("replay.sqlite");
+    let mut replayer = Replayer::start(s.engine.clone(), "ledger", &database).await?;
+    let mut history = History::store(runtime.store().clone());
+    let elapsed = replayer.replay(&mut history, None).await?;
+    if replayer.handled != n as u64 {
+        bail!("the replay handled {} of {n} events", replayer.handled);
+    }
+    Ok(per_second(n, elapsed))
+}
+
+/// The limit for replay: the handler called on the same batches, each in
+/// its own transaction, without reading the store or keeping a position.
+async fn handler_loop(guests: &BenchGuests, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, n)?;
+    let events: Vec<_> = runtime
+        .store()
+        .read(&Query::all(), ReadOptions::default())?
+        .iter()
+        .map(to_guest)
+        .collect();
+    let setup = with_database(open_database(&s.state.projector_db("ledger"))?);
+    let mut instance = ProjectorInstance::new(&s.engine, "ledger", setup).await?;
+    begin(&mut instance)?;
+    let initialized = instance.init().await.map_err(Into::into);
+    finish(&mut instance, initialized)?;
+    let start = Instant::now();
+    for batch in events.chunks(crate::projector::BATCH as usize) {
+        begin(&mut instance)?;
+        let handled = instance.handle(batch).await.map_err(Into::into);
+        finish(&mut instance, handled)?;
+    }
+    Ok(per_second(n, start.elapsed()))
+}
+
+fn store_append(n: usize) -> Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let store = EventStore::open(&dir.path().join("events.sqlite"))?;
+    let start = Instant::now();
+    for (i, event) in increments(n).into_iter().enumerate() {
+        let condition = AppendCondition {
+            fail_if_events_match: Query::new(vec![QueryItem::tags([format!(
+                "counter:c{}",
+                i % 100
+            )])]),
+            after: Some(store.head()),
+        };
+        store.append(&[event], Some(&condition), &AppendMeta::default())?;
+    }
+    Ok(per_second(n, start.elapsed()))
+}
+
+fn sqlite_inserts(n: usize) -> Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let conn = plain_table(&dir.path().join("plain.sqlite"))?;
+    let start = Instant::now();
+    for i in 0..n {
+        plain_insert(&conn, i)?;
+    }
+    Ok(per_second(n, start.elapsed()))
+}

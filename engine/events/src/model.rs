@@ -1,0 +1,48 @@
+//! [`EventsModel`]: the events model as the assembly registers it.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use wbx_core::bench::BenchGroup;
+use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
+use wbx_core::{KindSpec, Model, ModelContext, Runtime};
+
+use crate::runtime::EventsRuntime;
+
+pub struct EventsModel;
+
+impl Model for EventsModel {
+    fn name(&self) -> &'static str {
+        "events"
+    }
+
+    fn kinds(&self) -> &'static [KindSpec] {
+        &crate::kinds::KINDS
+    }
+
+    fn sections(&self) -> &'static [&'static str] {
+        crate::settings::SECTIONS
+    }
+
+    fn check(
+        &self,
+        manifest: &Manifest,
+        modules: &[ModuleDecl],
+    ) -> Result<Vec<String>, ManifestError> {
+        crate::settings::check(manifest, modules)
+    }
+
+    /// Opens the project's event store, and provides the commands and read
+    /// models to every other model.
+    fn open(&self, context: &ModelContext) -> Result<Arc<dyn Runtime>> {
+        let settings = crate::settings::effect_settings(&context.manifest)?;
+        let runtime = EventsRuntime::open(context.engine.clone(), context.state.clone(), settings)?;
+        context.capabilities.provide_commands(runtime.clone());
+        context.capabilities.provide_read_models(runtime.clone());
+        Ok(runtime)
+    }
+
+    fn bench(&self) -> Vec<BenchGroup> {
+        crate::bench::groups()
+    }
+}

@@ -1,0 +1,310 @@
+//! Effects over the event store: lanes, the contiguous position mark,
+//! retries with backoff, and commands executed from an effect.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::support::{guest, wait_until};
+use wbx_core::Engine;
+use wbx_core::project::StateLayout;
+use wbx_events::EventsLayout;
+use wbx_events::EventsObservation;
+use wbx_events::EventsRuntime;
+use wbx_events::command::CommandRequest;
+use wbx_events::effect::{EffectSettings, EffectStatus};
+use wbx_events::host_sql::rows_to_json;
+use wbx_events::kinds::{COMMAND, EFFECT};
+use wbx_events::{Query, ReadOptions};
+
+fn settings() -> EffectSettings {
+    EffectSettings {
+        keyed_lanes: 8,
+        retry_initial: Duration::from_millis(50),
+        retry_max: Duration::from_millis(200),
+        ..EffectSettings::default()
+    }
+}
+
+fn world() -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    world_with("auditor", settings())
+}
+
+/// The counter command and the effect `effect`, over a fresh store.
+fn world_with(
+    effect: &str,
+    settings: EffectSettings,
+) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    let w = crate::support::world(&[("counter", COMMAND), (effect, EFFECT)], settings);
+    (w.dir, w.engine, w.runtime)
+}
+
+fn increment(id: &str, by: i64) -> CommandRequest {
+    CommandRequest {
+        command: "counter".into(),
+        input: format!(r#"{{"id":"{id}","by":{by}}}"#),
+        ..CommandRequest::default()
+    }
+}
+
+fn status(runtime: &EventsRuntime) -> Option<EffectStatus> {
+    runtime.effects().into_iter().find(|e| e.name == "auditor")
+}
+
+fn handled(runtime: &EventsRuntime) -> Vec<u64> {
+    let Ok(rows) = runtime.query_effect_state(
+        "auditor",
+        "SELECT position FROM handled ORDER BY position",
+        &[],
+    ) else {
+        return Vec::new();
+    };
+    rows_to_json(&rows)["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effects_command_inherits_correlation_and_triggering_event() {
+    let (_dir, _engine, runtime) = world();
+    let request = CommandRequest {
+        correlation_id: Some("corr-x".into()),
+        ..increment("a", 1)
+    };
+    let trigger = runtime.execute(request).await.unwrap().events.remove(0);
+    runtime.start();
+    wait_until("the audit and its acknowledgement", || {
+        runtime.store().head() == 2 && status(&runtime).is_some_and(|s| s.position == 2)
+    })
+    .await;
+
+    let audit = runtime
+        .store()
+        .read(
+            &Query::all(),
+            ReadOptions {
+                from: Some(2),
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap()
+        .remove(0);
+    assert_eq!(audit.tags, ["counter:audit"]);
+    assert_eq!(audit.correlation_id.as_deref(), Some("corr-x"));
+    assert_eq!(
+        audit.triggering_event_id.as_deref(),
+        Some(trigger.id.as_str())
+    );
+    assert_eq!(audit.idempotency_key, Some(format!("audit-{}", trigger.id)));
+    assert_eq!(handled(&runtime), [1]);
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_event_is_retried_with_backoff_and_shown() {
+    let (_dir, engine, runtime) = world();
+    let mut observations = engine.subscribe();
+    runtime.execute(increment("b", 7)).await.unwrap();
+    runtime.start();
+    wait_until("the third attempt to succeed", || handled(&runtime) == [1]).await;
+
+    let mut retries = Vec::new();
+    while let Ok(observation) = observations.try_recv() {
+        if let Some(EventsObservation::EffectRetrying {
+            module,
+            position,
+            attempt,
+            error,
+        }) = observation.model().cloned()
+        {
+            assert_eq!((module.as_str(), position), ("auditor", 1));
+            assert!(
+                error.contains(&format!("attempt {attempt} at position 1 fails on purpose")),
+                "{error}"
+            );
+            retries.push(attempt);
+        }
+    }
+    assert_eq!(retries, [1, 2]);
+    wait_until("the retry notice to clear", || {
+        status(&runtime).is_some_and(|s| s.retrying.is_none() && s.position == 2)
+    })
+    .await;
+    runtime.shutdown().await;
+}
+
+/// The keyed lane an id lands in, as the runtime computes it.
+fn lane(id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish() % settings().keyed_lanes as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
+    let (_dir, _engine, runtime) = world();
+    let fast = ["b", "c", "d", "e"]
+        .into_iter()
+        .find(|id| lane(id) != lane("slow"))
+        .unwrap();
+    runtime.execute(increment("slow", 3)).await.unwrap(); // position 1, 2.5 s to handle
+    runtime.execute(increment(fast, 1)).await.unwrap(); // position 2, quick
+    runtime.start();
+
+    wait_until("the quick event to finish", || {
+        handled(&runtime).contains(&2)
+    })
+    .await;
+    let now = status(&runtime).unwrap();
+    assert!(
+        !handled(&runtime).contains(&1),
+        "the slow event should still be running"
+    );
+    assert_eq!(now.position, 0, "position 2 is done but 1 is not: {now:?}");
+    assert!(now.in_flight.contains(&1), "{now:?}");
+
+    wait_until("the slow event to finish", || handled(&runtime) == [1, 2]).await;
+    wait_until("the mark to reach the head", || {
+        status(&runtime)
+            .is_some_and(|s| s.position == runtime.store().head() && s.in_flight.is_empty())
+    })
+    .await;
+    assert_eq!(runtime.store().head(), 4, "two events and their two audits");
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_lane_does_not_hold_up_the_other_lanes() {
+    let (_dir, _engine, runtime) = world();
+    let fast = ["b", "c", "d", "e"]
+        .into_iter()
+        .find(|id| lane(id) != lane("slow"))
+        .unwrap();
+    // Position 1 takes 2.5 s; 100 more of its key queue behind it, more
+    // than any one lane used to hold before the dispatcher waited.
+    runtime.execute(increment("slow", 3)).await.unwrap();
+    for _ in 0..100 {
+        runtime.execute(increment("slow", 1)).await.unwrap();
+    }
+    runtime.execute(increment(fast, 1)).await.unwrap(); // position 102
+    runtime.start();
+
+    wait_until("the other key's event to finish", || {
+        handled(&runtime).contains(&102)
+    })
+    .await;
+    assert!(
+        !handled(&runtime).contains(&1),
+        "the slow event should still be running"
+    );
+    runtime.shutdown().await;
+}
+
+/// A local HTTP server that keeps every body POSTed to `/hook`.
+async fn hook_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, bodies)
+}
+
+fn webhook_world(port: u16, allowed: &str) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    let mut settings = settings();
+    settings
+        .allow_http
+        .insert("webhook".into(), vec![allowed.to_owned()]);
+    let world = world_with("webhook", settings);
+    let db = StateLayout::new(world.0.path().join(".wbx")).effect_db("webhook");
+    wbx_events::host_sql::open_database(&db)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TABLE config (url TEXT NOT NULL); INSERT INTO config VALUES ('http://127.0.0.1:{port}/hook');"
+        ))
+        .unwrap();
+    world
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effect_reaches_an_allowed_host() {
+    let (port, bodies) = hook_server().await;
+    let (_dir, _engine, runtime) = webhook_world(port, &format!("127.0.0.1:{port}"));
+    let event = runtime
+        .execute(increment("a", 4))
+        .await
+        .unwrap()
+        .events
+        .remove(0);
+    runtime.start();
+    wait_until("the webhook to be called", || {
+        !bodies.lock().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(bodies.lock().unwrap()[0], event.data.get());
+    wait_until("the answer to be recorded", || {
+        runtime
+            .query_effect_state("webhook", "SELECT status FROM sent", &[])
+            .is_ok_and(|rows| rows_to_json(&rows)["rows"] == serde_json::json!([[200]]))
+    })
+    .await;
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effect_is_denied_a_host_it_was_not_allowed() {
+    let (port, bodies) = hook_server().await;
+    let (_dir, engine, runtime) = webhook_world(port, "hooks.example.org");
+    let mut observations = engine.subscribe();
+    runtime.execute(increment("a", 4)).await.unwrap();
+    runtime.start();
+    let error = loop {
+        let observation = tokio::time::timeout(Duration::from_secs(20), observations.recv());
+        if let Ok(observation) = observation.await.expect("no retry within 20 s")
+            && let Some(EventsObservation::EffectRetrying { error, .. }) = observation.model()
+        {
+            break error.clone();
+        }
+    };
+    assert!(error.contains("HttpRequestDenied"), "{error}");
+    assert!(
+        bodies.lock().unwrap().is_empty(),
+        "nothing reached the server"
+    );
+    runtime.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swapped_effect_resumes_from_its_saved_position() {
+    let (_dir, engine, runtime) = world();
+    runtime.execute(increment("a", 1)).await.unwrap();
+    runtime.start();
+    wait_until("the first event", || handled(&runtime) == [1]).await;
+
+    // A new version: the lanes finish, then it resumes where it was.
+    let bytes = std::fs::read(guest("auditor")).unwrap();
+    engine.load("auditor", EFFECT, "0.2.0", &bytes).unwrap();
+    runtime.execute(increment("b", 1)).await.unwrap();
+    let head = || runtime.store().head();
+    wait_until("the second event and its audit", || {
+        handled(&runtime) == [1, 3] && status(&runtime).is_some_and(|s| s.position == head())
+    })
+    .await;
+    // `handled` has the position as its key: handling an event twice would
+    // have failed and left the effect retrying.
+    assert!(status(&runtime).unwrap().retrying.is_none());
+    runtime.shutdown().await;
+}

@@ -1,0 +1,11 @@
+//! The events model's tests, in one binary (each test binary links the
+//! whole engine): the store, commands, projectors, effects and the DCB
+//! adapter, against real guests.
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+
+mod dcb_api;
+mod effects;
+mod event_store;
+mod events;

@@ -1,0 +1,25 @@
+//! The registration point: every runtime model the engine runs, in order.
+//!
+//! Boot, the control API, the dev loop, `wbx bench` and `wbx doctor` iterate
+//! what [`models`] returns and never name a model. Adding a model is one line
+//! here (and, for its kinds that projects may declare before the model
+//! exists, removing them from [`PLANNED`]).
+
+use std::sync::Arc;
+
+use wbx_core::{KindSpec, Models, ModuleKind};
+
+/// Kinds projects may already declare (SPEC.md lists them) that no
+/// registered model runs yet: loading one says so.
+pub const PLANNED: &[KindSpec] = &[
+    KindSpec::planned(ModuleKind::new("service"), true),
+    KindSpec::planned(ModuleKind::new("actor"), false),
+    KindSpec::planned(ModuleKind::new("source"), false),
+    KindSpec::planned(ModuleKind::new("processor"), false),
+    KindSpec::planned(ModuleKind::new("sink"), false),
+];
+
+/// The registered models.
+pub fn models() -> Models {
+    Models::new(vec![Arc::new(wbx_events::EventsModel)], PLANNED)
+}

@@ -1,0 +1,438 @@
+//! The engine core against real guest components: calls, isolation, the
+//! world check, the compiled-component cache and the swap.
+
+#![allow(clippy::print_stderr)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::{engine_in, guest, guest_bytes};
+use wbx_core::logs::LogSource;
+use wbx_core::{Engine, InstanceSetup, Limits, ModuleKind, ModuleStatus, Observation};
+use wbx_events::bindings::command::exports::wbx::guest::command::Error as CommandError;
+use wbx_events::instances::{CommandInstance, ProjectorInstance};
+use wbx_events::kinds::{COMMAND, PROJECTOR};
+
+/// A fresh instance of the command `module`.
+async fn command(engine: &Engine, module: &str) -> anyhow::Result<CommandInstance> {
+    CommandInstance::new(engine, module, InstanceSetup::default()).await
+}
+
+/// Runs a command start to end with no stored events; returns the `by` field
+/// of its one event, which names the crate and version that made it.
+async fn greet(engine: &Engine, module: &str, name: &str) -> anyhow::Result<String> {
+    let mut instance = command(engine, module).await?;
+    let input = format!(r#"{{"name":"{name}"}}"#);
+    instance
+        .prepare(&input)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    instance.fold(&[]).await?;
+    let events = instance
+        .decide()
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!(events.len(), 1);
+    let data: serde_json::Value = serde_json::from_str(&events[0].data)?;
+    Ok(data["by"].as_str().unwrap().to_owned())
+}
+
+fn load(engine: &Engine, name: &str, guest_name: &str, kind: ModuleKind) -> anyhow::Result<String> {
+    engine
+        .load_file(name, kind, "0.1.0", &guest(guest_name))
+        .map(|v| v.to_string())
+}
+
+#[tokio::test]
+async fn a_command_runs_and_its_output_is_captured() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+    let mut observations = engine.subscribe();
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "greeter").await.unwrap();
+    let query = instance
+        .prepare(r#"{"name":"Ada"}"#)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(query.len(), 1);
+    assert_eq!(query[0].types, ["Greeted"]);
+    assert_eq!(query[0].tags, ["name:Ada"]);
+    instance.fold(&[]).await.unwrap();
+    let events = instance.decide().await.unwrap().unwrap();
+    assert_eq!(events[0].event_type, "Greeted");
+    assert!(events[0].data.contains("hello, Ada"), "{}", events[0].data);
+    assert!(
+        events[0].data.contains("greeter 0.1.0"),
+        "{}",
+        events[0].data
+    );
+
+    let logs = engine.logs("greeter");
+    assert!(
+        logs.iter()
+            .any(|l| l.source == LogSource::Log && l.text.contains("greeting Ada")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.source == LogSource::Stdout && l.text == "stdout: greeting Ada"),
+        "{logs:?}"
+    );
+    let file = std::fs::read_to_string(state.path().join("logs/greeter.log")).unwrap();
+    assert!(file.contains("[log] greeting Ada"), "{file}");
+    assert!(file.contains("[stdout] stdout: greeting Ada"), "{file}");
+
+    match observations.recv().await.unwrap() {
+        Observation::ModuleLoaded { module, kind, .. } => {
+            assert_eq!((module.as_str(), kind), ("greeter", COMMAND));
+        }
+        other => panic!("expected ModuleLoaded first, got {other:?}"),
+    }
+    let info = engine.modules();
+    assert_eq!(info.len(), 1);
+    assert_eq!(info[0].status, ModuleStatus::Running);
+}
+
+#[tokio::test]
+async fn invalid_input_and_rejection_are_distinct() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "greeter").await.unwrap();
+    let invalid = instance.prepare("{not json").await.unwrap();
+    assert!(
+        matches!(invalid, Err(CommandError::InvalidInput(_))),
+        "{invalid:?}"
+    );
+    let mut instance = command(&engine, "greeter").await.unwrap();
+    let rejected = instance.prepare(r#"{"name":""}"#).await.unwrap();
+    assert!(
+        matches!(&rejected, Err(CommandError::Rejected(m)) if m == "a greeting needs a name"),
+        "{rejected:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+    let mut observations = engine.subscribe();
+    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    let error = instance
+        .prepare(r#"{"do":"panic"}"#)
+        .await
+        .unwrap_err()
+        .to_string();
+    eprintln!("{error}");
+    assert!(
+        error.starts_with("module 'misbehave' (command 0.1.0+"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("the guest panicked at misbehave/src/lib.rs:27:29: asked to panic"),
+        "{error}"
+    );
+
+    // Other modules, and fresh instances of the same one, still work.
+    assert_eq!(
+        greet(&engine, "greeter", "Ada").await.unwrap(),
+        "greeter 0.1.0"
+    );
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
+
+    let failed = std::iter::from_fn(|| observations.try_recv().ok())
+        .find_map(|o| match o {
+            Observation::CallFailed { module, error } => Some((module, error)),
+            _ => None,
+        })
+        .expect("a CallFailed observation");
+    assert_eq!(failed.0, "misbehave");
+    assert!(failed.1.contains("asked to panic"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
+    let state = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        call_timeout: Duration::from_secs(3),
+        ..Limits::default()
+    };
+    let engine = Arc::new(engine_in(state.path(), limits));
+    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    let looping = Arc::new(AtomicBool::new(true));
+    let start = Instant::now();
+    let spinner = tokio::spawn({
+        let (engine, looping) = (engine.clone(), looping.clone());
+        async move {
+            let mut instance = command(&engine, "misbehave").await.unwrap();
+            let result = instance.prepare(r#"{"do":"loop"}"#).await;
+            looping.store(false, Ordering::SeqCst);
+            result.unwrap_err().to_string()
+        }
+    });
+    tokio::task::yield_now().await;
+    // On this single-threaded runtime the greeting can only finish if the
+    // looping guest yields. The timeout is generous so that a loaded machine
+    // still finishes the greeting well before the loop is interrupted.
+    assert_eq!(
+        greet(&engine, "greeter", "Ada").await.unwrap(),
+        "greeter 0.1.0"
+    );
+    assert!(
+        looping.load(Ordering::SeqCst),
+        "the greeting should finish while the loop runs"
+    );
+
+    let error = spinner.await.unwrap();
+    let elapsed = start.elapsed();
+    eprintln!("loop interrupted after {elapsed:?}");
+    assert!(error.contains("module 'misbehave'"), "{error}");
+    assert!(
+        error.contains("interrupted: the call ran longer than the call timeout of 3s"),
+        "{error}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "interrupted only after {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_limit() {
+    let state = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        memory_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let engine = engine_in(state.path(), limits);
+    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    let error = instance
+        .prepare(r#"{"do":"alloc","mb":256}"#)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("module 'misbehave'"), "{error}");
+    eprintln!("{error}");
+    assert!(error.contains("memory limit reached"), "{error}");
+    assert!(error.contains("the limit is 32.0 MiB"), "{error}");
+
+    // Within the limit, allocation works; and other modules are untouched.
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(
+        instance
+            .prepare(r#"{"do":"alloc","mb":8}"#)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(
+        greet(&engine, "greeter", "Ada").await.unwrap(),
+        "greeter 0.1.0"
+    );
+}
+
+#[tokio::test]
+async fn a_component_of_the_wrong_world_is_refused() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+
+    let error = load(&engine, "greeter", "greeter", PROJECTOR).unwrap_err();
+    let error = format!("{error:#}");
+    assert!(
+        error.contains("cannot load module 'greeter' (projector)"),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            "a projector must implement world 'wbx:guest/projector-module' and export \
+             'wbx:guest/projector@0.1.0', but this component exports wbx:guest/command@0.1.0"
+        ),
+        "{error}"
+    );
+    let info = engine.modules();
+    assert_eq!(info[0].status, ModuleStatus::Failed);
+    assert!(
+        info[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("must implement")
+    );
+
+    // The right kind loads, and so does the projector fixture.
+    load(&engine, "tally", "tally", PROJECTOR).unwrap();
+    let setup = InstanceSetup::default();
+    let mut tally = ProjectorInstance::new(&engine, "tally", setup)
+        .await
+        .unwrap();
+    assert_eq!(tally.subscription().await.unwrap()[0].types, ["Greeted"]);
+    assert_eq!(tally.handle(&[]).await.unwrap(), Ok(()));
+    let error = command(&engine, "tally").await.err().unwrap().to_string();
+    assert_eq!(error, "module 'tally' is a projector, not a command");
+
+    let error = format!(
+        "{:#}",
+        load(&engine, "a", "greeter", ModuleKind::new("actor")).unwrap_err()
+    );
+    assert!(
+        error.contains("this engine does not run actor modules yet"),
+        "{error}"
+    );
+    let error = format!(
+        "{:#}",
+        engine.load("junk", COMMAND, "0.1.0", b"junk").unwrap_err()
+    );
+    assert!(
+        error.contains("not a valid WebAssembly component"),
+        "{error}"
+    );
+    let error = format!("{:#}", command(&engine, "nobody").await.err().unwrap());
+    assert!(
+        error.starts_with("no module named 'nobody'; loaded modules: "),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_load_of_the_same_bytes_is_a_cache_hit() {
+    let state = tempfile::tempdir().unwrap();
+    let bytes = guest_bytes("greeter");
+    let compile_report = |engine: &Engine| {
+        let mut observations = engine.subscribe();
+        engine.load("greeter", COMMAND, "0.1.0", &bytes).unwrap();
+        match observations.try_recv().unwrap() {
+            Observation::ModuleLoaded { compile, .. } => compile,
+            other => panic!("expected ModuleLoaded, got {other:?}"),
+        }
+    };
+
+    let cold = compile_report(&engine_in(state.path(), Limits::default()));
+    let warm_engine = engine_in(state.path(), Limits::default());
+    let warm = compile_report(&warm_engine);
+    eprintln!(
+        "greeter ({} bytes): cold compile {:?}, cache load {:?}",
+        bytes.len(),
+        cold.compile_time,
+        warm.compile_time
+    );
+    assert!(!cold.cache_hit);
+    assert!(warm.cache_hit);
+    let cached: Vec<_> = std::fs::read_dir(state.path().join("cache"))
+        .unwrap()
+        .collect();
+    assert_eq!(cached.len(), 1, "one artifact per content hash");
+    // The cached component really runs.
+    assert_eq!(
+        greet(&warm_engine, "greeter", "Ada").await.unwrap(),
+        "greeter 0.1.0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swap_under_concurrent_calls_loses_no_call() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = Arc::new(engine_in(state.path(), Limits::default()));
+    let v1 = load(&engine, "greeter", "greeter", COMMAND).unwrap();
+    let in_flight = command(&engine, "greeter").await.unwrap();
+
+    let swapped = Arc::new(AtomicBool::new(false));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (engine, swapped) = (engine.clone(), swapped.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                // Keep calling until a few calls after the swap.
+                let mut after_swap = 0;
+                while after_swap < 5 {
+                    let done = swapped.load(Ordering::SeqCst);
+                    seen.push(
+                        greet(&engine, "greeter", "Ada")
+                            .await
+                            .expect("no call fails"),
+                    );
+                    if done {
+                        after_swap += 1;
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut observations = engine.subscribe();
+    let v2 = engine
+        .load("greeter", COMMAND, "0.2.0", &guest_bytes("greeter-v2"))
+        .unwrap();
+    swapped.store(true, Ordering::SeqCst);
+    let swap = std::iter::from_fn(|| observations.try_recv().ok())
+        .find_map(|o| match o {
+            Observation::ModuleSwapped { from, to, .. } => Some((from, to)),
+            _ => None,
+        })
+        .expect("a ModuleSwapped observation");
+    assert_eq!((swap.0.to_string(), &swap.1), (v1.clone(), &v2));
+
+    for caller in callers {
+        let seen = caller.await.unwrap();
+        assert!(seen.len() > 5);
+        // Every call after the swap was seen sees the new version.
+        assert_eq!(seen.last().unwrap(), "greeter-v2 0.2.0", "{seen:?}");
+        assert!(
+            seen.iter()
+                .all(|by| by == "greeter 0.1.0" || by == "greeter-v2 0.2.0")
+        );
+    }
+    assert_ne!(v1, v2.to_string());
+    assert!(v2.to_string().starts_with("0.2.0+"));
+
+    // An instance taken before the swap finishes on the old version.
+    let mut old = in_flight;
+    old.prepare(r#"{"name":"Bo"}"#).await.unwrap().unwrap();
+    let events = old.decide().await.unwrap().unwrap();
+    assert!(events[0].data.contains("greeter 0.1.0"));
+
+    let info = &engine.modules()[0];
+    assert_eq!(info.reloads, 1);
+    assert_eq!(info.version.as_ref(), Some(&v2));
+}
+
+#[tokio::test]
+async fn a_failed_swap_keeps_the_old_version_serving() {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+
+    assert!(
+        engine
+            .load("greeter", COMMAND, "0.2.0", b"\0asm broken")
+            .is_err()
+    );
+    let kind_change = load(&engine, "greeter", "tally", PROJECTOR).unwrap_err();
+    assert!(
+        format!("{kind_change:#}")
+            .contains("module 'greeter' is a command and cannot be replaced by a projector"),
+        "{kind_change:#}"
+    );
+
+    assert_eq!(
+        greet(&engine, "greeter", "Ada").await.unwrap(),
+        "greeter 0.1.0"
+    );
+    let info = &engine.modules()[0];
+    assert_eq!(info.status, ModuleStatus::Running);
+    assert_eq!(info.reloads, 0);
+    assert!(info.last_error.is_some());
+}

@@ -1,0 +1,10 @@
+//! The assembled engine's tests, in one binary (each test binary links the
+//! whole engine): the core against real guests, and a toy model added
+//! through the registration point.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod engine;
+mod toy_model;

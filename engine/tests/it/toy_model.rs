@@ -1,0 +1,1 @@
+//! A toy model, added through the registration point.
