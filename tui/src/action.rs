@@ -3,13 +3,15 @@
 //! change of state starts as one of these, handed to [`crate::update`].
 //!
 //! [`Request`]s go the other way: work the app asks of the engine, done by
-//! the runner, whose result comes back as [`Action::Done`].
+//! the runner, whose result comes back as [`Action::Done`] or, for a
+//! model's request, [`Action::Model`].
 
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
 use wbx_engine::Observation;
-use wbx_engine::replay::{Step, Target};
+
+use crate::model::{ModelRequest, ModelResult};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -24,27 +26,17 @@ pub enum Action {
     /// Time passes (only while something animates).
     Tick(Instant),
     Done(Done),
-    /// Where the step view of `projector` got to, or why it could not.
-    Replayed {
-        projector: String,
-        result: Result<Step, String>,
-    },
+    /// The result of a model's request, for its panes.
+    Model(ModelResult),
 }
 
 /// Work the app asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Execute {
-        command: String,
-        input: String,
-    },
+    /// Rebuild a module and swap it in (the dev loop does it).
     RebuildModule(String),
-    RebuildReadModel(String),
-    /// Step a projector's replay of the log to `target`.
-    Replay {
-        projector: String,
-        target: Target,
-    },
+    /// A model's request, for its session.
+    Model(ModelRequest),
 }
 
 /// How a [`Request`] ended, as a line for the person who asked.

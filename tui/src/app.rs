@@ -3,62 +3,48 @@
 //! reads it.
 
 use crate::keys::KeyMap;
-use crate::panes::{EventsPane, LogsPane, ModulesPane, ReplayPane};
+use crate::model::{ModelUi, PaneSpec, UiSpec};
+use crate::panes::{LogsPane, ModulesPane};
 use crate::status::Status;
 
-/// The panes, in the selector's order. A new pane is a variant here, its
-/// state in `panes/`, its drawing in `view/`, and one arm in `update` and
-/// `view` each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneId {
-    Modules,
-    Events,
-    Logs,
-    Replay,
-}
+/// A pane, by its name (the one `:NAME` takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PaneId(pub &'static str);
 
 impl PaneId {
-    pub const ALL: [PaneId; 4] = [
-        PaneId::Modules,
-        PaneId::Events,
-        PaneId::Logs,
-        PaneId::Replay,
-    ];
+    pub const MODULES: PaneId = PaneId("modules");
+    pub const LOGS: PaneId = PaneId("logs");
 
-    pub fn title(self) -> &'static str {
-        match self {
-            PaneId::Modules => "Modules",
-            PaneId::Events => "Events",
-            PaneId::Logs => "Logs",
-            PaneId::Replay => "Replay",
-        }
-    }
-
-    /// The name `:pane NAME` takes.
     pub fn name(self) -> &'static str {
-        match self {
-            PaneId::Modules => "modules",
-            PaneId::Events => "events",
-            PaneId::Logs => "logs",
-            PaneId::Replay => "replay",
-        }
+        self.0
     }
+}
 
-    pub fn from_name(name: &str) -> Option<PaneId> {
-        PaneId::ALL.into_iter().find(|p| p.name() == name)
-    }
+/// The core's panes; models add theirs ([`UiSpec::panes`]).
+pub const CORE_PANES: [PaneSpec; 2] = [
+    PaneSpec {
+        id: PaneId::MODULES,
+        title: "Modules",
+        order: 10,
+        action: "modules",
+    },
+    PaneSpec {
+        id: PaneId::LOGS,
+        title: "Logs",
+        order: 30,
+        action: "logs",
+    },
+];
 
-    fn index(self) -> usize {
-        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
-    pub fn next(self) -> PaneId {
-        PaneId::ALL[(self.index() + 1) % PaneId::ALL.len()]
-    }
-
-    pub fn prev(self) -> PaneId {
-        PaneId::ALL[(self.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
-    }
+/// Every pane, the core's and the models', in the selector's order.
+pub fn pane_list(specs: &[&UiSpec]) -> Vec<PaneSpec> {
+    let mut panes: Vec<PaneSpec> = CORE_PANES
+        .iter()
+        .chain(specs.iter().flat_map(|spec| spec.panes))
+        .copied()
+        .collect();
+    panes.sort_by_key(|pane| pane.order);
+    panes
 }
 
 /// A line of text being typed at the bottom of the screen.
@@ -86,8 +72,12 @@ pub enum PromptKind {
     Command,
     /// `/` filter of the given pane.
     Filter(PaneId),
-    /// A position to jump to in the Events pane.
-    Goto,
+    /// A question a model's pane asked (`position: `); the answer goes to
+    /// the pane's model.
+    Ask {
+        pane: PaneId,
+        question: &'static str,
+    },
 }
 
 impl PromptKind {
@@ -95,7 +85,7 @@ impl PromptKind {
         match self {
             PromptKind::Command => ":",
             PromptKind::Filter(_) => "/",
-            PromptKind::Goto => "position: ",
+            PromptKind::Ask { question, .. } => question,
         }
     }
 }
@@ -120,14 +110,16 @@ pub struct Notice {
     pub error: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct App {
     pub pane: PaneId,
+    /// Every pane, in the selector's order.
+    pub panes: Vec<PaneSpec>,
     pub status: Status,
     pub modules: ModulesPane,
-    pub events: EventsPane,
     pub logs: LogsPane,
-    pub replay: ReplayPane,
+    /// The registered models' panes.
+    pub models: Vec<Box<dyn ModelUi>>,
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub notice: Option<Notice>,
@@ -140,14 +132,21 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(status: Status, modules: ModulesPane, logs: LogsPane, keys: KeyMap) -> App {
-        App {
-            pane: PaneId::Modules,
+    pub fn new(
+        status: Status,
+        modules: ModulesPane,
+        logs: LogsPane,
+        models: Vec<Box<dyn ModelUi>>,
+        keys: KeyMap,
+    ) -> App {
+        let specs: Vec<&UiSpec> = models.iter().map(|m| m.spec()).collect();
+        let mut app = App {
+            pane: PaneId::MODULES,
+            panes: pane_list(&specs),
             status,
             modules,
-            events: EventsPane::default(),
             logs,
-            replay: ReplayPane::default(),
+            models: Vec::new(),
             overlay: None,
             prompt: None,
             notice: None,
@@ -155,7 +154,12 @@ impl App {
             size: (80, 24),
             quit: false,
             dirty: true,
+        };
+        for mut model in models {
+            model.seed(&mut app);
+            app.models.push(model);
         }
+        app
     }
 
     /// Whether a clock tick changes what is drawn (a spinner turns).
@@ -168,5 +172,56 @@ impl App {
             text: text.into(),
             error,
         });
+    }
+
+    /// The pane named `name`.
+    pub fn pane_named(&self, name: &str) -> Option<PaneId> {
+        self.panes.iter().map(|p| p.id).find(|id| id.name() == name)
+    }
+
+    /// The pane's title.
+    pub fn title(&self, pane: PaneId) -> &'static str {
+        self.panes
+            .iter()
+            .find(|p| p.id == pane)
+            .map_or(pane.name(), |p| p.title)
+    }
+
+    /// The pane after (or before, `delta` -1) the one shown.
+    pub fn pane_after(&self, delta: isize) -> PaneId {
+        let n = self.panes.len() as isize;
+        let at = self
+            .panes
+            .iter()
+            .position(|p| p.id == self.pane)
+            .unwrap_or(0) as isize;
+        self.panes[(at + delta).rem_euclid(n) as usize].id
+    }
+
+    /// The index of the model whose pane `pane` is.
+    pub fn owner(&self, pane: PaneId) -> Option<usize> {
+        self.models
+            .iter()
+            .position(|m| m.spec().panes.iter().any(|p| p.id == pane))
+    }
+
+    /// Lets model `index` act on the app: the model is taken out of the
+    /// app meanwhile, so it can change the rest of it.
+    pub fn with_model<R>(
+        &mut self,
+        index: usize,
+        f: impl FnOnce(&mut dyn ModelUi, &mut App) -> R,
+    ) -> R {
+        let mut models = std::mem::take(&mut self.models);
+        let result = f(models[index].as_mut(), self);
+        self.models = models;
+        result
+    }
+
+    /// [`App::with_model`] for every model in turn.
+    pub fn each_model<R>(&mut self, mut f: impl FnMut(&mut dyn ModelUi, &mut App) -> R) -> Vec<R> {
+        (0..self.models.len())
+            .map(|index| self.with_model(index, &mut f))
+            .collect()
     }
 }

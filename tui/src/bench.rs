@@ -20,9 +20,10 @@ use wbx_engine::bench::{BenchOptions, Measurement, measurement, per_second, summ
 use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
 use wbx_engine::observe::Observer;
 
-use crate::app::{App, PaneId};
+use crate::app::App;
 use crate::keys::KeyMap;
-use crate::panes::{EventsPane, LogsPane, ModulesPane};
+use crate::panes::events::{EVENTS, EventsPane, EventsUi};
+use crate::panes::{LogsPane, ModulesPane};
 use crate::runner::{Inputs, drive};
 use crate::status::Status;
 use crate::update::update;
@@ -60,23 +61,29 @@ fn filled_store(events: u64) -> Result<(tempfile::TempDir, EventStore)> {
 }
 
 fn app(store: &EventStore) -> App {
+    let events = EventsUi::new(store.clone(), Vec::new());
     let mut app = App::new(
         Status::new("bench", "http://127.0.0.1:0"),
         ModulesPane::default(),
         LogsPane::new([]),
+        vec![Box::new(events)],
         KeyMap::default(),
     );
-    app.pane = PaneId::Events;
-    app.events = EventsPane::new(store.head());
+    app.pane = EVENTS;
     update(
         &mut app,
         Action::Resize {
             width: SIZE.0,
             height: SIZE.1,
         },
-        store,
     );
     app
+}
+
+/// The Events pane's rows, as the app holds them.
+fn events_pane(app: &App) -> &EventsPane {
+    let ui = app.models[0].as_any().downcast_ref::<EventsUi>();
+    &ui.expect("the bench's app has the events panes").log
 }
 
 /// Frames/s of the app, and of ratatui drawing the same rows held in memory.
@@ -92,16 +99,17 @@ fn frames(store: &EventStore, frames: usize) -> Result<(f64, f64)> {
     };
     let start = Instant::now();
     for _ in 0..frames {
-        app.events.goto(store, position());
+        let at = position().to_string();
+        app.with_model(0, |events, app| events.command("goto", &at, app));
         terminal.draw(|frame| view::draw(frame, &app))?;
     }
     let value = per_second(frames, start.elapsed());
-    if app.events.rows.is_empty() || app.events.error.is_some() {
-        bail!("the frame benchmark read no events: {:?}", app.events.error);
+    let pane = events_pane(&app);
+    if pane.rows.is_empty() || pane.error.is_some() {
+        bail!("the frame benchmark read no events: {:?}", pane.error);
     }
 
-    let rows: Vec<[String; 5]> = app
-        .events
+    let rows: Vec<[String; 5]> = pane
         .rows
         .iter()
         .map(|e| {
@@ -163,7 +171,6 @@ fn idle(store: &EventStore, wall: Duration) -> Result<f64> {
                 observations: Some(observer.subscribe()),
                 done,
             },
-            store,
             |_| {},
         );
         // The loop and the clock share this one thread, so its CPU time is

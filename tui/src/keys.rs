@@ -13,8 +13,12 @@ use anyhow::{Context, Result, bail};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
-/// Everything a key can ask for outside text input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+use crate::app::{PaneId, pane_list};
+use crate::model::{Scope, UiSpec};
+
+/// Everything a key can ask for outside text input: the core's commands,
+/// showing a pane, and a model's actions (by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Command {
     Quit,
     Help,
@@ -22,10 +26,7 @@ pub enum Command {
     Filter,
     NextPane,
     PrevPane,
-    Modules,
-    Events,
-    Logs,
-    ReplayPane,
+    Pane(PaneId),
     Up,
     Down,
     PageUp,
@@ -34,155 +35,213 @@ pub enum Command {
     Bottom,
     Open,
     Back,
-    Goto,
     Rebuild,
-    RebuildReadModel,
     Level,
     ModuleFilter,
-    Replay,
-    StepBack,
-    StepForward,
+    /// An action a model declared in its [`crate::model::UiSpec`].
+    Model(&'static str),
 }
 
-/// Each command: its name in `tui.toml`, what it does, its default keys.
-const TABLE: &[(Command, &str, &str, &[&str])] = &[
-    (Command::Quit, "quit", "quit wbx dev", &["q", "ctrl-c"]),
-    (Command::Help, "help", "show or hide this help", &["?"]),
+/// The core's commands: each with its name in `tui.toml`, what it does,
+/// its default keys and where it works. Panes and models add theirs.
+const CORE: &[(Command, &str, &str, &[&str], Scope)] = &[
+    (
+        Command::Quit,
+        "quit",
+        "quit wbx dev",
+        &["q", "ctrl-c"],
+        Scope::Everywhere,
+    ),
+    (
+        Command::Help,
+        "help",
+        "show or hide this help",
+        &["?"],
+        Scope::Everywhere,
+    ),
     (
         Command::CommandMode,
         "command",
         "command mode (exec, rebuild, goto…)",
         &[":"],
+        Scope::Everywhere,
     ),
     (
         Command::Filter,
         "filter",
         "filter the pane (type:, tag:, module:, level:, text)",
         &["/"],
+        Scope::Everywhere,
     ),
-    (Command::NextPane, "next-pane", "next pane", &["tab"]),
+    (
+        Command::NextPane,
+        "next-pane",
+        "next pane",
+        &["tab"],
+        Scope::Everywhere,
+    ),
     (
         Command::PrevPane,
         "prev-pane",
         "previous pane",
         &["backtab"],
+        Scope::Everywhere,
     ),
-    (Command::Modules, "modules", "the Modules pane", &["1"]),
-    (Command::Events, "events", "the Events pane", &["2"]),
-    (Command::Logs, "logs", "the Logs pane", &["3"]),
-    (
-        Command::ReplayPane,
-        "replay-pane",
-        "the Replay pane",
-        &["4"],
-    ),
+];
+
+/// The core's moves and its own panes' actions, after the panes.
+const CORE_AFTER_PANES: &[(Command, &str, &str, &[&str], Scope)] = &[
     (
         Command::Up,
         "up",
         "move up (pauses following)",
         &["up", "k"],
+        Scope::Everywhere,
     ),
-    (Command::Down, "down", "move down", &["down", "j"]),
+    (
+        Command::Down,
+        "down",
+        "move down",
+        &["down", "j"],
+        Scope::Everywhere,
+    ),
     (
         Command::PageUp,
         "page-up",
         "a page up",
         &["pageup", "ctrl-u"],
+        Scope::Everywhere,
     ),
     (
         Command::PageDown,
         "page-down",
         "a page down",
         &["pagedown", "ctrl-d"],
+        Scope::Everywhere,
     ),
-    (Command::Top, "top", "the first line", &["home", "g"]),
+    (
+        Command::Top,
+        "top",
+        "the first line",
+        &["home", "g"],
+        Scope::Everywhere,
+    ),
     (
         Command::Bottom,
         "bottom",
         "the last line, and follow new ones",
         &["end", "G"],
+        Scope::Everywhere,
     ),
     (
         Command::Open,
         "open",
         "open the selected module or event",
         &["enter"],
+        Scope::Everywhere,
     ),
     (
         Command::Back,
         "back",
         "close a detail view, clear a filter",
         &["esc"],
+        Scope::Everywhere,
     ),
-    (Command::Goto, "goto", "jump to an event position", &["p"]),
     (
         Command::Rebuild,
         "rebuild",
-        "rebuild the selected module and swap it in",
+        "modules: rebuild the selected module and swap it in",
         &["r"],
-    ),
-    (
-        Command::RebuildReadModel,
-        "rebuild-read-model",
-        "rebuild the selected projector's read model (asks first)",
-        &["R"],
+        Scope::Pane(PaneId::MODULES),
     ),
     (
         Command::Level,
         "level",
         "logs: cycle the lowest level shown",
         &["l"],
+        Scope::Pane(PaneId::LOGS),
     ),
     (
         Command::ModuleFilter,
         "module",
         "logs: cycle the module shown",
         &["m"],
-    ),
-    (
-        Command::Replay,
-        "replay",
-        "step a projector through the log from the selected event",
-        &["s"],
-    ),
-    (
-        Command::StepBack,
-        "step-back",
-        "replay: one event back",
-        &["left", ","],
-    ),
-    (
-        Command::StepForward,
-        "step-forward",
-        "replay: one event forward",
-        &["right", "."],
+        Scope::Pane(PaneId::LOGS),
     ),
 ];
 
-impl Command {
-    pub fn name(self) -> &'static str {
-        entry(self).1
-    }
+/// A command a key can be bound to: its name, what it does, its default
+/// keys, where it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub command: Command,
+    pub name: &'static str,
+    pub describe: String,
+    pub defaults: Vec<String>,
+    pub scope: Scope,
+}
 
-    pub fn describe(self) -> &'static str {
-        entry(self).2
-    }
+/// Every command: the core's, one per pane, and the models' actions.
+fn specs(models: &[&UiSpec]) -> Vec<Spec> {
+    let entry = |(command, name, describe, keys, scope): &(
+        Command,
+        &'static str,
+        &'static str,
+        &[&str],
+        Scope,
+    )| Spec {
+        command: *command,
+        name,
+        describe: (*describe).to_owned(),
+        defaults: keys.iter().map(|k| (*k).to_owned()).collect(),
+        scope: *scope,
+    };
+    let panes = pane_list(models)
+        .into_iter()
+        .enumerate()
+        .map(|(n, pane)| Spec {
+            command: Command::Pane(pane.id),
+            name: pane.action,
+            describe: format!("the {} pane", pane.title),
+            defaults: if n < 9 {
+                vec![(n + 1).to_string()]
+            } else {
+                Vec::new()
+            },
+            scope: Scope::Everywhere,
+        });
+    let actions = models.iter().flat_map(|m| m.actions).map(|a| Spec {
+        command: Command::Model(a.name),
+        name: a.name,
+        describe: a.describe.to_owned(),
+        defaults: a.keys.iter().map(|k| (*k).to_owned()).collect(),
+        scope: a.scope,
+    });
+    CORE.iter()
+        .map(entry)
+        .chain(panes)
+        .chain(CORE_AFTER_PANES.iter().map(entry))
+        .chain(actions)
+        .collect()
+}
 
-    pub fn all() -> impl Iterator<Item = Command> {
-        TABLE.iter().map(|e| e.0)
+/// Whether two scopes share a pane: a key may not mean two things there.
+fn overlap(a: Scope, b: Scope) -> bool {
+    match (a, b) {
+        (Scope::Pane(a), Scope::Pane(b)) => a == b,
+        _ => true,
     }
 }
 
-fn entry(
-    command: Command,
-) -> &'static (Command, &'static str, &'static str, &'static [&'static str]) {
-    TABLE
-        .iter()
-        .find(|e| e.0 == command)
-        .expect("every command is in the table")
+/// What a key means in a pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Found(Command),
+    /// Bound, but to a command of another pane.
+    Elsewhere(Command, PaneId),
+    Unbound,
 }
 
-/// A key with its modifiers, as bindings name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     code: KeyCodeOrd,
@@ -293,23 +352,17 @@ impl fmt::Display for Key {
 /// first key of a command is the one hints show).
 #[derive(Debug, Clone)]
 pub struct KeyMap {
+    specs: Vec<Spec>,
     bindings: Vec<(Key, Command)>,
 }
 
+/// The keys of the registered models, as the app starts with them.
 impl Default for KeyMap {
     fn default() -> Self {
-        let bindings = TABLE
-            .iter()
-            .flat_map(|(command, _, _, keys)| {
-                keys.iter()
-                    .map(move |k| (Key::parse(k).expect("default keys parse"), *command))
-            })
-            .collect();
-        KeyMap { bindings }
+        KeyMap::new(crate::models::SPECS)
     }
 }
 
-/// The user's `tui.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -318,15 +371,59 @@ struct ConfigFile {
 }
 
 impl KeyMap {
+    /// The default keys of the core and of `models`.
+    pub fn new(models: &[&UiSpec]) -> KeyMap {
+        let specs = specs(models);
+        let bindings = specs
+            .iter()
+            .flat_map(|spec| {
+                spec.defaults
+                    .iter()
+                    .map(|k| (Key::parse(k).expect("default keys parse"), spec.command))
+            })
+            .collect();
+        KeyMap { specs, bindings }
+    }
+
+    fn spec(&self, command: Command) -> Option<&Spec> {
+        self.specs.iter().find(|s| s.command == command)
+    }
+
+    fn scope(&self, command: Command) -> Scope {
+        self.spec(command).map_or(Scope::Everywhere, |s| s.scope)
+    }
+
+    /// Every command, in the help's order.
+    pub fn specs(&self) -> &[Spec] {
+        &self.specs
+    }
+
+    /// What `event` means in `pane`.
+    pub fn lookup(&self, event: &KeyEvent, pane: PaneId) -> Lookup {
+        let Some(key) = Key::from_event(event) else {
+            return Lookup::Unbound;
+        };
+        let mut elsewhere = Lookup::Unbound;
+        for (_, command) in self.bindings.iter().filter(|(k, _)| *k == key) {
+            match self.scope(*command) {
+                Scope::Everywhere => return Lookup::Found(*command),
+                Scope::Pane(p) if p == pane => return Lookup::Found(*command),
+                Scope::Pane(p) => elsewhere = Lookup::Elsewhere(*command, p),
+            }
+        }
+        elsewhere
+    }
+
+    /// The command `event` means wherever it works (overlays, which take
+    /// keys in any pane, ask this).
     pub fn command(&self, event: &KeyEvent) -> Option<Command> {
         let key = Key::from_event(event)?;
         self.bindings
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, c)| *k == key && self.scope(*c) == Scope::Everywhere)
             .map(|(_, c)| *c)
     }
 
-    /// The keys bound to `command`, in the order they were given.
     pub fn keys_of(&self, command: Command) -> Vec<Key> {
         self.bindings
             .iter()
@@ -335,52 +432,69 @@ impl KeyMap {
             .collect()
     }
 
-    /// The first key of `command` as text, for hints.
     pub fn hint(&self, command: Command) -> String {
         self.keys_of(command)
             .first()
             .map_or_else(|| "(unbound)".to_owned(), ToString::to_string)
     }
 
-    /// The defaults with `text`'s `[keys]` applied; `origin` names it in errors.
+    /// The registered models' keys, remapped by `text` (a `tui.toml`).
     pub fn from_toml(text: &str, origin: &Path) -> Result<KeyMap> {
+        KeyMap::default().remapped(text, origin)
+    }
+
+    /// These keys, remapped by `text` (a `tui.toml` read from `origin`).
+    pub fn remapped(mut self, text: &str, origin: &Path) -> Result<KeyMap> {
         let config: ConfigFile = toml::from_str(text)
             .map_err(|e| anyhow::anyhow!("{}: {}", origin.display(), e.to_string().trim_end()))?;
-        let mut map = KeyMap::default();
-        // Keys this file binds: one may take over a default of an action the
-        // file leaves alone, but not a key the file gives another action.
         let mut bound: Vec<(Key, Command)> = Vec::new();
         for (name, keys) in &config.keys {
-            let Some(&(command, ..)) = TABLE.iter().find(|e| e.1 == name) else {
+            let Some(spec) = self.specs.iter().find(|s| s.name == name) else {
                 bail!(
                     "{}: [keys] has no action '{name}'; actions: {}",
                     origin.display(),
-                    TABLE.iter().map(|e| e.1).collect::<Vec<_>>().join(", ")
+                    self.specs
+                        .iter()
+                        .map(|s| s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             };
-            map.bindings.retain(|(_, c)| *c != command);
+            let (command, scope) = (spec.command, spec.scope);
+            self.bindings.retain(|(_, c)| *c != command);
             for text in keys {
                 let key = Key::parse(text)
                     .map_err(|e| anyhow::anyhow!("{}: [keys] {name}: {e}", origin.display()))?;
-                if let Some((_, other)) = bound.iter().find(|(k, c)| *k == key && *c != command) {
+                let clash = bound
+                    .iter()
+                    .find(|(k, c)| *k == key && *c != command && overlap(self.scope(*c), scope));
+                if let Some((_, other)) = clash {
+                    let other = self.spec(*other).map_or("?", |s| s.name);
                     bail!(
-                        "{}: [keys] binds '{key}' to both '{}' and '{name}'",
+                        "{}: [keys] binds '{key}' to both '{other}' and '{name}'",
                         origin.display(),
-                        other.name()
                     );
                 }
                 bound.push((key, command));
             }
         }
-        // The file's keys take over defaults of actions it leaves alone.
-        map.bindings
-            .retain(|(k, _)| !bound.iter().any(|(b, _)| b == k));
-        map.bindings.extend(bound);
-        Ok(map)
+        // A remapped key leaves the defaults it would clash with.
+        let scope_of = |c: Command| self.scope(c);
+        let kept: Vec<(Key, Command)> = self
+            .bindings
+            .iter()
+            .filter(|(k, c)| {
+                !bound
+                    .iter()
+                    .any(|(b, bc)| b == k && overlap(scope_of(*bc), scope_of(*c)))
+            })
+            .copied()
+            .collect();
+        self.bindings = kept;
+        self.bindings.extend(bound);
+        Ok(self)
     }
 
-    /// The user's key map: `tui.toml` in the wbx config directory when it
-    /// exists, the defaults otherwise.
     pub fn load() -> Result<KeyMap> {
         let Some(path) = config_file() else {
             return Ok(KeyMap::default());
@@ -393,8 +507,6 @@ impl KeyMap {
     }
 }
 
-/// `$WBX_CONFIG_DIR/tui.toml`, else `$XDG_CONFIG_HOME/wbx/tui.toml`, else
-/// `~/.config/wbx/tui.toml`.
 pub fn config_file() -> Option<PathBuf> {
     let env = |name| {
         std::env::var_os(name)
@@ -457,6 +569,34 @@ mod tests {
         );
         assert_eq!(map.command(&key(KeyCode::Char('q'), none)), None);
         assert_eq!(map.hint(Command::Quit), "x");
+    }
+
+    #[test]
+    fn a_key_scoped_to_a_pane_may_mean_something_else_in_another() {
+        use crate::panes::events::{EVENTS, REPLAY};
+        let m = key(KeyCode::Char('m'), KeyModifiers::NONE);
+        let map =
+            KeyMap::from_toml("[keys]\nstep-back = [\"m\"]\n", Path::new("tui.toml")).unwrap();
+        assert_eq!(
+            map.lookup(&m, PaneId::LOGS),
+            Lookup::Found(Command::ModuleFilter)
+        );
+        assert_eq!(
+            map.lookup(&m, REPLAY),
+            Lookup::Found(Command::Model("step-back"))
+        );
+        assert!(
+            matches!(map.lookup(&m, EVENTS), Lookup::Elsewhere(..)),
+            "in a third pane the key means neither, and says where it works"
+        );
+        // A key that works everywhere cannot also mean something in one pane.
+        let clash = KeyMap::from_toml(
+            "[keys]\nstep-back = [\"q\"]\nquit = [\"q\"]\n",
+            Path::new("tui.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(clash.contains("binds 'q' to both"), "{clash}");
     }
 
     #[test]

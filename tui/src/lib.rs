@@ -13,12 +13,16 @@
 //!   the rest.
 //! - [`view`]: drawing, a pure function of the state; [`layout`] is shared
 //!   by both sides so a page is the same size to each.
-//! - [`keys`]: bindings, their defaults and the user's remapping;
-//!   [`command`]: the `:` command line.
+//! - [`keys`]: bindings, their defaults and the user's remapping, each
+//!   scoped to a pane or everywhere; [`command`]: the `:` command line.
+//! - [`model`]: what a runtime model adds (its panes, keys, commands,
+//!   requests), and [`models`], the registered ones. A model's panes live
+//!   in their own folder of [`panes`] (`panes/events/`).
 //! - [`bench`]: frame time and idle cost, for `wbx bench`.
 //!
-//! The engine's observation stream is the only source of news; the event
-//! store is read only for the rows the Events pane shows. Nothing here
+//! The engine's observation stream is the only source of news; a model's
+//! pane may read its own data for the rows it shows (the Events pane, the
+//! event store). Nothing here
 //! prints: a stray line would corrupt the screen.
 
 pub mod action;
@@ -27,6 +31,8 @@ pub mod bench;
 pub mod command;
 pub mod keys;
 pub mod layout;
+pub mod model;
+pub mod models;
 pub mod panes;
 pub mod runner;
 pub mod status;

@@ -1,14 +1,12 @@
 //! Each pane's state and how observations and keys change it. Drawing lives
-//! in `view/`.
+//! in `view/`. The core's panes are here; each model's are in a folder of
+//! their own (`events/`), with their drawing.
 
-mod events;
+pub mod events;
 mod list;
 mod logs;
 mod modules;
-mod replay;
 
-pub use events::{EventFilter, EventsPane};
 pub use list::Cursor;
 pub use logs::{LogFilter, LogsPane};
 pub use modules::{ModuleRow, ModuleState, ModulesPane};
-pub use replay::ReplayPane;

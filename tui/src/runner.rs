@@ -17,21 +17,17 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
-use wbx_engine::Runtimes;
-use wbx_engine::events::EventStore;
-use wbx_engine::events::EventsRuntime;
-use wbx_engine::events::command::CommandRequest;
 use wbx_engine::observe::{BuildFailure, Subscription};
-use wbx_engine::replay::Stepper;
-use wbx_engine::{ModuleKind, Observation};
+use wbx_engine::{Engine, ModuleKind, Observation, Runtimes};
 
 use crate::action::{Action, Done, Request};
 use crate::app::App;
 use crate::keys::KeyMap;
-use crate::panes::{EventsPane, LogsPane, ModulesPane};
+use crate::model::ModelSession;
+use crate::panes::{LogsPane, ModulesPane};
 use crate::status::{BuildState, Status};
 use crate::update::{settle, update};
-use crate::view;
+use crate::{models, view};
 
 /// The shortest time between two frames.
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -53,24 +49,28 @@ pub struct Session {
     pub project: String,
     /// The control API's address.
     pub api: String,
-    pub runtime: Arc<EventsRuntime>,
-    /// Every model's runtime, for what any model says of its modules.
+    pub engine: Arc<Engine>,
+    /// Every model's runtime: what any model says of its modules, and what
+    /// each model's panes work on.
     pub runtimes: Runtimes,
     /// The project's modules, built or not.
     pub declared: Vec<(String, ModuleKind)>,
     pub first_build: FirstBuild,
     /// Asks the dev loop to rebuild a module.
     pub rebuilds: mpsc::UnboundedSender<String>,
-    /// The step view's replay, made on first use.
-    pub stepper: Arc<tokio::sync::Mutex<Option<Stepper>>>,
+}
+
+/// What carries out the app's requests: the dev loop for rebuilds, each
+/// model's session for the model's requests.
+pub struct Performer {
+    rebuilds: mpsc::UnboundedSender<String>,
+    sessions: Vec<(&'static str, Arc<dyn ModelSession>)>,
 }
 
 impl Session {
-    /// The app as the engine stands now.
-    pub fn app(&self, keys: KeyMap) -> App {
-        let engine = self.runtime.engine();
-        let infos = engine.modules();
-        let head = self.runtime.store().head();
+    /// The app as the engine stands now, and what performs its requests.
+    pub fn app(&self, keys: KeyMap) -> (App, Performer) {
+        let infos = self.engine.modules();
         let mut status = Status::new(&self.project, &self.api);
         status.build = if self.first_build.failures.is_empty() {
             BuildState::Built {
@@ -91,93 +91,38 @@ impl Session {
             &self.declared,
             &infos,
             &self.runtimes.states(),
-            &self.runtime.projectors(),
             &self.first_build.failures,
-            head,
         );
-        let logs = LogsPane::new(infos.iter().flat_map(|m| engine.logs(&m.name)));
-        let mut app = App::new(status, modules, logs, keys);
-        app.events = EventsPane::new(head);
-        app
-    }
-
-    /// Starts `request`; its result arrives on `done`.
-    fn perform(&self, request: Request, done: &mpsc::UnboundedSender<Action>) {
-        let report = |ok: bool, message: String| {
-            let _ = done.send(Action::Done(Done { ok, message }));
+        let logs = LogsPane::new(infos.iter().flat_map(|m| self.engine.logs(&m.name)));
+        let (mut uis, mut sessions) = (Vec::new(), Vec::new());
+        for part in models::open(&self.runtimes) {
+            sessions.push((part.ui.spec().model, part.session));
+            uis.push(part.ui);
+        }
+        let performer = Performer {
+            rebuilds: self.rebuilds.clone(),
+            sessions,
         };
+        (App::new(status, modules, logs, uis, keys), performer)
+    }
+}
+
+impl Performer {
+    /// Starts `request`; its result arrives on `done`.
+    pub fn perform(&self, request: Request, done: &mpsc::UnboundedSender<Action>) {
         match request {
-            Request::Execute { command, input } => {
-                let runtime = self.runtime.clone();
-                let done = done.clone();
-                tokio::spawn(async move {
-                    let request = CommandRequest {
-                        command: command.clone(),
-                        input,
-                        ..CommandRequest::default()
-                    };
-                    let outcome = runtime.execute(request).await;
-                    let _ = done.send(Action::Done(match outcome {
-                        Ok(outcome) if outcome.duplicate => Done {
-                            ok: true,
-                            message: format!("{command}: nothing done, a duplicate"),
-                        },
-                        Ok(outcome) => Done {
-                            ok: true,
-                            message: match (outcome.events.len(), outcome.position) {
-                                (0, _) | (_, None) => format!("{command}: decided, no events"),
-                                (1, Some(p)) => {
-                                    format!("{command}: appended 1 event at position {p}")
-                                }
-                                (n, Some(p)) => {
-                                    format!("{command}: appended {n} events, the last at {p}")
-                                }
-                            },
-                        },
-                        Err(error) => Done {
-                            ok: false,
-                            message: format!("{command}: {error}"),
-                        },
-                    }));
-                });
-            }
             Request::RebuildModule(module) => {
                 if self.rebuilds.send(module.clone()).is_err() {
-                    report(
-                        false,
-                        format!("cannot rebuild {module}: the watcher stopped"),
-                    );
+                    let _ = done.send(Action::Done(Done {
+                        ok: false,
+                        message: format!("cannot rebuild {module}: the watcher stopped"),
+                    }));
                 }
             }
-            Request::Replay { projector, target } => {
-                let (stepper, done) = (self.stepper.clone(), done.clone());
-                let (engine, store) = (self.runtime.engine().clone(), self.runtime.store().clone());
-                let name = projector.clone();
-                let stepping = tokio::spawn(async move {
-                    let mut stepper = stepper.lock().await;
-                    if stepper.as_ref().is_none_or(|s| s.module() != name) {
-                        *stepper = Some(Stepper::new(engine, store, &name)?);
-                    }
-                    match stepper.as_mut() {
-                        Some(stepper) => stepper.step(target).await,
-                        None => Err(anyhow::anyhow!("no replay of {name}")),
-                    }
-                });
-                tokio::spawn(async move {
-                    let result = match stepping.await {
-                        Ok(step) => step.map_err(|e| format!("{e:#}")),
-                        Err(_) => Err("the replay stopped unexpectedly".to_owned()),
-                    };
-                    let _ = done.send(Action::Replayed { projector, result });
-                });
-            }
-            Request::RebuildReadModel(projector) => {
-                match self.runtime.rebuild_projector(&projector) {
-                    Ok(()) => report(
-                        true,
-                        format!("{projector}: rebuilding its read model from the log"),
-                    ),
-                    Err(error) => report(false, format!("{error:#}")),
+            Request::Model(request) => {
+                if let Some((_, session)) = self.sessions.iter().find(|(m, _)| *m == request.model)
+                {
+                    session.perform(&request, done);
                 }
             }
         }
@@ -193,8 +138,8 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     // Subscribed before the snapshots are read, so nothing falls between.
-    let observations = session.runtime.engine().subscribe();
-    let app = session.app(keys);
+    let observations = session.engine.subscribe();
+    let (app, performer) = session.app(keys);
     let mut terminal = ratatui::try_init().context("cannot open the terminal interface")?;
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let result = tokio::select! {
@@ -206,8 +151,7 @@ pub async fn run(
                 observations: Some(observations),
                 done: done_rx,
             },
-            session.runtime.store(),
-            |request| session.perform(request, &done_tx),
+            |request| performer.perform(request, &done_tx),
         ) => result.map(|_| ()),
         () = stop => Ok(()),
     };
@@ -230,7 +174,6 @@ pub async fn drive<B, S>(
     terminal: &mut Terminal<B>,
     mut app: App,
     mut inputs: Inputs<S>,
-    store: &EventStore,
     mut perform: impl FnMut(Request),
 ) -> Result<App>
 where
@@ -245,13 +188,12 @@ where
             width: size.width,
             height: size.height,
         },
-        store,
     );
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_frame: Option<Instant> = None;
     loop {
-        settle(&mut app, store);
+        settle(&mut app);
         if app.quit {
             return Ok(app);
         }
@@ -284,13 +226,13 @@ where
             now = tick.tick(), if app.animating() => Action::Tick(now.into_std()),
             _ = tokio::time::sleep_until(due.into()), if wait_for_frame => continue,
         };
-        apply(&mut app, action, store, &mut perform);
-        take_waiting(&mut app, &mut inputs.observations, store, &mut perform);
+        apply(&mut app, action, &mut perform);
+        take_waiting(&mut app, &mut inputs.observations, &mut perform);
     }
 }
 
-fn apply(app: &mut App, action: Action, store: &EventStore, perform: &mut impl FnMut(Request)) {
-    for request in update(app, action, store) {
+fn apply(app: &mut App, action: Action, perform: &mut impl FnMut(Request)) {
+    for request in update(app, action) {
         perform(request);
     }
 }
@@ -299,7 +241,6 @@ fn apply(app: &mut App, action: Action, store: &EventStore, perform: &mut impl F
 fn take_waiting(
     app: &mut App,
     observations: &mut Option<Subscription>,
-    store: &EventStore,
     perform: &mut impl FnMut(Request),
 ) {
     let Some(subscription) = observations else {
@@ -311,7 +252,7 @@ fn take_waiting(
             Err(TryRecvError::Lagged(skipped)) => Action::Lagged(skipped),
             Err(TryRecvError::Empty | TryRecvError::Closed) => return,
         };
-        apply(app, action, store, perform);
+        apply(app, action, perform);
     }
 }
 

@@ -1,41 +1,43 @@
 //! The one place the app's state changes: [`update`] takes an [`Action`],
 //! changes the [`App`], and returns the [`Request`]s for the engine.
 //!
-//! It reads the event store for the Events pane's window (only the rows on
-//! screen); everything else it learns from actions.
+//! The core's panes (Modules, Logs), the prompt and the overlays are
+//! handled here; what concerns a model's pane goes to that model's
+//! [`crate::model::ModelUi`], which changes its own state (and may tell the
+//! core panes what it knows).
 
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use wbx_engine::events::EventStore;
-use wbx_engine::events::EventsObservation;
-use wbx_engine::events::kinds::PROJECTOR;
-use wbx_engine::replay::Target;
+use wbx_engine::Observation;
 
 use crate::action::{Action, Request};
 use crate::app::{App, Overlay, PaneId, Prompt, PromptKind};
 use crate::command::{self, Line};
-use crate::keys::Command;
+use crate::keys::{Command, Lookup};
 use crate::layout;
-use crate::panes::{EventFilter, LogFilter};
+use crate::model::Nav;
+use crate::panes::LogFilter;
 
-pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request> {
+pub fn update(app: &mut App, action: Action) -> Vec<Request> {
     match action {
         Action::Key(key) => {
             app.dirty = true;
             app.notice = None;
-            return key_pressed(app, key, store);
+            return key_pressed(app, key);
         }
         Action::Resize { width, height } => {
             app.size = (width, height);
             let page = layout::page(app.size);
-            app.events.resize(store, page);
             app.logs.resize(page);
             app.modules.cursor.fit(app.modules.rows.len(), page);
+            for model in &mut app.models {
+                model.resize(page);
+            }
             app.dirty = true;
         }
         Action::Observed(observation) => {
-            if let wbx_engine::Observation::Unchanged { module } = &observation {
+            if let Observation::Unchanged { module } = &observation {
                 app.notify(
                     format!("{module}: rebuilt into the component already running"),
                     false,
@@ -44,18 +46,16 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
             app.status.observe(&observation, Instant::now());
             app.modules.observe(&observation);
             app.logs.observe(&observation);
-            if let Some(EventsObservation::Appended { last, .. }) = observation.model() {
-                app.events.appended(*last);
-            }
+            app.each_model(|model, app| model.observe(&observation, app));
             let page = layout::page(app.size);
             app.modules.cursor.fit(app.modules.rows.len(), page);
             app.dirty = true;
         }
         Action::Lagged(skipped) => {
             app.status.skipped += skipped;
-            // Appends may be among what was skipped: read the tail afresh.
-            app.events.head = app.events.head.max(store.head());
-            app.events.stale = true;
+            for model in &mut app.models {
+                model.lagged();
+            }
             app.dirty = true;
         }
         Action::Tick(now) => app.dirty |= app.status.tick(now),
@@ -63,11 +63,13 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
             app.notify(done.message, !done.ok);
             app.dirty = true;
         }
-        Action::Replayed { projector, result } => {
-            // A result for a projector no longer shown is stale.
-            if app.replay.projector.as_deref() == Some(projector.as_str()) {
-                app.replay.stepped(result);
-                app.dirty = true;
+        Action::Model(result) => {
+            if let Some(index) = app
+                .models
+                .iter()
+                .position(|m| m.spec().model == result.model)
+            {
+                app.dirty |= app.with_model(index, |model, app| model.result(&result, app));
             }
         }
     }
@@ -75,22 +77,33 @@ pub fn update(app: &mut App, action: Action, store: &EventStore) -> Vec<Request>
 }
 
 /// Reads what observations made stale; call before drawing.
-pub fn settle(app: &mut App, store: &EventStore) {
-    if app.events.stale {
-        app.events.settle(store);
+pub fn settle(app: &mut App) {
+    for model in &mut app.models {
+        model.settle();
     }
 }
 
-fn key_pressed(app: &mut App, key: KeyEvent, store: &EventStore) -> Vec<Request> {
+fn key_pressed(app: &mut App, key: KeyEvent) -> Vec<Request> {
     if let Some(overlay) = app.overlay.take() {
         return overlay_key(app, overlay, key);
     }
     if let Some(prompt) = app.prompt.take() {
-        return prompt_key(app, prompt, key, store);
+        return prompt_key(app, prompt, key);
     }
-    match app.keys.command(&key) {
-        Some(command) => run(app, command, store),
-        None => Vec::new(),
+    match app.keys.lookup(&key, app.pane) {
+        Lookup::Found(command) => run(app, command),
+        Lookup::Elsewhere(command, pane) => {
+            let what = app
+                .keys
+                .specs()
+                .iter()
+                .find(|s| s.command == command)
+                .map_or(String::new(), |s| s.describe.clone());
+            let title = app.title(pane);
+            app.notify(format!("{what}: in the {title} pane"), true);
+            Vec::new()
+        }
+        Lookup::Unbound => Vec::new(),
     }
 }
 
@@ -116,19 +129,14 @@ fn overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Request> {
     Vec::new()
 }
 
-fn prompt_key(
-    app: &mut App,
-    mut prompt: Prompt,
-    key: KeyEvent,
-    store: &EventStore,
-) -> Vec<Request> {
+fn prompt_key(app: &mut App, mut prompt: Prompt, key: KeyEvent) -> Vec<Request> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let cancelled =
         matches!(key.code, KeyCode::Esc) || (ctrl && matches!(key.code, KeyCode::Char('c')));
     if cancelled {
         // The Logs filter follows the typing: cancelling puts back the one
         // there was before.
-        if prompt.kind == PromptKind::Filter(PaneId::Logs)
+        if prompt.kind == PromptKind::Filter(PaneId::LOGS)
             && let Ok(filter) = LogFilter::parse(&prompt.before)
         {
             app.logs.set_filter(filter);
@@ -136,7 +144,7 @@ fn prompt_key(
         return Vec::new();
     }
     match key.code {
-        KeyCode::Enter => return submit(app, prompt, store),
+        KeyCode::Enter => return submit(app, prompt),
         KeyCode::Backspace => {
             prompt.text.pop();
         }
@@ -145,7 +153,7 @@ fn prompt_key(
         _ => {}
     }
     // Log filtering is in memory: it follows the typing.
-    if prompt.kind == PromptKind::Filter(PaneId::Logs)
+    if prompt.kind == PromptKind::Filter(PaneId::LOGS)
         && let Ok(filter) = LogFilter::parse(&prompt.text)
     {
         app.logs.set_filter(filter);
@@ -154,101 +162,81 @@ fn prompt_key(
     Vec::new()
 }
 
-fn submit(app: &mut App, prompt: Prompt, store: &EventStore) -> Vec<Request> {
+fn submit(app: &mut App, prompt: Prompt) -> Vec<Request> {
     match prompt.kind {
         PromptKind::Command => match command::parse(&prompt.text) {
-            Ok(line) => return command_line(app, line, store),
+            Ok(line) => return command_line(app, line),
             Err(error) => app.notify(error, true),
         },
-        PromptKind::Filter(pane) => filter(app, pane, &prompt.text, store),
-        PromptKind::Goto => match prompt.text.trim().parse::<u64>() {
-            Ok(position) if app.pane == PaneId::Replay => {
-                return step_replay(app, Target::Position(position));
+        PromptKind::Filter(pane) => filter(app, pane, &prompt.text),
+        PromptKind::Ask { pane, .. } => {
+            if let Some(index) = app.owner(pane) {
+                return app.with_model(index, |model, app| model.answer(pane, &prompt.text, app));
             }
-            Ok(position) => goto(app, position, store),
-            Err(_) => app.notify(
-                format!(
-                    "'{}' is not a position (a whole number)",
-                    prompt.text.trim()
-                ),
-                true,
-            ),
-        },
+        }
     }
     Vec::new()
 }
 
-fn filter(app: &mut App, pane: PaneId, text: &str, store: &EventStore) {
-    match pane {
-        PaneId::Events => app.events.set_filter(store, EventFilter::parse(text)),
-        PaneId::Logs => match LogFilter::parse(text) {
+fn filter(app: &mut App, pane: PaneId, text: &str) {
+    if pane == PaneId::LOGS {
+        match LogFilter::parse(text) {
             Ok(filter) => app.logs.set_filter(filter),
             Err(error) => app.notify(error, true),
-        },
-        PaneId::Modules | PaneId::Replay => app.notify("this pane has no filter", true),
+        }
+        return;
+    }
+    match app.owner(pane) {
+        Some(index) if app.models[index].filter(pane).is_some() => {
+            app.with_model(index, |model, app| model.set_filter(pane, text, app));
+        }
+        _ => app.notify("this pane has no filter", true),
     }
 }
 
-fn goto(app: &mut App, position: u64, store: &EventStore) {
-    app.pane = PaneId::Events;
-    app.events.detail = None;
-    app.events.goto(store, position);
-    if app.events.selected_event().map(|e| e.position) != Some(position) {
-        app.notify(
-            format!("no event at position {position} passes the filter; showing the nearest"),
-            false,
-        );
-    }
-}
-
-fn command_line(app: &mut App, line: Line, store: &EventStore) -> Vec<Request> {
+fn command_line(app: &mut App, line: Line) -> Vec<Request> {
     match line {
         Line::Quit => app.quit = true,
         Line::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
-        Line::Pane(pane) => app.pane = pane,
-        Line::Exec { command, input } => {
-            app.notify(format!("executing {command}…"), false);
-            return vec![Request::Execute { command, input }];
-        }
+        Line::Pane(name) => show_pane(app, &name),
         Line::Rebuild(module) => return rebuild(app, &module),
-        Line::RebuildReadModel(projector) => confirm_read_model_rebuild(app, &projector),
-        Line::Goto(position) => goto(app, position, store),
-        Line::Filter(text) => filter(app, app.pane, &text, store),
-        Line::Replay {
-            projector,
-            position,
-        } => return start_replay(app, &projector, position.unwrap_or(app.events.head)),
+        Line::Filter(text) => filter(app, app.pane, &text),
+        Line::Other { word, rest } => {
+            if let Some(pane) = app.pane_named(&word) {
+                app.pane = pane;
+                return Vec::new();
+            }
+            for index in 0..app.models.len() {
+                let taken = app.with_model(index, |model, app| model.command(&word, &rest, app));
+                if let Some(requests) = taken {
+                    return requests;
+                }
+            }
+            let mut words = command::words(command::USAGE);
+            for model in &app.models {
+                words.extend(command::words(model.spec().commands));
+            }
+            words.extend(app.panes.iter().map(|p| p.id.name()));
+            app.notify(
+                format!("unknown command '{word}'; commands: {}", words.join(", ")),
+                true,
+            );
+        }
     }
     Vec::new()
 }
 
-/// Opens the Replay pane on `projector`, stepped to `position`.
-fn start_replay(app: &mut App, projector: &str, position: u64) -> Vec<Request> {
-    if !known_projector(app, projector) {
-        return Vec::new();
+fn show_pane(app: &mut App, name: &str) {
+    match app.pane_named(name) {
+        Some(pane) => app.pane = pane,
+        None => {
+            let names: Vec<_> = app.panes.iter().map(|p| p.id.name()).collect();
+            app.notify(
+                format!("no pane named '{name}': {}", names.join(", ")),
+                true,
+            );
+        }
     }
-    app.pane = PaneId::Replay;
-    if app.replay.projector.as_deref() != Some(projector) {
-        app.replay = Default::default();
-        app.replay.projector = Some(projector.to_owned());
-    }
-    step_replay(app, Target::Position(position))
-}
-
-/// Asks for the replay to move, unless a step is under way.
-fn step_replay(app: &mut App, target: Target) -> Vec<Request> {
-    let Some(projector) = app.replay.projector.clone() else {
-        app.notify(
-            "no replay yet: press s on an event in the Events pane, or :replay PROJECTOR",
-            true,
-        );
-        return Vec::new();
-    };
-    if app.replay.busy {
-        return Vec::new();
-    }
-    app.replay.busy = true;
-    vec![Request::Replay { projector, target }]
 }
 
 fn rebuild(app: &mut App, module: &str) -> Vec<Request> {
@@ -260,34 +248,8 @@ fn rebuild(app: &mut App, module: &str) -> Vec<Request> {
     vec![Request::RebuildModule(module.to_owned())]
 }
 
-/// Whether the project has a projector of that name; says so when not.
-fn known_projector(app: &mut App, projector: &str) -> bool {
-    let known = app
-        .modules
-        .rows
-        .iter()
-        .any(|r| r.name == projector && r.kind == PROJECTOR);
-    if !known {
-        app.notify(format!("no projector named '{projector}'"), true);
-    }
-    known
-}
-
-fn confirm_read_model_rebuild(app: &mut App, projector: &str) {
-    if !known_projector(app, projector) {
-        return;
-    }
-    app.overlay = Some(Overlay::Confirm {
-        question: format!(
-            "Rebuild the read model of '{projector}' from the whole log? \
-             Its tables are replayed from position 1."
-        ),
-        request: Request::RebuildReadModel(projector.to_owned()),
-    });
-}
-
-fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
-    let page = layout::page(app.size);
+fn run(app: &mut App, command: Command) -> Vec<Request> {
+    let page = layout::page(app.size) as isize;
     match command {
         Command::Quit => app.quit = true,
         Command::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
@@ -295,146 +257,83 @@ fn run(app: &mut App, command: Command, store: &EventStore) -> Vec<Request> {
             app.prompt = Some(Prompt::new(PromptKind::Command, String::new()));
         }
         Command::Filter => {
-            let text = match app.pane {
-                PaneId::Events => app.events.filter.text.clone(),
-                PaneId::Logs => app.logs.filter.describe(),
-                PaneId::Modules | PaneId::Replay => {
-                    app.notify("this pane has no filter", true);
-                    return Vec::new();
-                }
+            let text = if app.pane == PaneId::LOGS {
+                Some(app.logs.filter.describe())
+            } else {
+                app.owner(app.pane)
+                    .and_then(|index| app.models[index].filter(app.pane))
             };
-            app.prompt = Some(Prompt::new(PromptKind::Filter(app.pane), text));
-        }
-        Command::Goto => {
-            if app.pane != PaneId::Replay {
-                app.pane = PaneId::Events;
+            match text {
+                Some(text) => app.prompt = Some(Prompt::new(PromptKind::Filter(app.pane), text)),
+                None => app.notify("this pane has no filter", true),
             }
-            app.prompt = Some(Prompt::new(PromptKind::Goto, String::new()));
         }
-        Command::NextPane => app.pane = app.pane.next(),
-        Command::PrevPane => app.pane = app.pane.prev(),
-        Command::Modules => app.pane = PaneId::Modules,
-        Command::Events => app.pane = PaneId::Events,
-        Command::Logs => app.pane = PaneId::Logs,
-        Command::ReplayPane => app.pane = PaneId::Replay,
-        Command::Up => step(app, -1, store),
-        Command::Down => step(app, 1, store),
-        Command::PageUp => step(app, -(page as isize), store),
-        Command::PageDown => step(app, page as isize, store),
-        Command::Top if app.pane == PaneId::Replay => {
-            return step_replay(app, Target::Position(0));
-        }
-        Command::Bottom if app.pane == PaneId::Replay => {
-            return step_replay(app, Target::Position(app.events.head.max(store.head())));
-        }
-        Command::Top => match app.pane {
-            PaneId::Modules => app.modules.cursor.top(app.modules.rows.len(), page),
-            PaneId::Events => app.events.top(store),
-            PaneId::Logs => app.logs.cursor.top(app.logs.shown.len(), page),
-            PaneId::Replay => {}
-        },
-        Command::Bottom => match app.pane {
-            PaneId::Modules => {
-                let len = app.modules.rows.len();
-                app.modules.cursor.step(len as isize, len, page);
-            }
-            PaneId::Events => app.events.bottom(store),
-            PaneId::Logs => app.logs.cursor.bottom(app.logs.shown.len(), page),
-            PaneId::Replay => {}
-        },
-        Command::Open => match app.pane {
-            PaneId::Modules if app.modules.selected().is_some() => app.modules.detail = Some(0),
-            PaneId::Events if app.events.selected_event().is_some() => app.events.detail = Some(0),
-            _ => {}
-        },
-        Command::Back => back(app, store),
+        Command::NextPane => app.pane = app.pane_after(1),
+        Command::PrevPane => app.pane = app.pane_after(-1),
+        Command::Pane(pane) => app.pane = pane,
+        Command::Up => return nav(app, Nav::Step(-1)),
+        Command::Down => return nav(app, Nav::Step(1)),
+        Command::PageUp => return nav(app, Nav::Step(-page)),
+        Command::PageDown => return nav(app, Nav::Step(page)),
+        Command::Top => return nav(app, Nav::Top),
+        Command::Bottom => return nav(app, Nav::Bottom),
+        Command::Open => return nav(app, Nav::Open),
+        Command::Back => return nav(app, Nav::Back),
         Command::Rebuild => match app.modules.selected() {
-            Some(row) if app.pane == PaneId::Modules => {
+            Some(row) => {
                 let name = row.name.clone();
                 return rebuild(app, &name);
             }
-            _ => app.notify("select a module in the Modules pane to rebuild it", true),
+            None => app.notify("select a module in the Modules pane to rebuild it", true),
         },
-        Command::RebuildReadModel => match app.modules.selected() {
-            Some(row) if app.pane == PaneId::Modules && row.kind == PROJECTOR => {
-                let name = row.name.clone();
-                confirm_read_model_rebuild(app, &name);
+        Command::Level => app.logs.cycle_level(),
+        Command::ModuleFilter => app.logs.cycle_module(),
+        Command::Model(action) => {
+            let owner = app
+                .models
+                .iter()
+                .position(|m| m.spec().actions.iter().any(|a| a.name == action));
+            if let Some(index) = owner {
+                return app.with_model(index, |model, app| model.act(action, app));
             }
-            _ => app.notify(
-                "select a projector in the Modules pane to rebuild its read model",
-                true,
-            ),
-        },
-        Command::Level if app.pane == PaneId::Logs => app.logs.cycle_level(),
-        Command::ModuleFilter if app.pane == PaneId::Logs => app.logs.cycle_module(),
-        Command::Level | Command::ModuleFilter => {
-            app.notify("level and module filters belong to the Logs pane", true)
-        }
-        Command::Replay => match (app.pane, app.events.selected_event()) {
-            (PaneId::Events, Some(event)) => {
-                let position = event.position;
-                let projector = app.replay.projector.clone().or_else(|| {
-                    app.modules
-                        .rows
-                        .iter()
-                        .find(|r| r.kind == PROJECTOR)
-                        .map(|r| r.name.clone())
-                });
-                match projector {
-                    Some(projector) => return start_replay(app, &projector, position),
-                    None => app.notify("this project has no projector to replay", true),
-                }
-            }
-            _ => app.notify(
-                "select an event in the Events pane, then s steps a projector to it",
-                true,
-            ),
-        },
-        Command::StepBack if app.pane == PaneId::Replay => {
-            return step_replay(app, Target::Previous);
-        }
-        Command::StepForward if app.pane == PaneId::Replay => {
-            return step_replay(app, Target::Next);
-        }
-        Command::StepBack | Command::StepForward => {
-            app.notify("stepping belongs to the Replay pane (4)", true)
         }
     }
     Vec::new()
 }
 
-/// Moves the selection, or scrolls the open detail view.
-fn step(app: &mut App, delta: isize, store: &EventStore) {
+/// A move in the pane shown: the core's panes here, a model's by its model.
+fn nav(app: &mut App, nav: Nav) -> Vec<Request> {
     let page = layout::page(app.size);
-    let scroll = |s: &mut u16| *s = s.saturating_add_signed(delta as i16);
-    match app.pane {
-        PaneId::Modules => match &mut app.modules.detail {
-            Some(s) => scroll(s),
-            None => app.modules.cursor.step(delta, app.modules.rows.len(), page),
-        },
-        PaneId::Events => match &mut app.events.detail {
-            Some(s) => scroll(s),
-            None if delta < 0 => app.events.up(store, delta.unsigned_abs()),
-            None => app.events.down(store, delta.unsigned_abs()),
-        },
-        PaneId::Logs => app.logs.cursor.step(delta, app.logs.shown.len(), page),
-        PaneId::Replay => {
-            app.replay.scroll = app.replay.scroll.saturating_add_signed(delta as i16);
+    let pane = app.pane;
+    if pane == PaneId::MODULES {
+        let len = app.modules.rows.len();
+        let modules = &mut app.modules;
+        let selected = modules.selected().is_some();
+        match (nav, &mut modules.detail) {
+            (Nav::Step(delta), Some(scroll)) => {
+                *scroll = scroll.saturating_add_signed(delta as i16);
+            }
+            (Nav::Step(delta), None) => modules.cursor.step(delta, len, page),
+            (Nav::Top, _) => modules.cursor.top(len, page),
+            (Nav::Bottom, _) => modules.cursor.step(len as isize, len, page),
+            (Nav::Open, _) if selected => modules.detail = Some(0),
+            (Nav::Open, _) => {}
+            (Nav::Back, _) => modules.detail = None,
         }
+    } else if pane == PaneId::LOGS {
+        let logs = &mut app.logs;
+        match nav {
+            Nav::Step(delta) => logs.cursor.step(delta, logs.shown.len(), page),
+            Nav::Top => logs.cursor.top(logs.shown.len(), page),
+            Nav::Bottom => logs.cursor.bottom(logs.shown.len(), page),
+            Nav::Open => {}
+            Nav::Back if logs.filter != LogFilter::default() => {
+                logs.set_filter(LogFilter::default())
+            }
+            Nav::Back => {}
+        }
+    } else if let Some(index) = app.owner(pane) {
+        return app.with_model(index, |model, app| model.nav(pane, nav, app));
     }
-}
-
-/// Esc: close the detail view, else clear the filter.
-fn back(app: &mut App, store: &EventStore) {
-    match app.pane {
-        PaneId::Modules => app.modules.detail = None,
-        PaneId::Events if app.events.detail.is_some() => app.events.detail = None,
-        PaneId::Events if !app.events.filter.is_empty() => {
-            app.events.set_filter(store, EventFilter::default())
-        }
-        PaneId::Logs if app.logs.filter != LogFilter::default() => {
-            app.logs.set_filter(LogFilter::default())
-        }
-        _ => {}
-    }
+    Vec::new()
 }

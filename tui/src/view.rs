@@ -1,15 +1,13 @@
 //! Drawing: a pure function of the [`App`] onto a ratatui frame. Nothing
 //! here changes state or reads anything but the app.
 
-mod events;
 mod hints;
 mod logs;
 mod modules;
 mod overlay;
-mod replay;
 mod status;
-mod text;
-mod theme;
+pub mod text;
+pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -42,11 +40,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout::areas(area);
     status::draw(frame, areas.status, app);
     draw_tabs(frame, areas.tabs, app);
-    match app.pane {
-        PaneId::Modules => modules::draw(frame, areas.main, app),
-        PaneId::Events => events::draw(frame, areas.main, app),
-        PaneId::Logs => logs::draw(frame, areas.main, app),
-        PaneId::Replay => replay::draw(frame, areas.main, app),
+    if app.pane == PaneId::MODULES {
+        modules::draw(frame, areas.main, app);
+    } else if app.pane == PaneId::LOGS {
+        logs::draw(frame, areas.main, app);
+    } else if let Some(index) = app.owner(app.pane) {
+        app.models[index].draw(app.pane, frame, areas.main, app);
     }
     hints::draw(frame, areas.hints, app);
     if let Some(overlay) = &app.overlay {
@@ -55,7 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 }
 
 /// A message in place of a pane's content (nothing to show, or an error).
-fn message(frame: &mut Frame, area: Rect, block: Block, text: String, style: Style) {
+pub fn message(frame: &mut Frame, area: Rect, block: Block, text: String, style: Style) {
     frame.render_widget(
         Paragraph::new(text)
             .style(style)
@@ -66,7 +65,7 @@ fn message(frame: &mut Frame, area: Rect, block: Block, text: String, style: Sty
 }
 
 /// A detail view: `lines` under `title`, scrolled down `scroll` lines.
-fn detail(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>, scroll: u16) {
+pub fn detail(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>, scroll: u16) {
     let block = Block::bordered().title(Line::from(vec![
         Span::styled(title, theme::HEADER),
         Span::styled("esc back ", theme::DIM),
@@ -88,36 +87,29 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         .iter()
         .filter(|r| matches!(r.state(), ModuleState::Failed | ModuleState::Stopped))
         .count();
-    let titles: Vec<Line> = PaneId::ALL
+    let titles: Vec<Line> = app
+        .panes
         .iter()
         .enumerate()
         .map(|(n, pane)| {
-            let mut spans = vec![Span::raw(format!("{} {}", n + 1, pane.title()))];
-            let badge = match pane {
-                PaneId::Modules if failing > 0 => {
-                    Some(Span::styled(format!(" {failing}✗"), theme::ERROR))
-                }
-                PaneId::Events => Some(Span::styled(
-                    format!(" {}", text::thousands(app.events.head)),
-                    theme::DIM,
-                )),
-                PaneId::Logs => Some(Span::styled(
+            let mut spans = vec![Span::raw(format!("{} {}", n + 1, pane.title))];
+            let badge = if pane.id == PaneId::MODULES {
+                (failing > 0).then(|| Span::styled(format!(" {failing}✗"), theme::ERROR))
+            } else if pane.id == PaneId::LOGS {
+                Some(Span::styled(
                     format!(" {}", text::thousands(app.logs.lines.len() as u64)),
                     theme::DIM,
-                )),
-                PaneId::Replay => app
-                    .replay
-                    .step
-                    .as_ref()
-                    .and_then(|s| s.event.as_ref())
-                    .map(|e| Span::styled(format!(" @{}", e.position), theme::DIM)),
-                _ => None,
+                ))
+            } else {
+                app.owner(pane.id)
+                    .and_then(|index| app.models[index].badge(pane.id))
+                    .map(|badge| Span::styled(format!(" {badge}"), theme::DIM))
             };
             spans.extend(badge);
             Line::from(spans)
         })
         .collect();
-    let selected = PaneId::ALL.iter().position(|p| *p == app.pane);
+    let selected = app.panes.iter().position(|p| p.id == app.pane);
     frame.render_widget(
         Tabs::new(titles)
             .select(selected)

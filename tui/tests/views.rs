@@ -20,7 +20,9 @@ use wbx_engine::observe::{BuildFailure, CompileReport};
 use wbx_engine::{ModuleInfo, ModuleKind, ModuleStatus, ModuleVersion, Observation};
 use wbx_tui::action::{Action, Request};
 use wbx_tui::app::App;
-use wbx_tui::panes::{EventsPane, LogsPane, ModulesPane};
+use wbx_tui::model::ModelResult;
+use wbx_tui::panes::events::{EventsRequest, EventsUi, Replayed};
+use wbx_tui::panes::{LogsPane, ModulesPane};
 use wbx_tui::status::{BuildState, Status};
 use wbx_tui::update::{settle, update};
 use wbx_tui::{KeyMap, view};
@@ -71,7 +73,7 @@ fn fixture(events: u64) -> Fixture {
         info("catalog", PROJECTOR, version("8d1e0011aabb")),
         info("loyalty", EFFECT, version("77aa00ff1122")),
     ];
-    let modules = ModulesPane::seed(&declared, &infos, &[], &[], &[], store.head());
+    let modules = ModulesPane::seed(&declared, &infos, &[], &[]);
     let logs = LogsPane::new([
         log("add-book", Level::Info, "added b1", 1),
         log("catalog", Level::Debug, "projected 1 event", 2),
@@ -83,13 +85,28 @@ fn fixture(events: u64) -> Fixture {
         modules: 4,
         elapsed: Duration::from_millis(3900),
     };
-    let mut app = App::new(status, modules, logs, KeyMap::default());
-    app.events = EventsPane::new(store.head());
+    let events = EventsUi::new(store.clone(), Vec::new());
+    let app = App::new(
+        status,
+        modules,
+        logs,
+        vec![Box::new(events)],
+        KeyMap::default(),
+    );
     Fixture {
         _dir: dir,
         store,
         app,
     }
+}
+
+/// Where the replay of the catalog got to, as the session answers.
+fn replayed(result: Result<wbx_engine::replay::Step, String>) -> Action {
+    let replayed = Replayed {
+        projector: "catalog".to_owned(),
+        result,
+    };
+    Action::Model(ModelResult::new("events", replayed))
 }
 
 /// An observation of the events model, as the stream carries it.
@@ -124,8 +141,8 @@ fn key(code: KeyCode) -> Action {
 
 impl Fixture {
     fn act(&mut self, action: Action) -> Vec<Request> {
-        let requests = update(&mut self.app, action, &self.store);
-        settle(&mut self.app, &self.store);
+        let requests = update(&mut self.app, action);
+        settle(&mut self.app);
         requests
     }
 
@@ -378,7 +395,7 @@ fn a_read_model_rebuild_asks_first() {
     snapshot!("confirm_read_model_rebuild", screen);
     assert_eq!(
         f.keys_give("y"),
-        [Request::RebuildReadModel("catalog".to_owned())]
+        [EventsRequest::RebuildReadModel("catalog".to_owned()).into()]
     );
     f.keys("R");
     assert!(f.keys_give("n").is_empty());
@@ -392,10 +409,11 @@ fn command_mode_executes_with_json_input_and_says_what_was_wrong() {
     snapshot!("command_prompt", f.screen(80, 10));
     assert_eq!(
         f.act(key(KeyCode::Enter)),
-        [Request::Execute {
+        [EventsRequest::Execute {
             command: "add-book".to_owned(),
             input: "{\"book_id\":\"b9\"}".to_owned()
-        }]
+        }
+        .into()]
     );
     f.keys(":exec add-book {oops");
     assert!(f.act(key(KeyCode::Enter)).is_empty());
@@ -463,7 +481,6 @@ async fn the_loop_turns_keys_into_requests_and_quits_on_q() {
             observations: None,
             done,
         },
-        &f.store,
         |request| requests.push(request),
     )
     .await
@@ -471,10 +488,10 @@ async fn the_loop_turns_keys_into_requests_and_quits_on_q() {
     assert!(app.quit);
     assert_eq!(
         requests,
-        [Request::Execute {
+        [Request::from(EventsRequest::Execute {
             command: "add-book".to_owned(),
             input: "{}".to_owned()
-        }]
+        })]
     );
     assert!(terminal.backend().to_string().contains("Modules"));
 }
@@ -495,9 +512,12 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     f.keys("2");
     f.act(key(KeyCode::Up));
     let asked = f.keys_give("s");
-    let replay_to = |target| Request::Replay {
-        projector: "catalog".to_owned(),
-        target,
+    let replay_to = |target| -> Request {
+        EventsRequest::Replay {
+            projector: "catalog".to_owned(),
+            target,
+        }
+        .into()
     };
     assert_eq!(asked, [replay_to(Target::Position(4))]);
     assert!(f.screen(100, 12).contains("replaying…"));
@@ -516,23 +536,20 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     let row = |title: &str, copies: &str| {
         vec!["'b4'".to_owned(), format!("'{title}'"), copies.to_owned()]
     };
-    f.act(Action::Replayed {
+    f.act(replayed(Ok(Step {
         projector: "catalog".to_owned(),
-        result: Ok(Step {
-            projector: "catalog".to_owned(),
-            event: Some(event),
-            changes: vec![TableDiff {
-                table: "books".to_owned(),
-                columns: vec!["book_id".into(), "title".into(), "copies".into()],
-                added: Vec::new(),
-                removed: Vec::new(),
-                changed: vec![(row("Book 4", "0"), row("Book 4", "1"))],
-            }],
-            handled: 4,
-            previous: Some(3),
-            next: Some(5),
-        }),
-    });
+        event: Some(event),
+        changes: vec![TableDiff {
+            table: "books".to_owned(),
+            columns: vec!["book_id".into(), "title".into(), "copies".into()],
+            added: Vec::new(),
+            removed: Vec::new(),
+            changed: vec![(row("Book 4", "0"), row("Book 4", "1"))],
+        }],
+        handled: 4,
+        previous: Some(3),
+        next: Some(5),
+    })));
     let screen = f.screen(100, 14);
     assert!(
         screen.contains("position 4 BookAdded") && screen.contains("+ ('b4', 'Book 4', 1)"),
@@ -543,13 +560,9 @@ fn the_replay_pane_steps_and_shows_what_an_event_changed() {
     // One step at a time, back and forth.
     assert_eq!(f.keys_give("."), [replay_to(Target::Next)]);
     assert!(f.keys_give(",").is_empty(), "a step is under way");
-    f.act(Action::Replayed {
-        projector: "catalog".to_owned(),
-        result: Err(
-            "catalog failed on the event at position 5 (BookAdded): wasm trap: unreachable"
-                .to_owned(),
-        ),
-    });
+    f.act(replayed(Err(
+        "catalog failed on the event at position 5 (BookAdded): wasm trap: unreachable".to_owned(),
+    )));
     let screen = f.screen(100, 14);
     assert!(screen.contains("The replay failed") && screen.contains("position 5 (BookAdded)"));
     assert_eq!(f.keys_give(","), [replay_to(Target::Previous)]);

@@ -105,7 +105,7 @@ async fn serve_tui(
     let session = Session {
         project: project.name().to_owned(),
         api: api.url.clone(),
-        runtime: booted.events(),
+        engine: booted.engine.clone(),
         runtimes: runtimes.clone(),
         declared: project
             .modules
@@ -114,7 +114,6 @@ async fn serve_tui(
             .collect(),
         first_build,
         rebuilds: rebuild,
-        stepper: Default::default(),
     };
     let shown = wbx_tui::run(session, keys, stop_signal()).await;
     stop.send_replace(true);

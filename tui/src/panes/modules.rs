@@ -1,9 +1,9 @@
 //! The Modules pane: every module of the project with its kind, version,
-//! state, reloads and last error, and for projectors their position.
+//! state, reloads and last error, and, for a module that reads a log, its
+//! position and lag. The core's observations change it here; a model tells
+//! it what only the model knows (a module of its stopped, retrying, at a
+//! position) through the setters.
 
-use wbx_engine::events::EventsObservation;
-use wbx_engine::events::kinds::{EFFECT, PROJECTOR};
-use wbx_engine::events::projector::ProjectorStatus;
 use wbx_engine::model::ModuleState as RuntimeState;
 use wbx_engine::observe::BuildFailure;
 use wbx_engine::{ModuleInfo, ModuleKind, Observation};
@@ -16,7 +16,7 @@ pub struct ModulesPane {
     pub cursor: Cursor,
     /// The detail view of the selected module is open, scrolled this far.
     pub detail: Option<u16>,
-    /// The log's head, to tell how far each projector lags.
+    /// The log's head, to tell how far each module that reads it lags.
     pub head: u64,
 }
 
@@ -35,12 +35,12 @@ pub struct ModuleRow {
     /// The last failed guest call: a trap, a timeout, a limit.
     pub call_error: Option<String>,
     pub calls_failed: u64,
-    /// Projectors: the position their read model reflects.
+    /// How far in the log the module got (a projector's read model).
     pub position: Option<u64>,
     /// Why its model's runtime stopped it (a projector's failing batch,
     /// an effect that cannot run).
     pub stopped: Option<String>,
-    /// Effects: the retry in progress.
+    /// What it is retrying meanwhile (an effect's failed event).
     pub retrying: Option<String>,
 }
 
@@ -81,7 +81,7 @@ impl ModuleRow {
             load_error: None,
             call_error: None,
             calls_failed: 0,
-            position: (kind == PROJECTOR).then_some(0),
+            position: None,
             stopped: None,
             retrying: None,
         }
@@ -115,21 +115,15 @@ impl ModuleRow {
 impl ModulesPane {
     /// The pane as the engine stands: the project's modules (`declared`),
     /// what the registry knows of them, what the models' runtimes say of
-    /// them (`states`: stopped, retrying, with why), the projectors'
-    /// positions, and the failures of the build that ran before the engine
-    /// started.
+    /// them (`states`: stopped, retrying, with why), and the failures of
+    /// the build that ran before the engine started.
     pub fn seed(
         declared: &[(String, ModuleKind)],
         infos: &[ModuleInfo],
         states: &[RuntimeState],
-        projectors: &[ProjectorStatus],
         first_build: &[BuildFailure],
-        head: u64,
     ) -> ModulesPane {
-        let mut pane = ModulesPane {
-            head,
-            ..ModulesPane::default()
-        };
+        let mut pane = ModulesPane::default();
         for (name, kind) in declared {
             pane.row(name, *kind);
         }
@@ -138,9 +132,6 @@ impl ModulesPane {
             row.version = info.version.as_ref().map(ToString::to_string);
             row.reloads = info.reloads;
             row.load_error = info.last_error.clone();
-        }
-        for status in projectors {
-            pane.row(&status.name, PROJECTOR).position = Some(status.position);
         }
         for state in states {
             if let Some(row) = pane.get_mut(&state.module) {
@@ -157,7 +148,8 @@ impl ModulesPane {
         pane
     }
 
-    fn row(&mut self, name: &str, kind: ModuleKind) -> &mut ModuleRow {
+    /// The row of `name`, added (as a `kind`) when there is none.
+    pub fn row(&mut self, name: &str, kind: ModuleKind) -> &mut ModuleRow {
         let index = match self.rows.iter().position(|r| r.name == name) {
             Some(index) => index,
             None => {
@@ -168,7 +160,7 @@ impl ModulesPane {
         &mut self.rows[index]
     }
 
-    fn get_mut(&mut self, name: &str) -> Option<&mut ModuleRow> {
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut ModuleRow> {
         self.rows.iter_mut().find(|r| r.name == name)
     }
 
@@ -247,56 +239,7 @@ impl ModulesPane {
                     }
                 }
             }
-            Observation::Model(model) => {
-                return match model.get::<EventsObservation>() {
-                    Some(event) => self.observe_events(event),
-                    None => false,
-                };
-            }
             _ => return false,
-        }
-        true
-    }
-
-    /// Takes in an observation of the events model; true when it changed the pane.
-    fn observe_events(&mut self, event: &EventsObservation) -> bool {
-        match event {
-            EventsObservation::ProjectorStopped {
-                module,
-                position,
-                error,
-            } => {
-                let row = self.row(module, PROJECTOR);
-                row.position = Some(*position);
-                row.stopped = Some(error.clone());
-            }
-            EventsObservation::EffectStopped { module, error } => {
-                let row = self.row(module, EFFECT);
-                row.stopped = Some(error.clone());
-            }
-            EventsObservation::ProjectorCaughtUp { module, position } => {
-                let row = self.row(module, PROJECTOR);
-                row.position = Some(*position);
-                row.stopped = None;
-            }
-            EventsObservation::EffectRetrying {
-                module,
-                position,
-                attempt,
-                error,
-            } => {
-                let Some(row) = self.get_mut(module) else {
-                    return false;
-                };
-                row.retrying = Some(format!(
-                    "retrying position {position} (attempt {attempt}): {error}"
-                ));
-            }
-            EventsObservation::Appended { last, .. } => {
-                self.head = self.head.max(*last);
-                // Only projector lags show the head.
-                return self.rows.iter().any(|r| r.position.is_some());
-            }
         }
         true
     }

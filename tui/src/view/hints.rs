@@ -36,41 +36,25 @@ fn hints(app: &App) -> Line<'static> {
     let keys = &app.keys;
     let mut pairs: Vec<(Command, &str)> =
         vec![(Command::Help, "help"), (Command::CommandMode, "command")];
-    let detail = match app.pane {
-        PaneId::Modules => app.modules.detail.is_some(),
-        PaneId::Events => app.events.detail.is_some(),
-        PaneId::Logs | PaneId::Replay => false,
-    };
-    if detail {
-        pairs.extend([(Command::Down, "scroll"), (Command::Back, "close")]);
-    } else {
-        match app.pane {
-            PaneId::Modules => pairs.extend([
-                (Command::Open, "details"),
-                (Command::Rebuild, "rebuild"),
-                (Command::RebuildReadModel, "rebuild read model"),
-            ]),
-            PaneId::Events => pairs.extend([
-                (Command::Filter, "filter"),
-                (Command::Open, "open"),
-                (Command::Goto, "position"),
-                (Command::Replay, "replay"),
-                (Command::Bottom, "follow"),
-            ]),
-            PaneId::Replay => pairs.extend([
-                (Command::StepBack, "back"),
-                (Command::StepForward, "forward"),
-                (Command::Goto, "position"),
-                (Command::Top, "start"),
-                (Command::Bottom, "end"),
-            ]),
-            PaneId::Logs => pairs.extend([
-                (Command::Filter, "search"),
-                (Command::ModuleFilter, "module"),
-                (Command::Level, "level"),
-                (Command::Bottom, "follow"),
-            ]),
+    if app.pane == PaneId::MODULES {
+        if app.modules.detail.is_some() {
+            pairs.extend([(Command::Down, "scroll"), (Command::Back, "close")]);
+        } else {
+            pairs.extend([(Command::Open, "details"), (Command::Rebuild, "rebuild")]);
+            // What the models do with a selected module.
+            for model in &app.models {
+                pairs.extend(model.hints(PaneId::MODULES));
+            }
         }
+    } else if app.pane == PaneId::LOGS {
+        pairs.extend([
+            (Command::Filter, "search"),
+            (Command::ModuleFilter, "module"),
+            (Command::Level, "level"),
+            (Command::Bottom, "follow"),
+        ]);
+    } else if let Some(index) = app.owner(app.pane) {
+        pairs.extend(app.models[index].hints(app.pane));
     }
     pairs.extend([(Command::NextPane, "pane"), (Command::Quit, "quit")]);
     let mut spans = Vec::new();

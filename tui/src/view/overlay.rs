@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::theme;
 use crate::app::{App, Overlay};
 use crate::command::USAGE;
-use crate::keys::Command;
 use crate::layout;
 
 pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App) {
@@ -21,10 +20,10 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App) {
 
 fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let mut lines = vec![Line::styled("Keys", theme::HEADER)];
-    for command in Command::all() {
+    for spec in app.keys.specs() {
         let keys: Vec<String> = app
             .keys
-            .keys_of(command)
+            .keys_of(spec.command)
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -35,22 +34,31 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<18}"), theme::ACCENT),
-            Span::raw(command.describe()),
+            Span::raw(spec.describe.clone()),
         ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Commands (after :)", theme::HEADER));
-    for (usage, what) in USAGE {
+    let panes: Vec<&str> = app.panes.iter().map(|p| p.id.name()).collect();
+    let panes = (panes.join("|"), "switch pane");
+    let usage = app
+        .models
+        .iter()
+        .flat_map(|m| m.spec().commands.iter())
+        .chain(USAGE)
+        .map(|(usage, what)| (usage.to_string(), *what))
+        .chain(std::iter::once((panes.0, panes.1)));
+    for (usage, what) in usage {
         lines.push(Line::from(vec![
             Span::styled(format!("  {usage:<31}"), theme::ACCENT),
-            Span::raw(*what),
+            Span::raw(what),
         ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Filters (after /)", theme::HEADER));
-    lines.push(Line::raw(
-        "  events: type:NAME  tag:KEY:VALUE  and any text in the event",
-    ));
+    for filter in app.models.iter().flat_map(|m| m.spec().filters) {
+        lines.push(Line::raw(format!("  {filter}")));
+    }
     lines.push(Line::raw(
         "  logs:   module:NAME  level:warn  and any text in the line",
     ));

@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{text, theme};
-use crate::app::App;
 use wbx_engine::replay::read_model::row_text;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let pane = &app.replay;
+use super::replay::ReplayPane;
+use crate::view::{self, text, theme};
+
+pub fn draw(frame: &mut Frame, area: Rect, pane: &ReplayPane) {
     let mut title = vec![Span::styled(" Replay ", theme::HEADER)];
     if let Some(projector) = &pane.projector {
         title.push(Span::styled(format!("· {projector} "), theme::BOLD));
@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                         projector replays the log up to it into a scratch read model (the live \
                         one is not touched) and shows what that event changed. Or type \
                         :replay PROJECTOR [POSITION].";
-            return super::message(frame, area, block, text.to_owned(), theme::DIM);
+            return view::message(frame, area, block, text.to_owned(), theme::DIM);
         }
         None => {}
         Some(step) => {

@@ -7,12 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Row, Table};
 use wbx_engine::events::StoredEvent;
 
-use super::{text, theme};
-use crate::app::App;
-use crate::panes::EventsPane;
+use super::log::EventsPane;
+use crate::view::{self, text, theme};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let pane = &app.events;
+pub fn draw(frame: &mut Frame, area: Rect, pane: &EventsPane) {
     match (pane.detail, pane.selected_event()) {
         (Some(scroll), Some(event)) => detail(frame, area, event, scroll),
         _ => table(frame, area, pane),
@@ -42,7 +40,7 @@ fn table(frame: &mut Frame, area: Rect, pane: &EventsPane) {
     let block = Block::bordered().title(title(pane));
     if let Some(error) = &pane.error {
         let text = format!("Cannot read the event log: {error}");
-        return super::message(frame, area, block, text, theme::ERROR);
+        return view::message(frame, area, block, text, theme::ERROR);
     }
     if pane.rows.is_empty() {
         let text = if pane.filter.is_empty() {
@@ -50,7 +48,7 @@ fn table(frame: &mut Frame, area: Rect, pane: &EventsPane) {
         } else {
             "No event passes the filter. Esc clears it."
         };
-        return super::message(frame, area, block, text.to_owned(), theme::DIM);
+        return view::message(frame, area, block, text.to_owned(), theme::DIM);
     }
     let correlation = pane
         .selected_event()
@@ -132,5 +130,5 @@ fn detail(frame: &mut Frame, area: Rect, event: &StoredEvent, scroll: u16) {
         .unwrap_or_else(|_| event.data.get().to_owned());
     lines.extend(pretty.lines().map(|l| Line::raw(l.to_owned())));
     let title = format!(" Event {} · {} ", event.position, event.event_type);
-    super::detail(frame, area, title, lines, scroll);
+    view::detail(frame, area, title, lines, scroll);
 }

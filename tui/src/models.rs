@@ -1,0 +1,22 @@
+//! The registration point of the interface: each model's part, in order.
+//!
+//! [`SPECS`] is what the key map and the help know of each model before an
+//! engine runs; [`open`] makes each model's panes and session over a
+//! running engine's runtimes. Adding a model is a line in each.
+
+use wbx_engine::Runtimes;
+
+use crate::model::{ModelParts, UiSpec};
+use crate::panes;
+
+/// The registered models' panes, keys and commands.
+pub const SPECS: &[&UiSpec] = &[&panes::events::SPEC];
+
+/// Each registered model's part, over the runtime of its model.
+pub fn open(runtimes: &Runtimes) -> Vec<ModelParts> {
+    let mut parts = Vec::new();
+    if let Some(events) = runtimes.get() {
+        parts.push(panes::events::open(events));
+    }
+    parts
+}
