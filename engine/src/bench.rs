@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use wbx_core::bench::{BenchFuture, BenchGroup, BenchGuests, BenchRun, median_pair};
-use wbx_core::{Engine, EngineConfig, InstanceSetup, Limits};
+use wbx_core::{Engine, EngineConfig, InstanceSetup, Limits, Models};
 use wbx_events::instances::CommandInstance;
 use wbx_events::kinds::COMMAND;
 
@@ -29,13 +29,13 @@ pub use wbx_core::bench::{
 /// The guest crates of `tests/guests` the scenarios run.
 const GUESTS: [&str; 4] = ["counter", "ledger_v2", "greeter", "greeter_v2"];
 
-/// Every scenario group: the core's, then each registered model's.
-fn groups() -> Vec<BenchGroup> {
+/// Every scenario group of `models`, then the core's.
+fn groups(models: &Models) -> Vec<BenchGroup> {
     let core = BenchGroup {
         names: &["cache-load", "hot-swap"],
         run: run_core,
     };
-    let mut groups: Vec<BenchGroup> = models().iter().flat_map(|m| m.bench()).collect();
+    let mut groups: Vec<BenchGroup> = models.iter().flat_map(|m| m.bench()).collect();
     // The models' scenarios first, as `wbx bench` has always listed them.
     groups.push(core);
     groups
@@ -43,7 +43,11 @@ fn groups() -> Vec<BenchGroup> {
 
 /// Every scenario's name, in the order they run.
 pub fn scenarios() -> Vec<&'static str> {
-    groups()
+    scenarios_of(&models())
+}
+
+fn scenarios_of(models: &Models) -> Vec<&'static str> {
+    groups(models)
         .iter()
         .flat_map(|g| g.names.iter().copied())
         .collect()
@@ -87,13 +91,24 @@ pub fn build_guests(target_dir: &Path) -> Result<BenchGuests> {
     Ok(guests)
 }
 
-/// Runs the selected scenarios, reporting each result as it is measured.
+/// Runs the selected scenarios of the registered models and the core,
+/// reporting each result as it is measured.
 pub async fn run(
+    guests: &BenchGuests,
+    options: &BenchOptions,
+    report: impl FnMut(&Measurement),
+) -> Result<()> {
+    run_models(&models(), guests, options, report).await
+}
+
+/// [`run`] for the scenarios of `models`.
+pub async fn run_models(
+    models: &Models,
     guests: &BenchGuests,
     options: &BenchOptions,
     mut report: impl FnMut(&Measurement),
 ) -> Result<()> {
-    let known = scenarios();
+    let known = scenarios_of(models);
     if let Some(name) = options
         .scenarios
         .iter()
@@ -104,7 +119,7 @@ pub async fn run(
             known.join(", ")
         );
     }
-    for group in groups() {
+    for group in groups(models) {
         if group.names.iter().any(|name| options.selected(name)) {
             let run = BenchRun {
                 guests,

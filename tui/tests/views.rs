@@ -8,6 +8,9 @@
 
 use std::time::{Duration, SystemTime};
 
+#[path = "toy_model/mod.rs"]
+mod toy_model;
+
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -583,4 +586,69 @@ fn a_rebuild_into_the_running_component_says_so() {
         f.screen(90, 12)
             .contains("add-book: rebuilt into the component already running")
     );
+}
+
+/// A model added through the registration calls, with one pane whose `m`
+/// differs from the Logs pane's: it shows in the selector, opens by its
+/// number and its name, takes its keys and `:` commands, turns them into
+/// its requests, and draws what its results and observations say.
+#[test]
+fn a_toy_model_plugs_its_pane_into_the_app() {
+    use wbx_engine::observe::ModelObservation;
+    use wbx_toy::ToyObservation;
+    use wbx_tui::model::{ModelRequest, ModelResult};
+
+    let mut f = fixture(2);
+    let keys = KeyMap::new(&[&wbx_tui::panes::events::SPEC, &toy_model::SPEC]);
+    let models: Vec<Box<dyn wbx_tui::model::ModelUi>> = vec![
+        Box::new(EventsUi::new(f.store.clone(), Vec::new())),
+        Box::new(toy_model::ToyUi::default()),
+    ];
+    f.app = App::new(
+        Status::new("library", "http://127.0.0.1:4321"),
+        ModulesPane::default(),
+        LogsPane::new([]),
+        models,
+        keys,
+    );
+    let tabs = f.screen(100, 12);
+    assert!(tabs.contains("5 Toy 0"), "{tabs}");
+
+    let ping = |text: &str| Request::Model(ModelRequest::new("toy", toy_model::Ping(text.into())));
+    f.keys("3");
+    assert!(
+        f.keys_give("m").is_empty(),
+        "the Logs pane's m cycles its module"
+    );
+    f.keys("5");
+    assert_eq!(f.keys_give("m"), [ping("from a key")]);
+    f.keys(":logs");
+    f.act(key(KeyCode::Enter));
+    f.keys(":toy");
+    f.act(key(KeyCode::Enter));
+    f.keys(":ping hello");
+    assert_eq!(f.act(key(KeyCode::Enter)), [ping("hello")]);
+
+    f.act(Action::Model(ModelResult::new(
+        "toy",
+        toy_model::Answer("pong: hello".into()),
+    )));
+    f.observe(Observation::Model(ModelObservation::new(
+        ToyObservation::Pinged {
+            module: "toy".into(),
+            answer: "pong: again".into(),
+        },
+    )));
+    let screen = f.screen(100, 12);
+    assert!(
+        screen.contains("pong: hello") && screen.contains("toy said pong: again"),
+        "{screen}"
+    );
+    assert!(screen.contains("5 Toy 2"), "{screen}");
+    assert!(screen.contains("m ping"), "the pane's hints: {screen}");
+
+    f.keys("?");
+    let help = f.screen(120, 60);
+    assert!(help.contains("toy: ping the toy module"), "{help}");
+    assert!(help.contains("ping TEXT"), "{help}");
 }

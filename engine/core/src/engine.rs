@@ -216,7 +216,7 @@ impl Engine {
                 exports.join(", ")
             };
             return Err(anyhow!(
-                "a {kind} must implement world 'wbx:guest/{}' and export '{}', but this component exports {found}",
+                "a {kind} must implement world '{}' and export '{}', but this component exports {found}",
                 world.name,
                 world.export,
             ));
@@ -227,7 +227,7 @@ impl Engine {
             .context("the component imports something wbx does not provide")?;
         (world.typed)(pre).map_err(|e| {
             anyhow::Error::from(e).context(format!(
-                "'{}' does not have the shape world 'wbx:guest/{}' gives it",
+                "'{}' does not have the shape world '{}' gives it",
                 world.export, world.name
             ))
         })

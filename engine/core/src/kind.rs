@@ -78,7 +78,7 @@ impl KindSpec {
 /// engine links them.
 #[derive(Clone, Copy)]
 pub struct World {
-    /// The world's name in `wit/` (`wbx:guest/{name}`).
+    /// The world's full name (`wbx:guest/command-module`).
     pub name: &'static str,
     /// The interface its components must export.
     pub export: &'static str,

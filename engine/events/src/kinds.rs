@@ -17,7 +17,7 @@ pub const KINDS: [KindSpec; 3] = [
     KindSpec::runs(
         COMMAND,
         World::of::<command::CommandModulePre<HostState>>(
-            "command-module",
+            "wbx:guest/command-module",
             "wbx:guest/command@0.1.0",
             link_nothing,
         ),
@@ -25,7 +25,7 @@ pub const KINDS: [KindSpec; 3] = [
     KindSpec::runs(
         PROJECTOR,
         World::of::<projector::ProjectorModulePre<HostState>>(
-            "projector-module",
+            "wbx:guest/projector-module",
             "wbx:guest/projector@0.1.0",
             link_sql,
         ),
@@ -33,7 +33,7 @@ pub const KINDS: [KindSpec; 3] = [
     KindSpec::runs(
         EFFECT,
         World::of::<effect::EffectModulePre<HostState>>(
-            "effect-module",
+            "wbx:guest/effect-module",
             "wbx:guest/effect@0.1.0",
             link_effect,
         ),
