@@ -20,8 +20,8 @@
 //! - [`project`] and [`doctor`]: the core's, read with the registered models.
 //!
 //! The core's and the models' crates are re-exported under their own names
-//! (`wbx_engine::events` is `wbx-events`), so the CLI and the interface
-//! depend on this crate alone.
+//! (`wbx_engine::events` is `wbx-events`, listed in `models.rs`), so the CLI
+//! and the interface depend on this crate alone.
 
 pub mod api;
 pub mod bench;
@@ -34,7 +34,7 @@ pub use wbx_core::{
     ModuleStatus, ModuleVersion, Observation, Runtimes, SwapReport, cache, capability, guest_build,
     limits, logs, model, observe, registry, versions,
 };
-pub use wbx_events as events;
+pub use models::crates::*;
 pub use wbx_events::{replay, scenario};
 
 /// The project model of the core, read with the registered models.

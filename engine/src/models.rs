@@ -1,9 +1,10 @@
 //! The registration point: every runtime model the engine runs, in order.
 //!
 //! Boot, the control API, the dev loop, `wbx bench` and `wbx doctor` iterate
-//! what [`models`] returns and never name a model. Adding a model is one line
-//! here (and, for its kinds that projects may declare before the model
-//! exists, removing them from [`PLANNED`]).
+//! what [`models`] returns and never name a model. Adding a model is a line
+//! in [`models`], a line in [`crates`] (so the CLI and the interface reach
+//! its types through this crate), and, for its kinds that projects may
+//! declare before the model exists, removing them from [`PLANNED`].
 
 use std::sync::Arc;
 
@@ -18,6 +19,11 @@ pub const PLANNED: &[KindSpec] = &[
     KindSpec::planned(ModuleKind::new("processor"), false),
     KindSpec::planned(ModuleKind::new("sink"), false),
 ];
+
+/// Each model's crate, under the model's name (`wbx_engine::events`).
+pub mod crates {
+    pub use wbx_events as events;
+}
 
 /// The registered models.
 pub fn models() -> Models {
