@@ -29,12 +29,12 @@ pub mod boot;
 pub mod dev;
 pub mod models;
 
+pub use models::crates::*;
 pub use wbx_core::{
     Catalog, Engine, EngineConfig, GuestError, KindSpec, Limits, ModuleInfo, ModuleKind,
     ModuleStatus, ModuleVersion, Observation, Runtimes, SwapReport, cache, capability, guest_build,
     limits, logs, model, observe, registry, versions,
 };
-pub use models::crates::*;
 pub use wbx_events::{replay, scenario};
 
 /// The project model of the core, read with the registered models.

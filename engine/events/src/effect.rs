@@ -410,16 +410,7 @@ impl Lane {
         let mut versions = self.engine.watch_versions();
         let conn = match open_database(&self.shared.database) {
             Ok(conn) => conn,
-            Err(error) => {
-                let error = format!("cannot open its database: {error:#}");
-                self.shared.publish_status(None, Some(error.clone()));
-                EventsObservation::EffectStopped {
-                    module: self.effect.clone(),
-                    error,
-                }
-                .publish(&self.engine);
-                return;
-            }
+            Err(error) => return self.stopped(format!("cannot open its database: {error:#}")),
         };
         let mut instance = None;
         while let Some(event) = events.recv().await {
@@ -456,16 +447,19 @@ impl Lane {
             }
             self.shared.clear_retrying();
             if let Err(error) = self.shared.ack(&conn, event.position) {
-                let error = format!("cannot save the position: {error:#}");
-                self.shared.publish_status(None, Some(error.clone()));
-                EventsObservation::EffectStopped {
-                    module: self.effect.clone(),
-                    error,
-                }
-                .publish(&self.engine);
-                return;
+                return self.stopped(format!("cannot save the position: {error:#}"));
             }
         }
+    }
+
+    /// The lane cannot go on: the effect's status and the stream say why.
+    fn stopped(&self, error: String) {
+        self.shared.publish_status(None, Some(error.clone()));
+        EventsObservation::EffectStopped {
+            module: self.effect.clone(),
+            error,
+        }
+        .publish(&self.engine);
     }
 
     async fn handle(
