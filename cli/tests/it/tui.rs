@@ -2,13 +2,11 @@
 //! of the library example, send-keys types what a person would, and
 //! capture-pane reads back what they would see.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{edit, project_copy, repo_root};
+use crate::support::{edit, project_copy, shared_build_dir};
 
 /// A tmux server of this test's own, killed when dropped.
 struct Tmux {
@@ -21,9 +19,9 @@ impl Tmux {
             socket: format!("wbx-test-{}", std::process::id()),
         };
         let command = format!(
-            "env CARGO_TARGET_DIR={target} NO_COLOR=1 WBX_CONFIG_DIR={config} {wbx} dev; \
-             echo wbx-exited-$?; sleep 600",
-            target = repo_root().join("target/wasm-guests").display(),
+            "env -u CARGO_TARGET_DIR CARGO_BUILD_BUILD_DIR={build} NO_COLOR=1 \
+             WBX_CONFIG_DIR={config} {wbx} dev; echo wbx-exited-$?; sleep 600",
+            build = shared_build_dir().display(),
             config = config.display(),
             wbx = env!("CARGO_BIN_EXE_wbx"),
         );

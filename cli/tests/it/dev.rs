@@ -4,13 +4,11 @@
 //! through a swap without losing or repeating an event, and files the build
 //! writes trigger nothing.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn exec(dir: &Path, command: &str, input: Value) -> Value {
     let output = wbx(

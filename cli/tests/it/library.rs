@@ -3,14 +3,12 @@
 //! through it, the read model and the DCB adapter over HTTP, the effect's
 //! command, `wbx export` and `wbx import`.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
+use crate::support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 use serde_json::{Value, json};
-use support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 
 fn library_copy() -> tempfile::TempDir {
     project_copy("examples/library", "../../sdk")

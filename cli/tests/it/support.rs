@@ -1,7 +1,11 @@
 //! Helpers for tests that run `wbx` as a user does: in copies of real
 //! projects, with `wbx run` or `wbx dev` in the background.
-
-#![allow(dead_code)]
+//!
+//! Guest builds: each project is a copy of its own and builds into its own
+//! `target/` (cargo's default), so tests running side by side never replace
+//! each other's components; cargo's intermediate files go to one shared
+//! build directory, `target/wasm-guests` (as the engine tests' guests do),
+//! so each dependency compiles once per run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -16,12 +20,20 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
+/// Cargo's build directory shared by every guest build of the tests.
+pub fn shared_build_dir() -> PathBuf {
+    repo_root().join("target/wasm-guests")
+}
+
+/// `wbx` in `dir` with no colour, cargo's intermediate files in the shared
+/// build directory and its final artifacts in the project's own `target/`.
 pub fn wbx_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wbx"));
     command
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_BUILD_BUILD_DIR", shared_build_dir())
         .env("NO_COLOR", "1");
     command
 }
@@ -39,17 +51,36 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// A copy of the project at `source` (relative to the repository) in a
-/// temporary directory, its path to the SDK made absolute.
+/// temporary directory, its path to the SDK (`sdk_path` in a manifest of
+/// the project) made absolute.
 pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo_root().join(source), dir.path());
-    let manifest = dir.path().join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        &format!("path = \"{sdk_path}\""),
-        &format!("path = {:?}", repo_root().join("sdk")),
-    );
-    std::fs::write(manifest, text).unwrap();
+    let mut replaced = false;
+    for manifest in manifests(dir.path()) {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let from = format!("path = \"{sdk_path}\"");
+        if text.contains(&from) {
+            let to = format!("path = {:?}", repo_root().join("sdk"));
+            std::fs::write(manifest, text.replace(&from, &to)).unwrap();
+            replaced = true;
+        }
+    }
+    assert!(replaced, "no manifest of {source} has path = {sdk_path:?}");
     dir
+}
+
+fn manifests(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(manifests(&path));
+        } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// Replaces the first `from` in the file at `path` with `to`, as an editor

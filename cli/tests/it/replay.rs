@@ -3,12 +3,10 @@
 //! (`--against build` and a version kept from an earlier run), and a
 //! trapping handler named by its event.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn replay(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["replay", "catalog", "--json"];

@@ -4,17 +4,15 @@
 //! scenario shown as a diff; bad input refused without losing anything;
 //! and the questions `wbx new` asks, answered in a real terminal (tmux).
 //!
-//! Generated projects build into the shared `target/wasm-guests`, like the
-//! other tests' guests, so their dependencies compile once per run.
-
-mod support;
+//! Generated projects build with the other tests' guests (see `support`),
+//! so their dependencies compile once per run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::{Engine, repo_root, stderr, stdout, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, repo_root, stderr, stdout, wait_for, wbx};
 
 /// Runs wbx and insists it succeeds; its stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {
