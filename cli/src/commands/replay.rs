@@ -3,10 +3,11 @@
 //! projector's built version into a scratch read model and shows it; with
 //! `--against`, replays a second version too and shows how the two read
 //! models differ, table by table and row by row. The live store and read
-//! model are only read, never written.
+//! model are only read, never written, and the project's build is left as
+//! it is: `--against build` builds the working tree elsewhere.
 
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +19,11 @@ use wbx_engine::replay::read_model::{self, ReadModel, TableDiff};
 use wbx_engine::replay::{History, Replayer, versions};
 use wbx_engine::{Engine, ModuleKind, ModuleVersion};
 
-use super::build;
 use crate::cli::ReplayArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, paint};
+
+/// Where `--against build` builds, inside the project's target directory.
+const REPLAY_TARGET: &str = "wbx-replay";
 
 /// Rows of each table shown without `--json`.
 const ROWS_SHOWN: usize = 20;
@@ -60,20 +63,10 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let against = match args.against.as_deref() {
         None => None,
-        Some("build") => {
-            // The bytes above are the version built before; this is the working tree's.
-            let (report, _) =
-                build::build_with_progress(&project, vec![decl.name.clone()], args.release)?;
-            if !report.success() {
-                build::report_failure(&report);
-                return Ok(ExitCode::FAILURE);
-            }
-            Some(Candidate {
-                label: "working tree",
-                bytes: std::fs::read(&artifact)
-                    .with_context(|| format!("cannot read {}", artifact.display()))?,
-            })
-        }
+        Some("build") => match working_tree(&project, decl, args.release)? {
+            Some(candidate) => Some(candidate),
+            None => return Ok(ExitCode::FAILURE),
+        },
         Some(other) => Some(other_version(&project, decl, other)?),
     };
 
@@ -102,6 +95,50 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         print_text(&replays, diff.as_deref());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--against build`: the working tree's version, built now into a target
+/// directory of its own ([`REPLAY_TARGET`] in the project's), so the
+/// project's artifact, which `wbx run` loads and a later replay calls
+/// "built", stays the version the user built. `None` when the build failed
+/// (the build has said why).
+///
+/// The build runs as `wbx build` in a child process whose `CARGO_TARGET_DIR`
+/// names that directory: cargo takes its target directory from there, and
+/// this process's own environment is left alone.
+fn working_tree(project: &Project, decl: &ModuleDecl, release: bool) -> Result<Option<Candidate>> {
+    let target = project.target_dir.join(REPLAY_TARGET);
+    let wbx = std::env::current_exe().context("cannot find the wbx executable")?;
+    let mut command = Command::new(wbx);
+    command
+        .current_dir(&project.root)
+        .args(["build", "--json", &decl.name])
+        .env("CARGO_TARGET_DIR", &target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if release {
+        command.arg("--release");
+    }
+    let output = command.output().context("cannot run wbx build")?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cannot read the report of wbx build")?;
+    let artifact = report["built"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["module"] == decl.name.as_str())
+        .and_then(|b| b["artifact"].as_str())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| decl.artifact_path(&target, release));
+    Ok(Some(Candidate {
+        label: "working tree",
+        bytes: std::fs::read(&artifact)
+            .with_context(|| format!("cannot read {}", artifact.display()))?,
+    }))
 }
 
 /// `--against` naming a .wasm file or a version kept from an earlier run.
