@@ -84,9 +84,9 @@ pub struct RunArgs {
 pub struct ExecArgs {
     /// The command module to execute
     pub command: String,
-    /// The input: JSON text, or @FILE to read it from a file
-    #[arg(long, short, default_value = "{}")]
-    pub input: String,
+    /// The input: JSON text, or @FILE to read it from a file (`{}` when not given)
+    #[arg(long, short, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
     /// Executing twice with the same key appends once
     #[arg(long)]
     pub idempotency_key: Option<String>,
