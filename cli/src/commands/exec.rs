@@ -162,10 +162,9 @@ fn print_outcome(outcome: &Value, json: bool) {
         console::out("decided: no events to append");
     } else {
         console::out(&format!(
-            "{} {} event{} at position {}",
+            "{} {} at position {}",
             paint(Stream::Stdout, "appended", GREEN),
-            events.len(),
-            if events.len() == 1 { "" } else { "s" },
+            console::count(events.len() as u64, "event"),
             outcome["position"]
         ));
         for event in &events {

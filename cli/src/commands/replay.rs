@@ -226,7 +226,8 @@ async fn replay(
 
 fn rate(events: u64, elapsed: Duration) -> String {
     format!(
-        "{events} events in {:.1} ms ({:.0} events/s)",
+        "{} in {:.1} ms ({:.0} events/s)",
+        console::count(events, "event"),
         elapsed.as_secs_f64() * 1000.0,
         events as f64 / elapsed.as_secs_f64().max(1e-9)
     )
@@ -252,10 +253,10 @@ fn print_text(replays: &[Replayed], diff: Option<&[TableDiff]>) {
 fn print_model(model: &ReadModel) {
     for table in &model.tables {
         console::out(&format!(
-            "\n{} ({}): {} rows",
+            "\n{} ({}): {}",
             table.name,
             table.columns.join(", "),
-            table.rows.len()
+            console::count(table.rows.len() as u64, "row")
         ));
         for row in table.rows.iter().take(ROWS_SHOWN) {
             console::out(&format!("  {}", read_model::row_text(row)));
@@ -284,17 +285,17 @@ fn print_diff(diffs: &[TableDiff], after: &ReadModel) {
     let summary = read_model::summarize(diffs);
     console::out(&if diffs.is_empty() {
         format!(
-            "\nthe read models are the same ({} tables)",
-            after.tables.len()
+            "\nthe read models are the same ({})",
+            console::count(after.tables.len() as u64, "table")
         )
     } else {
         format!(
-            "\n{} rows added, {} removed, {} changed in {} of {} tables",
-            summary.added,
+            "\n{} added, {} removed, {} changed in {} of {}",
+            console::count(summary.added as u64, "row"),
             summary.removed,
             summary.changed,
             summary.tables_changed,
-            after.tables.len()
+            console::count(after.tables.len() as u64, "table")
         )
     });
 }

@@ -38,7 +38,7 @@ async fn build_produces_components_the_engine_runs() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("built lend-book"), "{stderr}");
     assert!(stderr.contains("built catalog"), "{stderr}");
-    assert!(stderr.contains("7 modules built in"), "{stderr}");
+    assert!(stderr.contains("\n7 modules built in"), "{stderr}");
 
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["success"], true);
@@ -93,6 +93,8 @@ fn build_of_named_modules_builds_only_those() {
     assert_eq!(built.len(), 1);
     assert_eq!(built[0]["module"], "catalog");
 
+    assert!(text(&output.stderr).contains("\n1 module built in"));
+
     let output = wbx(example.path(), &["build", "nope"]);
     assert!(!output.status.success());
     assert_eq!(
@@ -115,7 +117,7 @@ fn a_compile_error_is_shown_and_fails_the_build() {
     assert!(stderr.contains("oops/src/lib.rs:4:5"), "{stderr}");
     assert!(stderr.contains("failed oops  1 error"), "{stderr}");
     assert!(
-        stderr.contains("error: 1 of 1 modules failed to build: oops"),
+        stderr.contains("error: 1 of 1 module failed to build: oops"),
         "{stderr}"
     );
 }

@@ -55,7 +55,7 @@ fn dev_rebuilds_what_changed_and_swaps_it_in() {
     // A compile error: diagnostics shown, the old version keeps serving.
     edit(&dir.join("count/src/lib.rs"), "step: 1", "step: \"one\"");
     let (failed, before) = dev.expect_line("the failed build", |l| l.starts_with("build failed"));
-    assert!(failed.contains("count (1 errors)"), "{failed}");
+    assert!(failed.contains("count (1 error)"), "{failed}");
     assert!(
         before.iter().any(|l| l.contains("error[E0308]")),
         "{}",
