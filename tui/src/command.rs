@@ -25,7 +25,7 @@ pub enum Line {
 pub const USAGE: &[(&str, &str)] = &[
     (
         "exec COMMAND [JSON]",
-        "execute a command with JSON input (default {})",
+        "execute a command (JSON input, default {})",
     ),
     ("rebuild MODULE", "rebuild a module and swap it in"),
     (
