@@ -1,5 +1,6 @@
 //! Helpers for tests that run `wbx` as a user does: in copies of real
-//! projects, with `wbx run` or `wbx dev` in the background.
+//! projects, with `wbx run` or `wbx dev` in the background, or in a real
+//! terminal through tmux.
 //!
 //! Guest builds: each project is a copy of its own and builds into its own
 //! `target/` (cargo's default), so tests running side by side never replace
@@ -185,15 +186,6 @@ impl Engine {
         }
     }
 
-    /// Lines printed within `quiet`, when no more come.
-    pub fn lines_for(&self, quiet: Duration) -> Vec<String> {
-        let mut lines = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(quiet) {
-            lines.push(line);
-        }
-        lines
-    }
-
     /// Stops it with SIGINT, as Ctrl-C does; it must be gone within 30 s.
     pub fn stop(mut self) -> std::process::ExitStatus {
         Command::new("kill")
@@ -231,5 +223,100 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
             "timed out waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A tmux server of a test's own running one command in a terminal of a
+/// given size; killed when dropped.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell command line) in `dir` on a server named
+    /// after `name` and this process.
+    pub fn start(name: &str, dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("wbx-{name}-{}", std::process::id()),
+        };
+        let output = tmux.command(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "-c",
+            &dir.to_string_lossy(),
+            command,
+        ]);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+        tmux
+    }
+
+    fn command(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux is needed for this test: sh install.sh --tools-only installs it")
+    }
+
+    /// What the terminal shows now.
+    pub fn screen(&self) -> String {
+        stdout(&self.command(&["capture-pane", "-p", "-t", "main"]))
+    }
+
+    /// Types `text` literally.
+    pub fn type_text(&self, text: &str) {
+        let output = self.command(&["send-keys", "-t", "main", "-l", text]);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+    }
+
+    /// Presses named keys (Enter, Escape, Up, BSpace…).
+    pub fn press(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend(keys);
+        let output = self.command(&args);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+    }
+
+    /// Waits until the screen satisfies `wanted`, for at most `timeout`;
+    /// returns that screen.
+    pub fn wait(&self, what: &str, timeout: Duration, wanted: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if wanted(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until `text` is on the screen (for at most a minute).
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), Duration::from_secs(60), |s| {
+            s.contains(text)
+        })
+    }
+
+    /// Waits until `text` is gone from the screen (for at most a minute).
+    pub fn wait_gone(&self, text: &str) -> String {
+        self.wait(&format!("{text:?} to go"), Duration::from_secs(60), |s| {
+            !s.contains(text)
+        })
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]);
     }
 }
