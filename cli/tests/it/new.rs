@@ -306,8 +306,8 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     let before = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
     refused_in(
         &project,
-        &["add", "actor", "pinger"],
-        "no template for 'actor' modules; wbx adds modules of these kinds: command, effect, projector",
+        &["add", "gadget", "pinger"],
+        "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector",
     );
     refused_in(
         &project,
