@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what wbx needs on this machine, then wbx itself.
 #
-#   sh install.sh               toolchain pieces + the `wbx` binary (release build)
+#   sh install.sh               toolchain pieces + the `wbx` binary (a release build: about 12 minutes on 2 cores)
 #   sh install.sh --tools-only  toolchain pieces and tmux only (what the test suite needs)
 #
 # Non-interactive; safe to run again. Needs Rust installed with rustup.
@@ -12,7 +12,7 @@ for arg in "$@"; do
     case "$arg" in
         --tools-only) tools_only=1 ;;
         -h|--help)
-            sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -61,7 +61,7 @@ if [ "$tools_only" -eq 1 ]; then
     exit 0
 fi
 
-say "building and installing wbx (release; a few minutes on a small machine)"
+say "building and installing wbx (a release build: about 12 minutes on 2 cores, less on more)"
 cargo install --locked --path "$root/cli"
 bin_dir="${CARGO_HOME:-$HOME/.cargo}/bin"
 say "installed $bin_dir/wbx"

@@ -84,9 +84,9 @@ pub struct RunArgs {
 pub struct ExecArgs {
     /// The command module to execute
     pub command: String,
-    /// The input: JSON text, or @FILE to read it from a file
-    #[arg(long, short, default_value = "{}")]
-    pub input: String,
+    /// The input: JSON text, or @FILE to read it from a file (`{}` when not given)
+    #[arg(long, short, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
     /// Executing twice with the same key appends once
     #[arg(long)]
     pub idempotency_key: Option<String>,
@@ -147,7 +147,9 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "POSITION")]
     pub to: Option<u64>,
     /// Replay a second version too and show how the read models differ:
-    /// `build` (the working tree, built now) or a .wasm file
+    /// `build` (the working tree, built now into a target directory of its
+    /// own; the project's build is left as it is), a .wasm file, or a
+    /// version kept from an earlier run
     #[arg(long, value_name = "BUILD|WASM")]
     pub against: Option<String>,
     /// Replay the release build

@@ -25,6 +25,11 @@ pub fn error(message: &str) {
     ));
 }
 
+/// `n` and the noun, singular for one: `1 module`, `3 modules`.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Stream {
     Stdout,

@@ -298,8 +298,37 @@ mod tests {
             "no project template named 'nope'; templates: events"
         );
         assert_eq!(
-            module("actor").unwrap_err().to_string(),
-            "no template for 'actor' modules; wbx adds modules of these kinds: command, effect, projector"
+            module("gadget").unwrap_err().to_string(),
+            "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector"
         );
+    }
+
+    #[test]
+    fn the_templates_are_those_of_the_templates_directory() {
+        let on_disk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
+        let mut dirs: Vec<String> = std::fs::read_dir(&on_disk)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        dirs.sort();
+        let templates = all().unwrap();
+        let mut ids: Vec<&str> = templates.iter().map(|t| t.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["command", "effect", "events", "projector"]);
+        assert_eq!(ids, dirs);
+
+        let projects: Vec<String> = projects().unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(projects, ["events"]);
+        for kind in ["command", "effect", "projector"] {
+            let template = module(kind).unwrap();
+            assert_eq!(template.id, kind);
+            assert_eq!(template.manifest.creates, Creates::Module);
+            assert_eq!(template.manifest.kind.as_deref(), Some(kind));
+        }
+        for template in &templates {
+            let dir = on_disk.join(&template.id);
+            assert!(dir.join(MANIFEST).is_file(), "{}", dir.display());
+            assert!(dir.join(CONTENT).is_dir(), "{}", dir.display());
+        }
     }
 }

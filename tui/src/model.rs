@@ -65,8 +65,8 @@ pub struct UiSpec {
     pub actions: &'static [ActionSpec],
     /// Its `:` commands, `(usage, what it does)`, for the help.
     pub commands: &'static [(&'static str, &'static str)],
-    /// Its `/` filters, one line each, for the help.
-    pub filters: &'static [&'static str],
+    /// Its `/` filters, `(pane, what they match)`, for the help.
+    pub filters: &'static [(&'static str, &'static str)],
 }
 
 /// A move in a pane: the same keys move in every pane.

@@ -382,6 +382,55 @@ fn help_lists_every_key_including_remapped_ones() {
     assert!(!f.screen(110, 50).contains("Commands (after :)"));
 }
 
+/// The text inside the help box, its lines joined and its spaces collapsed.
+fn help_text(screen: &str, width: usize) -> String {
+    let left = (width - 100.min(width)) / 2;
+    let inner = 100.min(width) - 2;
+    let mut words = Vec::new();
+    for line in screen.lines() {
+        let line: Vec<char> = line.trim_matches('"').chars().collect();
+        if line.get(left) == Some(&'│') && line.get(left + inner + 1) == Some(&'│') {
+            let inside: String = line[left + 1..=left + inner].iter().collect();
+            words.extend(inside.split_whitespace().map(str::to_owned));
+        }
+    }
+    words.join(" ")
+}
+
+#[test]
+fn help_fits_at_140_and_80_columns_wrapping_long_lines() {
+    for width in [140, 80] {
+        let mut f = fixture(0);
+        f.keys("?");
+        let screen = f.screen(width, 70);
+        let text = help_text(&screen, usize::from(width));
+        let keys = KeyMap::default();
+        let described = keys
+            .specs()
+            .iter()
+            .map(|spec| spec.describe.as_str())
+            .chain(wbx_tui::command::USAGE.iter().map(|(_, what)| *what))
+            .chain(
+                wbx_tui::panes::events::SPEC
+                    .commands
+                    .iter()
+                    .map(|(_, what)| *what),
+            )
+            .chain([
+                "Keys are remapped in [keys] of tui.toml in the wbx config directory.",
+                "type:NAME tag:KEY:VALUE and any text in the event",
+            ]);
+        for what in described {
+            let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                text.contains(&what),
+                "{width} columns: {what:?} is cut:\n{screen}"
+            );
+        }
+        snapshot!(format!("help_{width}"), screen);
+    }
+}
+
 #[test]
 fn a_read_model_rebuild_asks_first() {
     let mut f = fixture(3);

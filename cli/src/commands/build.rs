@@ -70,9 +70,9 @@ pub fn report_failure(report: &BuildReport) {
         .map(|(name, _)| name.as_str())
         .collect();
     console::error(&format!(
-        "{} of {} modules failed to build: {}",
+        "{} of {} failed to build: {}",
         report.failed.len(),
-        report.failed.len() + report.built.len(),
+        console::count((report.failed.len() + report.built.len()) as u64, "module"),
         names.join(", ")
     ));
 }
@@ -177,8 +177,7 @@ impl Progress {
                 paint(Stream::Stderr, "failed", RED),
                 match errors {
                     0 => "cargo failed".to_owned(),
-                    1 => "1 error".to_owned(),
-                    n => format!("{n} errors"),
+                    n => console::count(*n as u64, "error"),
                 }
             );
             self.finish_module(name, &text);
@@ -188,8 +187,8 @@ impl Progress {
             self.line(&paint(
                 Stream::Stderr,
                 &format!(
-                    "{} modules built in {:.1}s",
-                    report.built.len(),
+                    "{} built in {:.1}s",
+                    console::count(report.built.len() as u64, "module"),
                     report.elapsed.as_secs_f64()
                 ),
                 DIM,

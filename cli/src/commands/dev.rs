@@ -179,7 +179,10 @@ fn print(root: &Path, event: DevEvent<'_>) {
             let failed: Vec<_> = report
                 .failed
                 .iter()
-                .map(|(name, errors)| format!("{name} ({errors} errors)"))
+                .map(|(name, errors)| match errors {
+                    0 => format!("{name} (cargo failed)"),
+                    n => format!("{name} ({})", console::count(*n as u64, "error")),
+                })
                 .collect();
             format!(
                 "{} {}: the running versions keep serving",

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use wbx_engine::boot::boot;
-use wbx_engine::events::command::CommandRequest;
+use wbx_engine::events::command::{CommandError, CommandRequest};
 use wbx_engine::project::Project;
 
 use crate::cli::ExecArgs;
@@ -17,7 +17,10 @@ use crate::show::event_line;
 
 pub fn run(args: ExecArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
-    let input = read_input(&args.input)?;
+    let input = match &args.input {
+        Some(input) => read_input(input)?,
+        None => NO_INPUT.to_owned(),
+    };
     let outcome = match Client::running(&project) {
         Some(client) => {
             let mut headers = Vec::new();
@@ -32,7 +35,10 @@ pub fn run(args: ExecArgs) -> Result<ExitCode> {
             if answer.status == 200 {
                 Ok(answer.body)
             } else {
-                Err(error_message(&answer.body))
+                Err(Refusal {
+                    invalid_input: answer.body["error"] == "invalid-input",
+                    message: error_message(&answer.body),
+                })
             }
         }
         None => execute_locally(&project, &args, input)?,
@@ -42,11 +48,58 @@ pub fn run(args: ExecArgs) -> Result<ExitCode> {
             print_outcome(&outcome, args.json);
             Ok(ExitCode::SUCCESS)
         }
-        Err(message) => {
-            console::error(&message);
+        Err(refusal) => {
+            console::error(&refusal.text(&args));
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// What a command gets when no `--input` is given.
+const NO_INPUT: &str = "{}";
+
+/// Why a command did not run: its error as the engine words it.
+struct Refusal {
+    /// The command could not use its input.
+    invalid_input: bool,
+    message: String,
+}
+
+impl Refusal {
+    /// The engine's message; for an input the user never typed, one that
+    /// says so and how to give one, without the guest's line and column of
+    /// that input.
+    fn text(&self, args: &ExecArgs) -> String {
+        if !self.invalid_input || args.input.is_some() {
+            return self.message.clone();
+        }
+        let reason = self
+            .message
+            .strip_prefix("invalid input: ")
+            .unwrap_or(&self.message);
+        format!(
+            "{}: invalid input: no --input was given (the command got `{NO_INPUT}`): {}; \
+             give one with --input JSON or --input @FILE",
+            args.command,
+            without_position(reason)
+        )
+    }
+}
+
+/// `reason` without a trailing " at line L column C", as serde_json ends
+/// its messages.
+fn without_position(reason: &str) -> &str {
+    let Some((before, position)) = reason.rsplit_once(" at line ") else {
+        return reason;
+    };
+    let numbers = position
+        .split_once(" column ")
+        .is_some_and(|(line, column)| {
+            [line, column]
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    if numbers { before } else { reason }
 }
 
 /// `--input`: JSON text, or `@path` to read it from a file; checked to be JSON.
@@ -69,7 +122,7 @@ fn execute_locally(
     project: &Project,
     args: &ExecArgs,
     input: String,
-) -> Result<Result<Value, String>> {
+) -> Result<Result<Value, Refusal>> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let booted = boot(project, false)?;
@@ -89,7 +142,10 @@ fn execute_locally(
         };
         Ok(match booted.events().execute(request).await {
             Ok(outcome) => Ok(serde_json::to_value(outcome)?),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(Refusal {
+                invalid_input: matches!(error, CommandError::InvalidInput(_)),
+                message: error.to_string(),
+            }),
         })
     })
 }
@@ -106,10 +162,9 @@ fn print_outcome(outcome: &Value, json: bool) {
         console::out("decided: no events to append");
     } else {
         console::out(&format!(
-            "{} {} event{} at position {}",
+            "{} {} at position {}",
             paint(Stream::Stdout, "appended", GREEN),
-            events.len(),
-            if events.len() == 1 { "" } else { "s" },
+            console::count(events.len() as u64, "event"),
             outcome["position"]
         ));
         for event in &events {

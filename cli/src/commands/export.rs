@@ -45,7 +45,11 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
     }
     out.flush().context("cannot write the export")?;
     if let Some(file) = &args.output {
-        console::err(&format!("exported {count} events to {}", file.display()));
+        console::err(&format!(
+            "exported {} to {}",
+            console::count(count, "event"),
+            file.display()
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

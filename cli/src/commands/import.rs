@@ -40,8 +40,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot import {}: nothing was written", args.file.display()))?;
     match (events.first(), events.last()) {
         (Some(first), Some(last)) => console::out(&format!(
-            "imported {count} events (positions {}..={})",
-            first.position, last.position
+            "imported {} (positions {}..={})",
+            console::count(count, "event"),
+            first.position,
+            last.position
         )),
         _ => console::out("imported 0 events: the file is empty"),
     }

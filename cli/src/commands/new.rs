@@ -69,10 +69,10 @@ pub fn run(args: NewArgs) -> Result<ExitCode> {
         force: args.force,
     })?;
     console::out(&format!(
-        "{} {name} from the '{}' template: {} files in ./{name}",
+        "{} {name} from the '{}' template: {} in ./{name}",
         paint(Stream::Stdout, "created", GREEN),
         template.id,
-        written.files.len()
+        console::count(written.files.len() as u64, "file")
     ));
     console::out("next:");
     for (command, what) in [

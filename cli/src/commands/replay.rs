@@ -3,10 +3,11 @@
 //! projector's built version into a scratch read model and shows it; with
 //! `--against`, replays a second version too and shows how the two read
 //! models differ, table by table and row by row. The live store and read
-//! model are only read, never written.
+//! model are only read, never written, and the project's build is left as
+//! it is: `--against build` builds the working tree elsewhere.
 
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +21,11 @@ use wbx_engine::replay::read_model::{self, ReadModel, TableDiff};
 use wbx_engine::replay::{History, Replayer, versions};
 use wbx_engine::{Engine, ModuleVersion};
 
-use super::build;
 use crate::cli::ReplayArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, paint};
+
+/// Where `--against build` builds, inside the project's target directory.
+const REPLAY_TARGET: &str = "wbx-replay";
 
 /// Rows of each table shown without `--json`.
 const ROWS_SHOWN: usize = 20;
@@ -62,20 +65,10 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let against = match args.against.as_deref() {
         None => None,
-        Some("build") => {
-            // The bytes above are the version built before; this is the working tree's.
-            let (report, _) =
-                build::build_with_progress(&project, vec![decl.name.clone()], args.release)?;
-            if !report.success() {
-                build::report_failure(&report);
-                return Ok(ExitCode::FAILURE);
-            }
-            Some(Candidate {
-                label: "working tree",
-                bytes: std::fs::read(&artifact)
-                    .with_context(|| format!("cannot read {}", artifact.display()))?,
-            })
-        }
+        Some("build") => match working_tree(&project, decl, args.release)? {
+            Some(candidate) => Some(candidate),
+            None => return Ok(ExitCode::FAILURE),
+        },
         Some(other) => Some(other_version(&project, decl, other)?),
     };
 
@@ -104,6 +97,50 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         print_text(&replays, diff.as_deref());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--against build`: the working tree's version, built now into a target
+/// directory of its own ([`REPLAY_TARGET`] in the project's), so the
+/// project's artifact, which `wbx run` loads and a later replay calls
+/// "built", stays the version the user built. `None` when the build failed
+/// (the build has said why).
+///
+/// The build runs as `wbx build` in a child process whose `CARGO_TARGET_DIR`
+/// names that directory: cargo takes its target directory from there, and
+/// this process's own environment is left alone.
+fn working_tree(project: &Project, decl: &ModuleDecl, release: bool) -> Result<Option<Candidate>> {
+    let target = project.target_dir.join(REPLAY_TARGET);
+    let wbx = std::env::current_exe().context("cannot find the wbx executable")?;
+    let mut command = Command::new(wbx);
+    command
+        .current_dir(&project.root)
+        .args(["build", "--json", &decl.name])
+        .env("CARGO_TARGET_DIR", &target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if release {
+        command.arg("--release");
+    }
+    let output = command.output().context("cannot run wbx build")?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cannot read the report of wbx build")?;
+    let artifact = report["built"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["module"] == decl.name.as_str())
+        .and_then(|b| b["artifact"].as_str())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| decl.artifact_path(&target, release));
+    Ok(Some(Candidate {
+        label: "working tree",
+        bytes: std::fs::read(&artifact)
+            .with_context(|| format!("cannot read {}", artifact.display()))?,
+    }))
 }
 
 /// `--against` naming a .wasm file or a version kept from an earlier run.
@@ -191,7 +228,8 @@ async fn replay(
 
 fn rate(events: u64, elapsed: Duration) -> String {
     format!(
-        "{events} events in {:.1} ms ({:.0} events/s)",
+        "{} in {:.1} ms ({:.0} events/s)",
+        console::count(events, "event"),
         elapsed.as_secs_f64() * 1000.0,
         events as f64 / elapsed.as_secs_f64().max(1e-9)
     )
@@ -217,10 +255,10 @@ fn print_text(replays: &[Replayed], diff: Option<&[TableDiff]>) {
 fn print_model(model: &ReadModel) {
     for table in &model.tables {
         console::out(&format!(
-            "\n{} ({}): {} rows",
+            "\n{} ({}): {}",
             table.name,
             table.columns.join(", "),
-            table.rows.len()
+            console::count(table.rows.len() as u64, "row")
         ));
         for row in table.rows.iter().take(ROWS_SHOWN) {
             console::out(&format!("  {}", read_model::row_text(row)));
@@ -249,17 +287,17 @@ fn print_diff(diffs: &[TableDiff], after: &ReadModel) {
     let summary = read_model::summarize(diffs);
     console::out(&if diffs.is_empty() {
         format!(
-            "\nthe read models are the same ({} tables)",
-            after.tables.len()
+            "\nthe read models are the same ({})",
+            console::count(after.tables.len() as u64, "table")
         )
     } else {
         format!(
-            "\n{} rows added, {} removed, {} changed in {} of {} tables",
-            summary.added,
+            "\n{} added, {} removed, {} changed in {} of {}",
+            console::count(summary.added as u64, "row"),
             summary.removed,
             summary.changed,
             summary.tables_changed,
-            after.tables.len()
+            console::count(after.tables.len() as u64, "table")
         )
     });
 }

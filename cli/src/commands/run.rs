@@ -75,7 +75,7 @@ pub(super) async fn serve(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     console::err(&paint(
                         Stream::Stderr,
-                        &format!("({n} log lines skipped)"),
+                        &format!("({} skipped)", console::count(n, "log line")),
                         DIM,
                     ));
                 }

@@ -25,9 +25,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" Logs ", theme::HEADER),
         Span::styled(
             format!(
-                "{} of {} lines ",
+                "{} of {} ",
                 text::thousands(pane.shown.len() as u64),
-                text::thousands(pane.lines.len() as u64)
+                text::count(pane.lines.len() as u64, "line")
             ),
             theme::DIM,
         ),

@@ -139,7 +139,7 @@ fn detail(frame: &mut Frame, area: Rect, pane: &ModulesPane, row: &ModuleRow, sc
         lines.push(field("log head", text::thousands(pane.head)));
         lines.push(field(
             "lag",
-            format!("{} events", text::thousands(pane.lag(row).unwrap_or(0))),
+            text::count(pane.lag(row).unwrap_or(0), "event"),
         ));
     }
     let mut section = |title: &str, body: &str, style: Style| {

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if status.skipped > 0 {
         first.push(sep());
         first.push(Span::styled(
-            format!("{} updates skipped", text::thousands(status.skipped)),
+            format!("{} skipped", text::count(status.skipped, "update")),
             theme::DIM,
         ));
     }
@@ -66,8 +66,8 @@ fn build(state: &BuildState) -> Vec<Span<'static>> {
         )],
         BuildState::Built { modules, elapsed } => vec![Span::styled(
             format!(
-                "✓ built {modules} module{} in {:.1}s",
-                if *modules == 1 { "" } else { "s" },
+                "✓ built {} in {:.1}s",
+                text::count(*modules as u64, "module"),
                 elapsed.as_secs_f64()
             ),
             theme::OK,

@@ -15,6 +15,12 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` (as [`thousands`] writes it) and the noun, singular for one:
+/// `1 event`, `1,234 events`.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// Milliseconds below a second, seconds above.
 pub fn duration(d: Duration) -> String {
     if d < Duration::from_secs(1) {

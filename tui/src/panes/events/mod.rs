@@ -93,7 +93,7 @@ pub const SPEC: UiSpec = UiSpec {
     commands: &[
         (
             "exec COMMAND [JSON]",
-            "execute a command with JSON input (default {})",
+            "execute a command (JSON input, default {})",
         ),
         (
             "rebuild-read-model PROJECTOR",
@@ -105,7 +105,10 @@ pub const SPEC: UiSpec = UiSpec {
             "step a projector through the log, to a position (default: the end)",
         ),
     ],
-    filters: &["events: type:NAME  tag:KEY:VALUE  and any text in the event"],
+    filters: &[(
+        "events:",
+        "type:NAME  tag:KEY:VALUE  and any text in the event",
+    )],
 };
 
 /// What the events panes ask of the engine.

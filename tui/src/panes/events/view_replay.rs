@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, pane: &ReplayPane) {
     }
     if let Some(step) = &pane.step {
         title.push(Span::styled(
-            format!("· {} events handled ", text::thousands(step.handled)),
+            format!("· {} handled ", text::count(step.handled, "event")),
             theme::DIM,
         ));
     }

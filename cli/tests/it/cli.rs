@@ -1,39 +1,21 @@
 //! The `wbx` binary as a user runs it: `--help`, `wbx build` on the example
 //! project and on a broken one, `wbx doctor` in and out of projects.
-//!
-//! Guest builds share `target/wasm-guests` with the engine tests, so each
-//! dependency compiles once per test run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use wbx_engine::events::instances::CommandInstance;
 use wbx_engine::events::kinds::{COMMAND, EFFECT, PROJECTOR};
 use wbx_engine::{Engine, EngineConfig};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn wbx(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wbx"))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("running wbx")
-}
+use crate::support::{project_copy, repo_root, wbx};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn example() -> PathBuf {
-    repo_root().join("examples/library")
+/// A copy of the library example, to build.
+fn example() -> tempfile::TempDir {
+    project_copy("examples/library", "../../sdk")
 }
 
 #[test]
@@ -52,12 +34,13 @@ fn build_help_documents_its_flags() {
 
 #[tokio::test]
 async fn build_produces_components_the_engine_runs() {
-    let output = wbx(&example(), &["build", "--json"]);
+    let example = example();
+    let output = wbx(example.path(), &["build", "--json"]);
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("built lend-book"), "{stderr}");
     assert!(stderr.contains("built catalog"), "{stderr}");
-    assert!(stderr.contains("7 modules built in"), "{stderr}");
+    assert!(stderr.contains("\n7 modules built in"), "{stderr}");
 
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["success"], true);
@@ -111,14 +94,17 @@ async fn build_produces_components_the_engine_runs() {
 
 #[test]
 fn build_of_named_modules_builds_only_those() {
-    let output = wbx(&example(), &["build", "catalog", "--json"]);
+    let example = example();
+    let output = wbx(example.path(), &["build", "catalog", "--json"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let built = report["built"].as_array().unwrap();
     assert_eq!(built.len(), 1);
     assert_eq!(built[0]["module"], "catalog");
 
-    let output = wbx(&example(), &["build", "nope"]);
+    assert!(text(&output.stderr).contains("\n1 module built in"));
+
+    let output = wbx(example.path(), &["build", "nope"]);
     assert!(!output.status.success());
     assert_eq!(
         text(&output.stderr).trim(),
@@ -129,8 +115,8 @@ fn build_of_named_modules_builds_only_those() {
 
 #[test]
 fn a_compile_error_is_shown_and_fails_the_build() {
-    let dir = repo_root().join("cli/tests/fixtures/broken");
-    let output = wbx(&dir, &["build"]);
+    let broken = project_copy("cli/tests/fixtures/broken", "../../../../../sdk");
+    let output = wbx(broken.path(), &["build"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -140,7 +126,7 @@ fn a_compile_error_is_shown_and_fails_the_build() {
     assert!(stderr.contains("oops/src/lib.rs:4:5"), "{stderr}");
     assert!(stderr.contains("failed oops  1 error"), "{stderr}");
     assert!(
-        stderr.contains("error: 1 of 1 modules failed to build: oops"),
+        stderr.contains("error: 1 of 1 module failed to build: oops"),
         "{stderr}"
     );
 }
@@ -159,7 +145,7 @@ fn build_outside_a_project_says_so() {
 
 #[test]
 fn doctor_in_a_project_checks_its_modules() {
-    let output = wbx(&example(), &["doctor"]);
+    let output = wbx(&repo_root().join("examples/library"), &["doctor"]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     for line in [

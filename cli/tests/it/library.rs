@@ -3,14 +3,12 @@
 //! through it, the read model and the DCB adapter over HTTP, the effect's
 //! command, `wbx export` and `wbx import`.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
+use crate::support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 use serde_json::{Value, json};
-use support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 
 fn library_copy() -> tempfile::TempDir {
     project_copy("examples/library", "../../sdk")
@@ -27,6 +25,26 @@ fn exec_ok(dir: &Path, command: &str, input: Value) -> Value {
     let output = exec(dir, command, input);
     assert!(output.status.success(), "{command}: {}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `wbx exec` without `--input`: the error says no input was given and how
+/// to give one, not where in `{}` the guest stopped reading.
+fn no_input_is_named(dir: &Path) {
+    let output = wbx(dir, &["exec", "add-book"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: add-book: invalid input: no --input was given (the command got `{}`): \
+         missing field `book_id`; give one with --input JSON or --input @FILE"
+    );
+    // An input given, even `{}`, is the user's: the guest's words as they are.
+    let output = wbx(dir, &["exec", "add-book", "--input", "{}"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("error: invalid input: missing field `book_id` at line 1"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -53,6 +71,7 @@ fn the_library_runs_end_to_end() {
         stderr(&output).trim(),
         "error: rejected: book 'dune' is already in the catalog"
     );
+    no_input_is_named(dir);
     let output = wbx(dir, &["events"]);
     assert!(
         stdout(&output).contains("BookAdded  [book_id:dune]"),
@@ -120,6 +139,7 @@ fn the_library_runs_end_to_end() {
         "{}",
         stderr(&output)
     );
+    no_input_is_named(dir);
 
     // Three returns earn Ada a badge, awarded by the effect's command.
     let mut last_return = Value::Null;

@@ -4,17 +4,13 @@
 //! scenario shown as a diff; bad input refused without losing anything;
 //! and the questions `wbx new` asks, answered in a real terminal (tmux).
 //!
-//! Generated projects build into the shared `target/wasm-guests`, like the
-//! other tests' guests, so their dependencies compile once per run.
-
-mod support;
+//! Generated projects build with the other tests' guests (see `support`),
+//! so their dependencies compile once per run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
+use crate::support::{Engine, Tmux, repo_root, stderr, stdout, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, repo_root, stderr, stdout, wait_for, wbx};
 
 /// Runs wbx and insists it succeeds; its stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -310,8 +306,8 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     let before = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
     refused_in(
         &project,
-        &["add", "actor", "pinger"],
-        "no template for 'actor' modules; wbx adds modules of these kinds: command, effect, projector",
+        &["add", "gadget", "pinger"],
+        "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector",
     );
     refused_in(
         &project,
@@ -348,96 +344,32 @@ fn refused_in(dir: &Path, args: &[&str], wanted: &str) {
     assert!(text.contains(wanted), "{args:?}: {text}");
 }
 
-/// A tmux server of this test's own, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn command(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux is needed for this test: sh install.sh --tools-only installs it")
-    }
-
-    fn screen(&self) -> String {
-        stdout(&self.command(&["capture-pane", "-p", "-t", "new"]))
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no {text:?} on the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "new"];
-        args.extend(keys);
-        assert!(self.command(&args).status.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.command(&["kill-server"]);
-    }
-}
-
 #[test]
 fn new_asks_in_a_terminal() {
     let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("wbx-new-test-{}", std::process::id()),
-    };
     let script = format!(
         "{:?} new; echo \"wbx exited $?\"; sleep 600",
         env!("CARGO_BIN_EXE_wbx")
     );
-    let started = tmux.command(&[
-        "new-session",
-        "-d",
-        "-s",
-        "new",
-        "-x",
-        "120",
-        "-y",
-        "30",
-        "-c",
-        &home.path().to_string_lossy(),
-        &script,
-    ]);
-    assert!(started.status.success(), "{}", stderr(&started));
+    let tmux = Tmux::start("new", home.path(), &script, 120, 30);
 
     tmux.wait_for("Project name:");
-    tmux.keys(&["-l", "Chores"]);
-    tmux.keys(&["Enter"]);
+    tmux.type_text("Chores");
+    tmux.press(&["Enter"]);
     // A bad name is refused on the spot; the question stays.
     tmux.wait_for("is not a usable name");
-    for _ in 0.."Chores".len() {
-        tmux.keys(&["BSpace"]);
-    }
-    tmux.keys(&["-l", "chores"]);
-    tmux.keys(&["Enter"]);
+    tmux.press(&["BSpace"; 6]);
+    tmux.type_text("chores");
+    tmux.press(&["Enter"]);
     let screen = tmux.wait_for("Template:");
     assert!(
         screen.contains("events: A task board on the events model"),
         "{screen}"
     );
-    tmux.keys(&["Enter"]);
+    tmux.press(&["Enter"]);
     tmux.wait_for("Describe the project in a line");
-    tmux.keys(&["-l", "Our chores"]);
-    tmux.keys(&["Enter"]);
+    tmux.type_text("Our chores");
+    tmux.press(&["Enter"]);
     let screen = tmux.wait_for("wbx exited");
     assert!(screen.contains("wbx exited 0"), "{screen}");
     assert!(

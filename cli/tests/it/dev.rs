@@ -2,15 +2,13 @@
 //! changes reach the running engine, only the affected modules rebuild, a
 //! compile error leaves the old version serving, the projector continues
 //! through a swap without losing or repeating an event, and files the build
-//! writes trigger nothing.
-
-mod support;
+//! writes trigger nothing. Where nothing is to happen, the test makes a
+//! change after it and checks that change is the next thing reported.
 
 use std::path::Path;
-use std::time::Duration;
 
+use crate::support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn exec(dir: &Path, command: &str, input: Value) -> Value {
     let output = wbx(
@@ -57,7 +55,7 @@ fn dev_rebuilds_what_changed_and_swaps_it_in() {
     // A compile error: diagnostics shown, the old version keeps serving.
     edit(&dir.join("count/src/lib.rs"), "step: 1", "step: \"one\"");
     let (failed, before) = dev.expect_line("the failed build", |l| l.starts_with("build failed"));
-    assert!(failed.contains("count (1 errors)"), "{failed}");
+    assert!(failed.contains("count (1 error)"), "{failed}");
     assert!(
         before.iter().any(|l| l.contains("error[E0308]")),
         "{}",
@@ -114,18 +112,27 @@ fn dev_rebuilds_what_changed_and_swaps_it_in() {
     });
     assert_eq!(dev.get(query), live);
 
-    // What the build writes, and editor temporaries, trigger nothing.
+    // What the build writes, and editor temporaries, trigger nothing: the
+    // next change reported is the edit made after them, and it names only
+    // the file edited.
     std::fs::write(dir.join(".wbx/notes.txt"), "x").unwrap();
     std::fs::write(dir.join("greet/src/.lib.rs.swp"), "x").unwrap();
     std::fs::write(dir.join("greet/src/lib.rs~"), "x").unwrap();
-    let quiet = dev.lines_for(Duration::from_millis(1500));
+    std::fs::create_dir_all(dir.join("greet/target")).unwrap();
+    std::fs::write(dir.join("greet/target/notes.txt"), "x").unwrap();
+    edit(&dir.join("count/src/lib.rs"), "step: 2", "step: 3");
+    let (changed, _) = dev.expect_line("the edit after them", |l| l.starts_with("changed"));
+    assert_eq!(changed, "changed count/src/lib.rs: building count");
+    let (reload, before) = dev.expect_line("count's reload", |l| l.starts_with("reloaded"));
+    assert!(reload.starts_with("reloaded count "), "{reload}");
     assert!(
-        !quiet.iter().any(|l| l.starts_with("changed")),
+        !before.iter().any(|l| l.starts_with("changed")),
         "{}",
-        quiet.join("\n")
+        before.join("\n")
     );
 
-    // A burst of saves is one build.
+    // A burst of saves is one build: one change reported, one reload, and
+    // the next change reported is the edit made after that reload.
     for n in 0..5 {
         edit(
             &dir.join("greet/src/lib.rs"),
@@ -133,14 +140,30 @@ fn dev_rebuilds_what_changed_and_swaps_it_in() {
             &format!("\"{{}}, {{}}!{}\"", "!".repeat(n + 1)),
         );
     }
-    dev.expect_line("the burst's reload", |l| l.starts_with("reloaded greet"));
-    let after = dev.lines_for(Duration::from_millis(1500));
-    assert!(
-        !after.iter().any(|l| l.starts_with("changed")),
+    let (reload, before) = dev.expect_line("the burst's reload", |l| l.starts_with("reloaded"));
+    assert!(reload.starts_with("reloaded greet "), "{reload}");
+    let changes: Vec<_> = before.iter().filter(|l| l.starts_with("changed")).collect();
+    assert_eq!(
+        changes,
+        ["changed greet/src/lib.rs: building greet"],
         "{}",
-        after.join("\n")
+        before.join("\n")
     );
+    edit(&dir.join("count/src/lib.rs"), "step: 3", "step: 4");
+    let (next, between) = dev.expect_line("the edit after the burst", |l| l.starts_with("changed"));
+    assert_eq!(
+        next,
+        "changed count/src/lib.rs: building count",
+        "{}",
+        between.join("\n")
+    );
+    let (reload, _) = dev.expect_line("count's reload", |l| l.starts_with("reloaded"));
+    assert!(reload.starts_with("reloaded count "), "{reload}");
     assert_eq!(greeting(dir, "cy"), "howdy, cy!!!!!!");
+    assert_eq!(
+        exec(dir, "count", json!({}))["events"][0]["data"]["step"],
+        4
+    );
 
     // wbx.toml: a bad change is refused and named, a good one applied.
     std::fs::write(dir.join("wbx.toml"), "[engine]\ncall-timeout = 5\n").unwrap();

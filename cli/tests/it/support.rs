@@ -1,7 +1,12 @@
 //! Helpers for tests that run `wbx` as a user does: in copies of real
-//! projects, with `wbx run` or `wbx dev` in the background.
-
-#![allow(dead_code)]
+//! projects, with `wbx run` or `wbx dev` in the background, or in a real
+//! terminal through tmux.
+//!
+//! Guest builds: each project is a copy of its own and builds into its own
+//! `target/` (cargo's default), so tests running side by side never replace
+//! each other's components; cargo's intermediate files go to one shared
+//! build directory, `target/wasm-guests` (as the engine tests' guests do),
+//! so each dependency compiles once per run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -16,12 +21,20 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
+/// Cargo's build directory shared by every guest build of the tests.
+pub fn shared_build_dir() -> PathBuf {
+    repo_root().join("target/wasm-guests")
+}
+
+/// `wbx` in `dir` with no colour, cargo's intermediate files in the shared
+/// build directory and its final artifacts in the project's own `target/`.
 pub fn wbx_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wbx"));
     command
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", repo_root().join("target/wasm-guests"))
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_BUILD_BUILD_DIR", shared_build_dir())
         .env("NO_COLOR", "1");
     command
 }
@@ -39,17 +52,36 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// A copy of the project at `source` (relative to the repository) in a
-/// temporary directory, its path to the SDK made absolute.
+/// temporary directory, its path to the SDK (`sdk_path` in a manifest of
+/// the project) made absolute.
 pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo_root().join(source), dir.path());
-    let manifest = dir.path().join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        &format!("path = \"{sdk_path}\""),
-        &format!("path = {:?}", repo_root().join("sdk")),
-    );
-    std::fs::write(manifest, text).unwrap();
+    let mut replaced = false;
+    for manifest in manifests(dir.path()) {
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let from = format!("path = \"{sdk_path}\"");
+        if text.contains(&from) {
+            let to = format!("path = {:?}", repo_root().join("sdk"));
+            std::fs::write(manifest, text.replace(&from, &to)).unwrap();
+            replaced = true;
+        }
+    }
+    assert!(replaced, "no manifest of {source} has path = {sdk_path:?}");
     dir
+}
+
+fn manifests(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(manifests(&path));
+        } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// Replaces the first `from` in the file at `path` with `to`, as an editor
@@ -154,15 +186,6 @@ impl Engine {
         }
     }
 
-    /// Lines printed within `quiet`, when no more come.
-    pub fn lines_for(&self, quiet: Duration) -> Vec<String> {
-        let mut lines = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(quiet) {
-            lines.push(line);
-        }
-        lines
-    }
-
     /// Stops it with SIGINT, as Ctrl-C does; it must be gone within 30 s.
     pub fn stop(mut self) -> std::process::ExitStatus {
         Command::new("kill")
@@ -200,5 +223,100 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
             "timed out waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A tmux server of a test's own running one command in a terminal of a
+/// given size; killed when dropped.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell command line) in `dir` on a server named
+    /// after `name` and this process.
+    pub fn start(name: &str, dir: &Path, command: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("wbx-{name}-{}", std::process::id()),
+        };
+        let output = tmux.command(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "-c",
+            &dir.to_string_lossy(),
+            command,
+        ]);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+        tmux
+    }
+
+    fn command(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux is needed for this test: sh install.sh --tools-only installs it")
+    }
+
+    /// What the terminal shows now.
+    pub fn screen(&self) -> String {
+        stdout(&self.command(&["capture-pane", "-p", "-t", "main"]))
+    }
+
+    /// Types `text` literally.
+    pub fn type_text(&self, text: &str) {
+        let output = self.command(&["send-keys", "-t", "main", "-l", text]);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+    }
+
+    /// Presses named keys (Enter, Escape, Up, BSpace…).
+    pub fn press(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend(keys);
+        let output = self.command(&args);
+        assert!(output.status.success(), "tmux: {}", stderr(&output));
+    }
+
+    /// Waits until the screen satisfies `wanted`, for at most `timeout`;
+    /// returns that screen.
+    pub fn wait(&self, what: &str, timeout: Duration, wanted: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if wanted(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until `text` is on the screen (for at most a minute).
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), Duration::from_secs(60), |s| {
+            s.contains(text)
+        })
+    }
+
+    /// Waits until `text` is gone from the screen (for at most a minute).
+    pub fn wait_gone(&self, text: &str) -> String {
+        self.wait(&format!("{text:?} to go"), Duration::from_secs(60), |s| {
+            !s.contains(text)
+        })
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]);
     }
 }

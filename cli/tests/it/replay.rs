@@ -1,14 +1,13 @@
 //! `wbx replay` on the library example: a recorded history replays to the
 //! live read model, `--to` and `--from-file`, two versions diffed row by row
-//! (`--against build` and a version kept from an earlier run), and a
-//! trapping handler named by its event.
-
-mod support;
+//! (`--against build`, which leaves the project's build as it was, and a
+//! version kept from an earlier run), and a trapping handler named by its
+//! event.
 
 use std::path::Path;
 
+use crate::support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 use serde_json::{Value, json};
-use support::{Engine, edit, project_copy, stderr, wait_for, wbx};
 
 fn replay(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["replay", "catalog", "--json"];
@@ -31,8 +30,17 @@ fn table<'a>(model: &'a Value, name: &str) -> &'a Value {
 fn replays_match_the_live_read_model_and_diff_versions() {
     let project = project_copy("examples/library", "../../sdk");
     let dir = project.path();
-    let output = wbx(dir, &["build"]);
+    let output = wbx(dir, &["build", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let artifact = report["built"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["module"] == "catalog")
+        .and_then(|b| b["artifact"].as_str())
+        .map(std::path::PathBuf::from)
+        .unwrap();
 
     // A history recorded by the running engine, and its live read model.
     let engine = Engine::start(dir, &["run", "--no-build"]);
@@ -106,6 +114,7 @@ fn replays_match_the_live_read_model_and_diff_versions() {
         "UPDATE books SET on_loan = on_loan - 1",
         "UPDATE books SET on_loan = on_loan - 0",
     );
+    let built_bytes = std::fs::read(&artifact).unwrap();
     let against = replay(dir, &["--against", "build"]);
     assert_eq!(
         against["diff"],
@@ -121,9 +130,23 @@ fn replays_match_the_live_read_model_and_diff_versions() {
         against["summary"],
         json!({"added": 0, "removed": 0, "changed": 1, "tables_changed": 1})
     );
-    // `--against build` built the working tree: what ran before is the
-    // version `wbx run` ran, kept. Replay against it, the other way round.
+    // `--against build` built the working tree elsewhere: the project's own
+    // build is byte for byte the one from before, and a plain replay still
+    // replays the version that ran.
+    assert!(
+        std::fs::read(&artifact).unwrap() == built_bytes,
+        "--against build changed {}",
+        artifact.display()
+    );
     let old = whole["replays"][0]["version"].as_str().unwrap();
+    let after = replay(dir, &[]);
+    assert_eq!(after["replays"][0]["version"].as_str(), Some(old));
+    assert_eq!(after["replays"][0]["read_model"], live);
+
+    // Built for real, the change is the built version; the version that ran
+    // is kept: replay against it, the other way round.
+    assert!(wbx(dir, &["build", "catalog"]).status.success());
+    assert!(std::fs::read(&artifact).unwrap() != built_bytes);
     let back = replay(dir, &["--against", old]);
     assert_eq!(
         back["diff"][0]["changed"],

@@ -1,0 +1,17 @@
+//! The `wbx` binary as a user runs it, in one test binary (each module was
+//! its own binary, and each linked the whole engine once more).
+//!
+//! Tests run in parallel. Each project a test builds is its own copy with
+//! its own target directory, so no test sees another's build; they share
+//! cargo's build directory (`target/wasm-guests`), so each dependency
+//! compiles once per run (see `support`).
+
+mod support;
+
+mod bench;
+mod cli;
+mod dev;
+mod library;
+mod new;
+mod replay;
+mod tui;

@@ -1,0 +1,169 @@
+//! `wbx dev`'s terminal interface in a real terminal: tmux runs it on a copy
+//! of the library example, send-keys types what a person would, and
+//! capture-pane reads back what they would see. After each key the test
+//! waits for the screen to show its result, never for a fixed time: so an
+//! Escape is never read together with the key after it either.
+
+use std::time::Duration;
+
+use crate::support::{Tmux, edit, project_copy, shared_build_dir};
+
+#[test]
+fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
+    let project = project_copy("examples/library", "../../sdk");
+    let dir = project.path();
+    // A remapped key, to see the user's key map taken up.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("tui.toml"),
+        "[keys]\nhelp = [\"?\", \"h\"]\n",
+    )
+    .unwrap();
+    let command = format!(
+        "env -u CARGO_TARGET_DIR CARGO_BUILD_BUILD_DIR={build} NO_COLOR=1 WBX_CONFIG_DIR={config} \
+         {wbx} dev; echo wbx-exited-$?; sleep 600",
+        build = shared_build_dir().display(),
+        config = config.path().display(),
+        wbx = env!("CARGO_BIN_EXE_wbx"),
+    );
+    let tmux = Tmux::start("tui", dir, &command, 120, 36);
+
+    // The first build, then the Modules pane with every module running.
+    let screen = tmux.wait("the modules running", Duration::from_secs(300), |s| {
+        s.contains("Modules 7") && s.matches("running").count() >= 7
+    });
+    assert!(screen.contains("library") && screen.contains("engine http://127.0.0.1:"));
+    assert!(screen.contains("catalog") && screen.contains("projector"));
+
+    // Execute commands from command mode; the result shows in the hint line.
+    let command = |text: &str, result: &str| {
+        tmux.type_text(":");
+        tmux.type_text(text);
+        tmux.wait_for(&format!(":{text}"));
+        tmux.press(&["Enter"]);
+        tmux.wait_for(result)
+    };
+    command(
+        r#"exec add-book {"book_id":"dune","title":"Dune","copies":1}"#,
+        "add-book: appended 1 event at position 1",
+    );
+    command(
+        r#"exec register-member {"member_id":"ada","name":"Ada"}"#,
+        "register-member: appended 1 event at position 2",
+    );
+    command(
+        r#"exec lend-book {"book_id":"dune","member_id":"ada"}"#,
+        "lend-book: appended 1 event at position 3",
+    );
+    command(
+        r#"exec lend-book {"book_id":"dune","member_id":"ada"}"#,
+        "lend-book: rejected",
+    );
+
+    // The Events pane follows the log.
+    tmux.type_text("2");
+    let screen = tmux.wait_for("following");
+    assert!(
+        screen.contains("BookAdded") && screen.contains("BookLent"),
+        "{screen}"
+    );
+
+    // A filter by type.
+    tmux.type_text("/type:MemberRegistered");
+    tmux.wait_for("/type:MemberRegistered");
+    tmux.press(&["Enter"]);
+    let screen = tmux.wait_for("filter: type:MemberRegistered");
+    assert!(!screen.contains("BookAdded"), "{screen}");
+    tmux.press(&["Escape"]);
+    tmux.wait("the filter cleared", Duration::from_secs(60), |s| {
+        s.contains("BookAdded") && !s.contains("filter:")
+    });
+
+    // Go to the first event (following stops there) and open it: its data
+    // pretty-printed, its envelope.
+    tmux.type_text("p1");
+    tmux.press(&["Enter"]);
+    tmux.wait_for("paused (G follows)");
+    tmux.press(&["Enter"]);
+    let screen = tmux.wait_for("\"title\": \"Dune\"");
+    assert!(
+        screen.contains("Event 1 · BookAdded") && screen.contains("correlation"),
+        "{screen}"
+    );
+    tmux.press(&["Escape"]);
+    tmux.wait_gone("Event 1 · BookAdded");
+
+    // The Logs pane: the register-member guest's greeting, under its name.
+    tmux.type_text("3");
+    let screen = tmux.wait_for("welcome, Ada");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("register-member") && l.contains("welcome, Ada")),
+        "{screen}"
+    );
+
+    // Step the catalog projector through the log from the first event.
+    tmux.type_text("2");
+    tmux.wait_for("Events head");
+    tmux.type_text("gs");
+    let screen = tmux.wait_for("position 1 BookAdded");
+    assert!(
+        screen.contains("Replay · catalog") && screen.contains("+ ('dune', 'Dune', 1, 0)"),
+        "{screen}"
+    );
+    tmux.press(&["Right"]);
+    let screen = tmux.wait_for("position 2 MemberRegistered");
+    assert!(screen.contains("+ ('ada', 'Ada', 0, 0)"), "{screen}");
+    tmux.press(&["Right"]);
+    let screen = tmux.wait_for("position 3 BookLent");
+    assert!(
+        screen.contains("- ('dune', 'Dune', 1, 0)") && screen.contains("+ ('dune', 'Dune', 1, 1)"),
+        "{screen}"
+    );
+    tmux.press(&["Left"]);
+    tmux.wait_for("position 2 MemberRegistered");
+    tmux.press(&["Left"]);
+    tmux.wait_for("position 1 BookAdded");
+
+    // A saved file: the reload's account in the status bar.
+    let lend_book = dir.join("lend-book/src/lib.rs");
+    edit(&lend_book, "are on loan", "are all on loan");
+    let screen = tmux.wait("the reload account", Duration::from_secs(120), |s| {
+        s.contains("reloaded lend-book")
+    });
+    assert!(
+        screen.contains("lend-book/src/lib.rs") && screen.contains("without cargo"),
+        "{screen}"
+    );
+
+    // A broken file: the failing module and its compiler error, in the
+    // detail of lend-book (fourth from the end of the Modules pane).
+    edit(
+        &lend_book,
+        "are all on loan",
+        "are all on loan\", undefined_thing",
+    );
+    tmux.wait("the failed build", Duration::from_secs(120), |s| {
+        s.contains("build failed: lend-book")
+    });
+    tmux.type_text("1");
+    tmux.press(&["End", "Up", "Up", "Up", "Enter"]);
+    let screen = tmux.wait_for("The last build failed");
+    assert!(screen.contains("lend-book/src/lib.rs:"), "{screen}");
+    tmux.press(&["Escape"]);
+    tmux.wait_gone("The last build failed");
+
+    // Help, through the remapped key, lists the keys and the commands.
+    tmux.type_text("h");
+    let screen = tmux.wait_for("Commands (after :)");
+    assert!(screen.contains("rebuild-read-model"), "{screen}");
+    tmux.press(&["Escape"]);
+    tmux.wait_gone("Commands (after :)");
+
+    // q quits, restores the terminal, and the engine withdraws its file.
+    tmux.type_text("q");
+    let screen = tmux.wait_for("wbx-exited-0");
+    assert!(!screen.contains("Commands (after :)"), "{screen}");
+    assert!(!dir.join(".wbx/engine.json").exists());
+}
