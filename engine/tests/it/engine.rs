@@ -159,52 +159,100 @@ async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
+async fn a_looping_call_yields_to_other_calls_meanwhile() {
     let state = tempfile::tempdir().unwrap();
+    // Long enough that nothing here is interrupted: the test abandons the
+    // loop. A loop that kept the thread would be interrupted at last, and
+    // fail the test instead of hanging it.
     let limits = Limits {
-        call_timeout: Duration::from_secs(3),
+        call_timeout: Duration::from_secs(60),
         ..Limits::default()
     };
     let engine = Arc::new(engine_in(state.path(), limits));
+    let mut observations = engine.subscribe();
     load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
     load(&engine, "greeter", "greeter", COMMAND).unwrap();
 
     let looping = Arc::new(AtomicBool::new(true));
-    let start = Instant::now();
     let spinner = tokio::spawn({
         let (engine, looping) = (engine.clone(), looping.clone());
         async move {
             let mut instance = command(&engine, "misbehave").await.unwrap();
             let result = instance.prepare(r#"{"do":"loop"}"#).await;
             looping.store(false, Ordering::SeqCst);
-            result.unwrap_err().to_string()
+            result
         }
     });
-    tokio::task::yield_now().await;
-    // On this single-threaded runtime the greeting can only finish if the
-    // looping guest yields. The timeout is generous so that a loaded machine
-    // still finishes the greeting well before the loop is interrupted.
+    // The guest logs just before it loops. On this single-threaded runtime
+    // the test sees that line, and greets, only while the looping call
+    // gives the thread back.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match observations.recv().await {
+                Ok(Observation::Log(line))
+                    if line.module == "misbehave" && line.text == "looping" =>
+                {
+                    break;
+                }
+                Ok(_) | Err(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("the guest to start looping");
     assert_eq!(
         greet(&engine, "greeter", "Ada").await.unwrap(),
         "greeter 0.1.0"
     );
     assert!(
-        looping.load(Ordering::SeqCst),
+        looping.load(Ordering::SeqCst) && !spinner.is_finished(),
         "the greeting should finish while the loop runs"
     );
 
-    let error = spinner.await.unwrap();
+    // Abandoning the looping call leaves the engine serving.
+    spinner.abort();
+    assert!(spinner.await.unwrap_err().is_cancelled());
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_interrupted_at_the_call_timeout() {
+    let state = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        call_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let engine = engine_in(state.path(), limits);
+    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    let start = Instant::now();
+    let error = instance
+        .prepare(r#"{"do":"loop"}"#)
+        .await
+        .unwrap_err()
+        .to_string();
     let elapsed = start.elapsed();
-    eprintln!("loop interrupted after {elapsed:?}");
-    assert!(error.contains("module 'misbehave'"), "{error}");
+    eprintln!("loop interrupted after {elapsed:?}: {error}");
+    assert!(error.starts_with("module 'misbehave'"), "{error}");
     assert!(
-        error.contains("interrupted: the call ran longer than the call timeout of 3s"),
+        error.ends_with("interrupted: the call ran longer than the call timeout of 1s"),
         "{error}"
     );
+    // The deadline is never early; the upper bound only catches a call
+    // that is not interrupted at all.
     assert!(
-        elapsed < Duration::from_secs(10),
+        elapsed >= Duration::from_secs(1),
+        "interrupted after {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(60),
         "interrupted only after {elapsed:?}"
     );
+    // A fresh instance of the same module runs.
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
 }
 
 #[tokio::test]
