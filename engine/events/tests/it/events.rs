@@ -165,23 +165,31 @@ async fn an_idempotency_key_makes_a_repeat_do_nothing() {
     assert_eq!(w.runtime.store().head(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn a_write_between_read_and_append_makes_the_command_decide_again() {
     let w = world();
     let mut observations = w.engine.subscribe();
+    // The guest logs "deciding" after the command has read, then sleeps in
+    // the host. On this single-threaded runtime the execution cannot go on
+    // to its append until the test task yields, which it does only after
+    // its write: the write lands in between however long the sleep is.
     let lingering = CommandRequest {
-        input: r#"{"id":"a","by":1,"linger_ms":1000}"#.into(),
+        input: r#"{"id":"a","by":1,"linger_ms":20}"#.into(),
         ..increment("a", 1)
     };
     let runtime = w.runtime.clone();
     let execution = tokio::spawn(async move { runtime.execute(lingering).await });
-    // When the command starts deciding, it has read: write under its feet.
-    loop {
-        match observations.recv().await {
-            Ok(Observation::Log(line)) if line.text.starts_with("deciding") => break,
-            Ok(_) | Err(_) => {}
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match observations.recv().await {
+                Ok(Observation::Log(line)) if line.text.starts_with("deciding") => break,
+                Ok(_) | Err(_) => {}
+            }
         }
-    }
+    })
+    .await
+    .expect("the command to start deciding");
+    assert!(!execution.is_finished());
     let sneaky = NewEvent {
         event_type: "Incremented".into(),
         tags: vec!["counter:a".into()],
@@ -191,6 +199,11 @@ async fn a_write_between_read_and_append_makes_the_command_decide_again() {
         .store()
         .append(&[sneaky], None, &Default::default())
         .unwrap();
+    assert_eq!(
+        w.runtime.store().head(),
+        1,
+        "the command has not appended yet"
+    );
 
     let outcome = execution.await.unwrap().unwrap();
     assert_eq!(
