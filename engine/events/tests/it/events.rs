@@ -233,26 +233,42 @@ async fn concurrent_commands_never_break_the_invariant() {
             })
         })
         .collect();
-    let (mut appended, mut rejected, mut conflicted) = (0, 0, 0);
+    let (mut appended, mut rejected, mut conflicted) = (Vec::new(), 0, 0);
     for task in tasks {
         match task.await.unwrap() {
-            Ok(_) => appended += 1,
-            Err(CommandError::Rejected(_)) => rejected += 1,
+            Ok(outcome) => appended.push(outcome),
+            Err(CommandError::Rejected(m)) => {
+                // Only a command that read all ten increments says no.
+                assert_eq!(m, "counter 'a' would reach 11, over its max of 10");
+                rejected += 1;
+            }
             Err(CommandError::Conflict { attempts, .. }) => {
                 assert_eq!(attempts, 5);
-                conflicted += 1
+                conflicted += 1;
             }
             Err(other) => panic!("{other}"),
         }
     }
-    assert_eq!(appended + rejected + conflicted, 16);
     let events = w
         .runtime
         .store()
         .read(&Query::all(), ReadOptions::default())
         .unwrap();
-    assert_eq!(events.len(), appended);
-    assert!(appended <= 10, "the max of 10 was passed: {appended}");
+    // The store holds exactly the appends the commands reported, each at
+    // the position its command was told, each total one more than the last.
+    appended.sort_by_key(|o| o.position);
+    let reported: Vec<_> = appended
+        .iter()
+        .map(|o| {
+            assert_eq!(o.events.len(), 1);
+            (o.position, o.events[0].id.clone())
+        })
+        .collect();
+    let stored: Vec<_> = events
+        .iter()
+        .map(|e| (Some(e.position), e.id.clone()))
+        .collect();
+    assert_eq!(reported, stored, "the outcomes and the store disagree");
     for (n, event) in events.iter().enumerate() {
         let data: serde_json::Value = serde_json::from_str(event.data.get()).unwrap();
         assert_eq!(
@@ -262,6 +278,19 @@ async fn concurrent_commands_never_break_the_invariant() {
             event.position
         );
     }
+    assert!(
+        events.len() <= 10,
+        "the max of 10 was passed: {}",
+        events.len()
+    );
+    // Every command that did not lose all its attempts appended or was
+    // refused at the max: the counter reached its max unless too few were
+    // left to get there.
+    assert_eq!(
+        events.len(),
+        10.min(16 - conflicted),
+        "{rejected} rejected, {conflicted} lost every attempt"
+    );
 }
 
 #[tokio::test]
