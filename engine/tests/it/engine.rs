@@ -4,10 +4,10 @@
 #![allow(clippy::print_stderr)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{engine_in, guest, guest_bytes};
+use crate::support::{engine_in, guest, guest_bytes, wait_until};
 use wbx_core::logs::LogSource;
 use wbx_core::{Engine, InstanceSetup, Limits, ModuleKind, ModuleStatus, Observation};
 use wbx_events::bindings::command::exports::wbx::guest::command::Error as CommandError;
@@ -159,52 +159,100 @@ async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn an_infinite_loop_is_interrupted_and_yields_meanwhile() {
+async fn a_looping_call_yields_to_other_calls_meanwhile() {
     let state = tempfile::tempdir().unwrap();
+    // Long enough that nothing here is interrupted: the test abandons the
+    // loop. A loop that kept the thread would be interrupted at last, and
+    // fail the test instead of hanging it.
     let limits = Limits {
-        call_timeout: Duration::from_secs(3),
+        call_timeout: Duration::from_secs(60),
         ..Limits::default()
     };
     let engine = Arc::new(engine_in(state.path(), limits));
+    let mut observations = engine.subscribe();
     load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
     load(&engine, "greeter", "greeter", COMMAND).unwrap();
 
     let looping = Arc::new(AtomicBool::new(true));
-    let start = Instant::now();
     let spinner = tokio::spawn({
         let (engine, looping) = (engine.clone(), looping.clone());
         async move {
             let mut instance = command(&engine, "misbehave").await.unwrap();
             let result = instance.prepare(r#"{"do":"loop"}"#).await;
             looping.store(false, Ordering::SeqCst);
-            result.unwrap_err().to_string()
+            result
         }
     });
-    tokio::task::yield_now().await;
-    // On this single-threaded runtime the greeting can only finish if the
-    // looping guest yields. The timeout is generous so that a loaded machine
-    // still finishes the greeting well before the loop is interrupted.
+    // The guest logs just before it loops. On this single-threaded runtime
+    // the test sees that line, and greets, only while the looping call
+    // gives the thread back.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match observations.recv().await {
+                Ok(Observation::Log(line))
+                    if line.module == "misbehave" && line.text == "looping" =>
+                {
+                    break;
+                }
+                Ok(_) | Err(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("the guest to start looping");
     assert_eq!(
         greet(&engine, "greeter", "Ada").await.unwrap(),
         "greeter 0.1.0"
     );
     assert!(
-        looping.load(Ordering::SeqCst),
+        looping.load(Ordering::SeqCst) && !spinner.is_finished(),
         "the greeting should finish while the loop runs"
     );
 
-    let error = spinner.await.unwrap();
+    // Abandoning the looping call leaves the engine serving.
+    spinner.abort();
+    assert!(spinner.await.unwrap_err().is_cancelled());
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_interrupted_at_the_call_timeout() {
+    let state = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        call_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let engine = engine_in(state.path(), limits);
+    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    let start = Instant::now();
+    let error = instance
+        .prepare(r#"{"do":"loop"}"#)
+        .await
+        .unwrap_err()
+        .to_string();
     let elapsed = start.elapsed();
-    eprintln!("loop interrupted after {elapsed:?}");
-    assert!(error.contains("module 'misbehave'"), "{error}");
+    eprintln!("loop interrupted after {elapsed:?}: {error}");
+    assert!(error.starts_with("module 'misbehave'"), "{error}");
     assert!(
-        error.contains("interrupted: the call ran longer than the call timeout of 3s"),
+        error.ends_with("interrupted: the call ran longer than the call timeout of 1s"),
         "{error}"
     );
+    // The deadline is never early; the upper bound only catches a call
+    // that is not interrupted at all.
     assert!(
-        elapsed < Duration::from_secs(10),
+        elapsed >= Duration::from_secs(1),
+        "interrupted after {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(60),
         "interrupted only after {elapsed:?}"
     );
+    // A fresh instance of the same module runs.
+    let mut instance = command(&engine, "misbehave").await.unwrap();
+    assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
 }
 
 #[tokio::test]
@@ -341,41 +389,67 @@ async fn a_second_load_of_the_same_bytes_is_a_cache_hit() {
     );
 }
 
+/// One greeting of the swap test: when it started and ended on the test's
+/// logical clock, and the version that answered.
+#[derive(Debug)]
+struct Call {
+    start: u64,
+    end: u64,
+    by: String,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swap_under_concurrent_calls_loses_no_call() {
+    const V1: &str = "greeter 0.1.0";
+    const V2: &str = "greeter-v2 0.2.0";
     let state = tempfile::tempdir().unwrap();
     let engine = Arc::new(engine_in(state.path(), Limits::default()));
     let v1 = load(&engine, "greeter", "greeter", COMMAND).unwrap();
     let in_flight = command(&engine, "greeter").await.unwrap();
 
+    // Orders every call's start and end and the swap's start and end.
+    let clock = Arc::new(AtomicU64::new(0));
     let swapped = Arc::new(AtomicBool::new(false));
+    let answered: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
     let callers: Vec<_> = (0..4)
-        .map(|_| {
-            let (engine, swapped) = (engine.clone(), swapped.clone());
+        .map(|n| {
+            let (engine, clock, swapped, answered) = (
+                engine.clone(),
+                clock.clone(),
+                swapped.clone(),
+                answered.clone(),
+            );
             tokio::spawn(async move {
-                let mut seen = Vec::new();
-                // Keep calling until a few calls after the swap.
+                let mut calls = Vec::new();
+                // Keep calling until five calls made after the swap.
                 let mut after_swap = 0;
                 while after_swap < 5 {
                     let done = swapped.load(Ordering::SeqCst);
-                    seen.push(
-                        greet(&engine, "greeter", "Ada")
-                            .await
-                            .expect("no call fails"),
-                    );
+                    let start = clock.fetch_add(1, Ordering::SeqCst);
+                    let by = greet(&engine, "greeter", "Ada")
+                        .await
+                        .expect("no call fails");
+                    let end = clock.fetch_add(1, Ordering::SeqCst);
+                    calls.push(Call { start, end, by });
+                    answered[n].fetch_add(1, Ordering::SeqCst);
                     if done {
                         after_swap += 1;
                     }
                 }
-                seen
+                calls
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_until("every caller to be answered twice", || {
+        answered.iter().all(|a| a.load(Ordering::SeqCst) >= 2)
+    })
+    .await;
     let mut observations = engine.subscribe();
+    let swap_start = clock.fetch_add(1, Ordering::SeqCst);
     let v2 = engine
         .load("greeter", COMMAND, "0.2.0", &guest_bytes("greeter-v2"))
         .unwrap();
+    let swap_end = clock.fetch_add(1, Ordering::SeqCst);
     swapped.store(true, Ordering::SeqCst);
     let swap = std::iter::from_fn(|| observations.try_recv().ok())
         .find_map(|o| match o {
@@ -385,16 +459,44 @@ async fn a_swap_under_concurrent_calls_loses_no_call() {
         .expect("a ModuleSwapped observation");
     assert_eq!((swap.0.to_string(), &swap.1), (v1.clone(), &v2));
 
+    let mut calls = Vec::new();
     for caller in callers {
         let seen = caller.await.unwrap();
-        assert!(seen.len() > 5);
-        // Every call after the swap was seen sees the new version.
-        assert_eq!(seen.last().unwrap(), "greeter-v2 0.2.0", "{seen:?}");
-        assert!(
-            seen.iter()
-                .all(|by| by == "greeter 0.1.0" || by == "greeter-v2 0.2.0")
-        );
+        let answers: Vec<_> = seen.iter().map(|c| c.by.as_str()).collect();
+        // Each caller was answered by the old version, then by the new one,
+        // and never by the old one again.
+        let switch = answers.iter().position(|&by| by == V2).unwrap();
+        assert!(switch >= 2, "{answers:?}");
+        assert!(answers[..switch].iter().all(|&by| by == V1), "{answers:?}");
+        assert!(answers[switch..].iter().all(|&by| by == V2), "{answers:?}");
+        calls.extend(seen);
     }
+    // The swap happens at one point between its start and its end: a call
+    // over before it began was answered by v1, a call begun after it
+    // returned by v2, and once any call was answered by v2, every call
+    // begun later was too.
+    for call in &calls {
+        if call.end < swap_start {
+            assert_eq!(call.by, V1, "{call:?} ended before the swap");
+        }
+        if call.start > swap_end {
+            assert_eq!(call.by, V2, "{call:?} started after the swap");
+        }
+    }
+    let first_v2_end = calls
+        .iter()
+        .filter(|c| c.by == V2)
+        .map(|c| c.end)
+        .min()
+        .unwrap();
+    let late_v1: Vec<_> = calls
+        .iter()
+        .filter(|c| c.start > first_v2_end && c.by == V1)
+        .collect();
+    assert!(
+        late_v1.is_empty(),
+        "answered by v1 after v2 had answered at {first_v2_end}: {late_v1:?}"
+    );
     assert_ne!(v1, v2.to_string());
     assert!(v2.to_string().starts_with("0.2.0+"));
 
@@ -402,7 +504,7 @@ async fn a_swap_under_concurrent_calls_loses_no_call() {
     let mut old = in_flight;
     old.prepare(r#"{"name":"Bo"}"#).await.unwrap().unwrap();
     let events = old.decide().await.unwrap().unwrap();
-    assert!(events[0].data.contains("greeter 0.1.0"));
+    assert!(events[0].data.contains(V1));
 
     let info = &engine.modules()[0];
     assert_eq!(info.reloads, 1);

@@ -165,23 +165,31 @@ async fn an_idempotency_key_makes_a_repeat_do_nothing() {
     assert_eq!(w.runtime.store().head(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn a_write_between_read_and_append_makes_the_command_decide_again() {
     let w = world();
     let mut observations = w.engine.subscribe();
+    // The guest logs "deciding" after the command has read, then sleeps in
+    // the host. On this single-threaded runtime the execution cannot go on
+    // to its append until the test task yields, which it does only after
+    // its write: the write lands in between however long the sleep is.
     let lingering = CommandRequest {
-        input: r#"{"id":"a","by":1,"linger_ms":1000}"#.into(),
+        input: r#"{"id":"a","by":1,"linger_ms":20}"#.into(),
         ..increment("a", 1)
     };
     let runtime = w.runtime.clone();
     let execution = tokio::spawn(async move { runtime.execute(lingering).await });
-    // When the command starts deciding, it has read: write under its feet.
-    loop {
-        match observations.recv().await {
-            Ok(Observation::Log(line)) if line.text.starts_with("deciding") => break,
-            Ok(_) | Err(_) => {}
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match observations.recv().await {
+                Ok(Observation::Log(line)) if line.text.starts_with("deciding") => break,
+                Ok(_) | Err(_) => {}
+            }
         }
-    }
+    })
+    .await
+    .expect("the command to start deciding");
+    assert!(!execution.is_finished());
     let sneaky = NewEvent {
         event_type: "Incremented".into(),
         tags: vec!["counter:a".into()],
@@ -191,6 +199,11 @@ async fn a_write_between_read_and_append_makes_the_command_decide_again() {
         .store()
         .append(&[sneaky], None, &Default::default())
         .unwrap();
+    assert_eq!(
+        w.runtime.store().head(),
+        1,
+        "the command has not appended yet"
+    );
 
     let outcome = execution.await.unwrap().unwrap();
     assert_eq!(
@@ -220,26 +233,42 @@ async fn concurrent_commands_never_break_the_invariant() {
             })
         })
         .collect();
-    let (mut appended, mut rejected, mut conflicted) = (0, 0, 0);
+    let (mut appended, mut rejected, mut conflicted) = (Vec::new(), 0, 0);
     for task in tasks {
         match task.await.unwrap() {
-            Ok(_) => appended += 1,
-            Err(CommandError::Rejected(_)) => rejected += 1,
+            Ok(outcome) => appended.push(outcome),
+            Err(CommandError::Rejected(m)) => {
+                // Only a command that read all ten increments says no.
+                assert_eq!(m, "counter 'a' would reach 11, over its max of 10");
+                rejected += 1;
+            }
             Err(CommandError::Conflict { attempts, .. }) => {
                 assert_eq!(attempts, 5);
-                conflicted += 1
+                conflicted += 1;
             }
             Err(other) => panic!("{other}"),
         }
     }
-    assert_eq!(appended + rejected + conflicted, 16);
     let events = w
         .runtime
         .store()
         .read(&Query::all(), ReadOptions::default())
         .unwrap();
-    assert_eq!(events.len(), appended);
-    assert!(appended <= 10, "the max of 10 was passed: {appended}");
+    // The store holds exactly the appends the commands reported, each at
+    // the position its command was told, each total one more than the last.
+    appended.sort_by_key(|o| o.position);
+    let reported: Vec<_> = appended
+        .iter()
+        .map(|o| {
+            assert_eq!(o.events.len(), 1);
+            (o.position, o.events[0].id.clone())
+        })
+        .collect();
+    let stored: Vec<_> = events
+        .iter()
+        .map(|e| (Some(e.position), e.id.clone()))
+        .collect();
+    assert_eq!(reported, stored, "the outcomes and the store disagree");
     for (n, event) in events.iter().enumerate() {
         let data: serde_json::Value = serde_json::from_str(event.data.get()).unwrap();
         assert_eq!(
@@ -249,6 +278,19 @@ async fn concurrent_commands_never_break_the_invariant() {
             event.position
         );
     }
+    assert!(
+        events.len() <= 10,
+        "the max of 10 was passed: {}",
+        events.len()
+    );
+    // Every command that did not lose all its attempts appended or was
+    // refused at the max: the counter reached its max unless too few were
+    // left to get there.
+    assert_eq!(
+        events.len(),
+        10.min(16 - conflicted),
+        "{rejected} rejected, {conflicted} lost every attempt"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 //! `handled` table and executes `counter` on `audit`, with an idempotency
 //! key made from the event id. It misbehaves on request:
 //! - an increment of 7 fails its first two attempts (counted in `attempts`);
-//! - an increment of 3 busy-waits 2.5 s, so later events on other lanes
+//! - an increment of 3 holds its lane until the test creates a `release`
+//!   table in the effect's database, so later events on other lanes
 //!   finish first.
 
 use wbx_guest::sql::{self, Value};
@@ -52,9 +53,14 @@ impl Effect for Auditor {
                 }
             }
             Some(3) => {
-                let start = std::time::Instant::now();
-                while start.elapsed().as_millis() < 2500 {
-                    std::hint::black_box(());
+                while sql::query(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'release'",
+                    &[],
+                )?
+                .rows
+                .is_empty()
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                 }
             }
             _ => {}

@@ -13,8 +13,9 @@ struct Input {
     by: i64,
     #[serde(default = "unbounded")]
     max: i64,
-    /// Busy-waits this long in `decide`, holding the execution open so a
-    /// test can write in between its read and its append.
+    /// Sleeps this long in `decide`, holding the execution open so a test
+    /// can write in between its read and its append. A sleep waits in the
+    /// host, so the execution gives its thread back meanwhile.
     #[serde(default)]
     linger_ms: u64,
 }
@@ -57,9 +58,8 @@ impl Command for Counter {
             .with(|slot| slot.borrow_mut().take())
             .ok_or_else(|| CommandError::InvalidInput("no input".into()))?;
         wbx_guest::info!("deciding on counter {}", input.id);
-        let start = std::time::Instant::now();
-        while start.elapsed().as_millis() < u128::from(input.linger_ms) {
-            std::hint::black_box(());
+        if input.linger_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(input.linger_ms));
         }
         let total = TOTAL.with(Cell::get) + input.by;
         if total > input.max {

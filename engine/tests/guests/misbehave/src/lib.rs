@@ -26,6 +26,8 @@ impl Command for Misbehave {
             Input::Ok => {}
             Input::Panic => panic!("asked to panic"),
             Input::Loop => {
+                // Says it is about to loop, for a test that waits for it.
+                wbx_guest::info!("looping");
                 let mut n: u64 = 0;
                 loop {
                     n = black_box(n.wrapping_add(1));
