@@ -18,7 +18,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // Guests build into cargo's target directory, beside wbx's own build.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .unwrap_or_else(|| {
+            // The workspace's own target directory, named without `..`: cargo
+            // takes two spellings of one directory for two directories.
+            let cli = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            cli.parent().unwrap_or(cli).join("target")
+        })
         .join("wasm-guests");
     let options = |scenarios| BenchOptions {
         scenarios,
