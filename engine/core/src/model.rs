@@ -40,10 +40,11 @@ pub trait Model: Send + Sync + 'static {
         &[]
     }
 
-    /// Reads its tables of `manifest` strictly and checks them against the
-    /// project's modules: a located error for a bad value, and one line per
-    /// problem with the modules (a name that is not a module of the right
-    /// kind).
+    /// Reads its tables of `manifest` strictly, and the `[modules.NAME]`
+    /// table of each module of its kinds (`Manifest::module_table`), and
+    /// checks them against the project's modules: a located error for a bad
+    /// key or value, and one line per problem with the modules (a name that
+    /// is not a module of the right kind).
     fn check(
         &self,
         manifest: &Manifest,
@@ -159,13 +160,15 @@ impl Models {
             .collect()
     }
 
-    /// Every model's check of `manifest`: the first located error, or the
-    /// problems with the modules.
+    /// The core's check of the `[modules.NAME]` names and every model's
+    /// check of `manifest`: the first located error, or the problems with
+    /// the modules.
     pub fn check(
         &self,
         manifest: &Manifest,
         modules: &[ModuleDecl],
     ) -> Result<Vec<String>, ManifestError> {
+        manifest.check_module_names(modules)?;
         let mut problems = Vec::new();
         for model in self.models.iter() {
             problems.extend(model.check(manifest, modules)?);

@@ -86,9 +86,22 @@ pub fn effect_settings(manifest: &Manifest) -> Result<EffectSettings, ManifestEr
     Ok(settings)
 }
 
-/// Problems between `[effects]` and the project's modules: names in
-/// `[effects.allow-http]` that are not effects.
+/// What a `[modules.NAME]` table of a command, projector or effect may
+/// set: nothing yet, so any key is an error naming its place.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSettings {}
+
+/// Problems between the events model's tables and the project's modules:
+/// a key in the `[modules.NAME]` table of one of its modules, a name in
+/// `[effects.allow-http]` that is not an effect.
 pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>, ManifestError> {
+    for module in modules
+        .iter()
+        .filter(|m| crate::kinds::KINDS.iter().any(|k| k.kind == m.kind))
+    {
+        manifest.module_table::<ModuleSettings>(&module.name)?;
+    }
     let effects_section = effects_section(manifest)?;
     let effects: Vec<_> = modules
         .iter()

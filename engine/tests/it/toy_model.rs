@@ -81,6 +81,30 @@ fn toy_project() -> tempfile::TempDir {
 }
 
 #[test]
+fn a_module_table_goes_to_the_model_of_the_module_kind() {
+    let models = with_toy();
+    let project = toy_project();
+    let open = |text: &str| {
+        std::fs::write(project.path().join("wbx.toml"), text).unwrap();
+        wbx_core::project::Project::open(project.path(), &models).map_err(|e| format!("{e:#}"))
+    };
+    let project_open = open("[modules.ping]\nloud = true\n").unwrap();
+    assert_eq!(project_open.modules[0].kind, TOY);
+    let misspelt = open("[toy]\n\n[modules.ping]\nlowd = true\n").unwrap_err();
+    assert!(
+        misspelt.contains("wbx.toml:4:1: unknown field `lowd`"),
+        "{misspelt}"
+    );
+    let nobody = open("[modules.pong]\nloud = true\n").unwrap_err();
+    assert!(
+        nobody.contains(
+            "wbx.toml:1:10: [modules.pong]: no module named 'pong' in this project (modules: ping)"
+        ),
+        "{nobody}"
+    );
+}
+
+#[test]
 fn doctor_checks_a_project_against_the_registered_kinds() {
     let project = toy_project();
     let report = wbx_core::doctor::run(project.path(), &with_toy());

@@ -4,7 +4,9 @@
 //! The core reads `[project]` and `[engine]`; every other top-level table
 //! belongs to a model, which reads it with [`Manifest::section`] (errors
 //! located in the same file) and says which tables it reads, so a table no
-//! model reads is an error too.
+//! model reads is an error too. A `[modules.NAME]` table holds one
+//! module's settings: the core checks that NAME is a module of the project
+//! and the model of its kind reads the table ([`Manifest::module_table`]).
 //!
 //! ```toml
 //! [project]
@@ -29,8 +31,9 @@ use toml::Spanned;
 
 use crate::limits::Limits;
 
-/// The tables the core reads itself.
-const CORE_SECTIONS: [&str; 2] = ["project", "engine"];
+/// The tables the core reads itself (`[modules.NAME]` it checks by name,
+/// and hands each to the model of the module's kind).
+const CORE_SECTIONS: [&str; 3] = ["project", "engine", "modules"];
 
 #[derive(Debug, Clone, Default)]
 pub struct Manifest {
@@ -149,14 +152,58 @@ impl Manifest {
     /// A model's table `name`, read strictly from the same text, its errors
     /// located in the file; the default when the table is absent.
     pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, ManifestError> {
-        let seed = SectionSeed {
-            name,
-            section: PhantomData,
+        self.table(&[name])
+    }
+
+    /// Module `name`'s table, `[modules.NAME]`, read as [`Manifest::section`]
+    /// reads a model's table.
+    pub fn module_table<T: DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> Result<T, ManifestError> {
+        self.table(&["modules", name])
+    }
+
+    /// The names of the `[modules.NAME]` tables, each with where it is.
+    pub fn module_names(&self) -> Result<Vec<Spanned<String>>, ManifestError> {
+        #[derive(Default, Deserialize)]
+        struct Names(BTreeMap<Spanned<String>, IgnoredAny>);
+        Ok(self.table::<Names>(&["modules"])?.0.into_keys().collect())
+    }
+
+    /// The table at `path` (`["modules", "shop"]` is `[modules.shop]`).
+    fn table<T: DeserializeOwned + Default>(&self, path: &[&str]) -> Result<T, ManifestError> {
+        let seed = TableSeed {
+            path,
+            table: PhantomData,
         };
         let deserializer = toml::Deserializer::parse(&self.text).map_err(|e| self.toml_error(e))?;
         seed.deserialize(deserializer)
             .map(Option::unwrap_or_default)
             .map_err(|e| self.toml_error(e))
+    }
+
+    /// Problems of the core's with the project's modules: a `[modules.NAME]`
+    /// table that names no module of the project.
+    pub fn check_module_names(&self, modules: &[super::ModuleDecl]) -> Result<(), ManifestError> {
+        for name in self.module_names()? {
+            if !modules.iter().any(|m| &m.name == name.get_ref()) {
+                let known: Vec<_> = modules.iter().map(|m| m.name.as_str()).collect();
+                return Err(self.error_at(
+                    name.span(),
+                    format!(
+                        "[modules.{0}]: no module named '{0}' in this project (modules: {1})",
+                        name.get_ref(),
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// An error about the text at `span`.
@@ -211,32 +258,38 @@ impl Manifest {
     }
 }
 
-/// Deserializes one top-level table of a document, skipping the others.
-struct SectionSeed<'n, T> {
-    name: &'n str,
-    section: PhantomData<T>,
+/// Deserializes the table at a path of keys of a document, skipping the rest.
+struct TableSeed<'p, T> {
+    path: &'p [&'p str],
+    table: PhantomData<T>,
 }
 
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for SectionSeed<'_, T> {
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for TableSeed<'_, T> {
     type Value = Option<T>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
-        deserializer.deserialize_map(self)
+        match self.path {
+            [] => T::deserialize(deserializer).map(Some),
+            _ => deserializer.deserialize_map(self),
+        }
     }
 }
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for SectionSeed<'_, T> {
+impl<'de, T: DeserializeOwned> Visitor<'de> for TableSeed<'_, T> {
     type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a TOML document")
+        f.write_str("a TOML table")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
         let mut found = None;
         while let Some(key) = map.next_key::<String>()? {
-            if key == self.name {
-                found = Some(map.next_value::<T>()?);
+            if key == self.path[0] {
+                found = map.next_value_seed(TableSeed::<T> {
+                    path: &self.path[1..],
+                    table: PhantomData,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -287,7 +340,7 @@ mod tests {
         let err = parse("[project]\n\n[engin]\n").unwrap_err();
         assert_eq!(
             err,
-            "wbx.toml:3:2: unknown field `engin`, expected one of `project`, `engine`, `extra`"
+            "wbx.toml:3:2: unknown field `engin`, expected one of `project`, `engine`, `modules`, `extra`"
         );
     }
 
@@ -328,6 +381,29 @@ mod tests {
         let err = m.section::<Extra>("extra").unwrap_err().to_string();
         assert!(
             err.starts_with("wbx.toml:3:1: unknown field `sise`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_module_table_is_read_strictly_and_located() {
+        let text = "[modules.shop]\nsize = 2\n\n[modules.cart]\nsise = 1\n";
+        let m = parse(text).unwrap();
+        let names: Vec<_> = m
+            .module_names()
+            .unwrap()
+            .into_iter()
+            .map(|n| n.into_inner())
+            .collect();
+        assert_eq!(names, ["cart", "shop"]);
+        assert_eq!(
+            m.module_table::<Extra>("shop").unwrap(),
+            Extra { size: Some(2) }
+        );
+        assert_eq!(m.module_table::<Extra>("none").unwrap(), Extra::default());
+        let err = m.module_table::<Extra>("cart").unwrap_err().to_string();
+        assert!(
+            err.starts_with("wbx.toml:5:1: unknown field `sise`"),
             "{err}"
         );
     }

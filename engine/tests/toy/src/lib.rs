@@ -5,7 +5,8 @@
 //! - a kind, `toy`, whose world (`wit/toy.wit`, `wbx:toy/toy-module`)
 //!   exports `ping: func(text) -> string`;
 //! - its bindings and typed instance ([`ToyInstance`]);
-//! - a table of `wbx.toml`, `[toy] greeting = "…"`, read strictly;
+//! - a table of `wbx.toml`, `[toy] greeting = "…"`, and a key of its
+//!   modules' `[modules.NAME]` tables, `loud = true`, read strictly;
 //! - a runtime that counts the swaps it is told of and mounts one route,
 //!   `GET /api/toy/{module}/ping?text=…` → `{"answer": "<greeting>: <ping>"}`;
 //! - an observation, `ToyObservation::Pinged`;
@@ -97,6 +98,13 @@ pub struct ToySection {
     pub greeting: Option<String>,
 }
 
+/// `[modules.NAME]` of a toy module.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToyModuleSettings {
+    pub loud: Option<bool>,
+}
+
 /// What the toy model publishes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ToyObservation {
@@ -134,8 +142,16 @@ impl Model for ToyModel {
         &["toy"]
     }
 
-    fn check(&self, manifest: &Manifest, _: &[ModuleDecl]) -> Result<Vec<String>, ManifestError> {
-        manifest.section::<ToySection>("toy").map(|_| Vec::new())
+    fn check(
+        &self,
+        manifest: &Manifest,
+        modules: &[ModuleDecl],
+    ) -> Result<Vec<String>, ManifestError> {
+        manifest.section::<ToySection>("toy")?;
+        for module in modules.iter().filter(|m| m.kind == TOY) {
+            manifest.module_table::<ToyModuleSettings>(&module.name)?;
+        }
+        Ok(Vec::new())
     }
 
     fn open(&self, context: &ModelContext) -> Result<Arc<dyn Runtime>> {
