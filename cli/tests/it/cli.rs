@@ -10,7 +10,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// A copy of the library example, to build.
-fn example() -> tempfile::TempDir {
+fn example() -> crate::support::ProjectCopy {
     project_copy("examples/library", "../../sdk")
 }
 

@@ -10,7 +10,7 @@ use std::process::{Output, Stdio};
 use crate::support::{Engine, project_copy, stderr, stdout, wait_for, wbx, wbx_command};
 use serde_json::{Value, json};
 
-fn library_copy() -> tempfile::TempDir {
+fn library_copy() -> crate::support::ProjectCopy {
     project_copy("examples/library", "../../sdk")
 }
 

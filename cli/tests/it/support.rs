@@ -51,10 +51,73 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A copy of a project in a temporary directory, held by one test at a time.
+///
+/// Copies of one project share cargo's intermediate files in the shared
+/// build directory (cargo names a workspace member by its path inside the
+/// workspace, not by where the workspace is), so a test building its edited
+/// copy while another builds the original would find the other's build
+/// fresh. The first copy a test makes holds its project's turn until it is
+/// dropped; more copies in the same test share that turn.
+pub struct ProjectCopy {
+    dir: tempfile::TempDir,
+    _turn: Option<Turn>,
+}
+
+impl ProjectCopy {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// One test's turn with the copies of a project.
+struct Turn {
+    source: String,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+thread_local! {
+    /// The projects whose turn this test's thread holds.
+    static HELD: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        HELD.with(|held| held.borrow_mut().retain(|s| *s != self.source));
+    }
+}
+
+/// The turn of the copies of `source`; `None` when this thread holds it.
+fn turn(source: &str) -> Option<Turn> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static LOCKS: OnceLock<Mutex<HashMap<String, &'static Mutex<()>>>> = OnceLock::new();
+    if HELD.with(|held| held.borrow().iter().any(|s| s == source)) {
+        return None;
+    }
+    let lock: &'static Mutex<()> = {
+        let mut locks = LOCKS
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        locks
+            .entry(source.to_owned())
+            .or_insert_with(|| Box::leak(Box::default()))
+    };
+    // A test that failed while holding it leaves nothing half done behind.
+    let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    HELD.with(|held| held.borrow_mut().push(source.to_owned()));
+    Some(Turn {
+        source: source.to_owned(),
+        _guard: guard,
+    })
+}
+
 /// A copy of the project at `source` (relative to the repository) in a
 /// temporary directory, its path to the SDK (`sdk_path` in a manifest of
 /// the project) made absolute.
-pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
+pub fn project_copy(source: &str, sdk_path: &str) -> ProjectCopy {
+    let turn = turn(source);
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo_root().join(source), dir.path());
     let mut replaced = false;
@@ -68,7 +131,7 @@ pub fn project_copy(source: &str, sdk_path: &str) -> tempfile::TempDir {
         }
     }
     assert!(replaced, "no manifest of {source} has path = {sdk_path:?}");
-    dir
+    ProjectCopy { dir, _turn: turn }
 }
 
 fn manifests(dir: &Path) -> Vec<PathBuf> {
