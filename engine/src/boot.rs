@@ -40,6 +40,7 @@ impl Booted {
 /// not built or does not load is reported in [`Booted::loaded`]; the rest run.
 pub fn boot(project: &Project, release: bool) -> Result<Booted> {
     let engine = Arc::new(Engine::new(project.engine_config()?)?);
+    engine.set_envs(project.manifest.module_envs()?);
     let loaded = load_modules(&engine, project, release);
     let mut not_kept = Vec::new();
     for loaded in &loaded {
@@ -63,7 +64,13 @@ pub fn boot(project: &Project, release: bool) -> Result<Booted> {
             }
         }
     }
-    let runtimes = Runtimes::open(&project.models, &engine, &project.state, &project.manifest)?;
+    let runtimes = Runtimes::open(
+        &project.models,
+        &engine,
+        &project.state,
+        &project.manifest,
+        &project.modules,
+    )?;
     Ok(Booted {
         engine,
         runtimes,

@@ -98,6 +98,13 @@ pub struct Reload {
 /// Whether a changed path can matter: not build output, not run state, not
 /// an editor's temporary file.
 pub fn is_relevant(project: &Project, path: &Path) -> bool {
+    if project
+        .modules
+        .iter()
+        .any(|m| m.component.as_deref() == Some(path))
+    {
+        return true;
+    }
     if path.starts_with(&project.target_dir)
         || path.starts_with(project.state.dir())
         || path.components().any(|c| {
@@ -197,6 +204,7 @@ impl DevLoop {
             {
                 // New crates or dependencies: map files to modules afresh.
                 if let Ok(project) = Project::open(&self.project.root, &self.project.models) {
+                    self.runtimes.modules_changed(&project.modules);
                     self.project = project;
                 }
             }
@@ -483,7 +491,12 @@ impl DevLoop {
             },
             Err(error) => return self.config_refused(error.to_string(), report),
         };
+        let envs = match manifest.module_envs() {
+            Ok(envs) => envs,
+            Err(error) => return self.config_refused(error.to_string(), report),
+        };
         self.engine.set_limits(manifest.limits());
+        self.engine.set_envs(envs);
         if let Err(error) = self.runtimes.apply(&manifest).await {
             return self.config_refused(format!("{error:#}"), report);
         }

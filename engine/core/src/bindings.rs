@@ -1,5 +1,5 @@
 //! The core's WIT bindings: one `bindgen!`, of the `core-imports` world
-//! (`wbx:guest/log` and `wbx:guest/commands`). Every model's worlds map
+//! (`wbx:guest/log`, `wbx:guest/commands`, `wbx:guest/read-model`). Every model's worlds map
 //! these interfaces onto this module with `with`, so one host
 //! implementation of each serves every kind.
 

@@ -3,7 +3,8 @@
 //!
 //! - [`ExecuteCommand`]: run a command of the project (the host side of
 //!   `wbx:guest/commands` is here, over a [`CommandGrant`] extension).
-//! - [`QueryReadModel`]: a read-only query of a read model.
+//! - [`QueryReadModel`]: a read-only query of a read model (and the host
+//!   side of `wbx:guest/read-model` over a [`ReadModelGrant`] extension).
 //!
 //! A model never depends on a sibling model: the assembly fills the
 //! [`Capabilities`] every model is opened with, from the models that provide
@@ -17,6 +18,7 @@ use serde::Serialize;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::wbx::guest::commands::{self, Executed, Failure};
+use crate::bindings::wbx::guest::read_model;
 use crate::host_state::HostState;
 
 /// A command to run, with the ids its events inherit.
@@ -116,8 +118,49 @@ impl commands::Host for HostState {
 
 /// Answers read-only queries of read models.
 pub trait QueryReadModel: Send + Sync {
-    /// Runs `sql` on the read model `name`; rows as a JSON array of objects.
-    fn query(&self, name: &str, sql: &str) -> anyhow::Result<serde_json::Value>;
+    /// Runs `sql` with `?` parameters on the read model `name`; rows as a
+    /// JSON array of objects.
+    fn query(
+        &self,
+        name: &str,
+        sql: &str,
+        params: &[serde_json::Value],
+    ) -> anyhow::Result<serde_json::Value>;
+}
+
+/// An instance's right to query read models: an extension of its host state.
+#[derive(Clone)]
+pub struct ReadModelGrant(pub Arc<dyn QueryReadModel>);
+
+/// Adds `wbx:guest/read-model` to a world's linker.
+pub fn link_read_model(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    Ok(read_model::add_to_linker::<_, HasSelf<HostState>>(
+        linker,
+        |state| state,
+    )?)
+}
+
+impl read_model::Host for HostState {
+    fn query(
+        &mut self,
+        projector: String,
+        statement: String,
+        params: String,
+    ) -> Result<String, String> {
+        let Some(ReadModelGrant(query)) = self.extensions.get::<ReadModelGrant>().cloned() else {
+            return Err("this module was not granted queries of read models".into());
+        };
+        let params: Vec<serde_json::Value> = if params.trim().is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&params)
+                .map_err(|e| format!("params must be a JSON array: {e}"))?
+        };
+        let rows = query
+            .query(&projector, &statement, &params)
+            .map_err(|e| format!("{e:#}"))?;
+        Ok(rows.to_string())
+    }
 }
 
 /// The cross-model capabilities of one engine, each provided by at most

@@ -55,6 +55,8 @@ pub struct Engine {
     linkers: HashMap<ModuleKind, Linker<HostState>>,
     /// Where guests' requests to modules inside the engine go.
     router: RwLock<Option<Arc<dyn RouteHttp>>>,
+    /// Each module's environment (`[modules.NAME] env` of `wbx.toml`).
+    envs: RwLock<HashMap<String, Arc<[(String, String)]>>>,
     cache: ComponentCache,
     registry: ModuleRegistry,
     observer: Observer,
@@ -95,6 +97,7 @@ impl Engine {
             kinds: config.kinds,
             linkers,
             router: RwLock::new(None),
+            envs: RwLock::default(),
             wasm,
             limits: RwLock::new(config.limits),
         })
@@ -209,7 +212,10 @@ impl Engine {
             .exports(&self.wasm)
             .map(|(name, _)| name.to_owned())
             .collect();
-        if !exports.iter().any(|name| name == world.export) {
+        if !exports
+            .iter()
+            .any(|name| export_matches(world.export, name))
+        {
             let found = if exports.is_empty() {
                 "nothing".to_owned()
             } else {
@@ -252,12 +258,14 @@ impl Engine {
                 P::KIND
             ));
         };
+        let env = read(&self.envs).get(name).cloned();
         let store = HostState::new_store(
             &self.wasm,
             module.name.clone(),
             self.limits(),
             self.logs.clone(),
             Outgoing::new(module.name.clone(), read(&self.router).clone()),
+            env.as_deref().unwrap_or_default(),
             setup,
         );
         Ok(Guest::new(module.clone(), pre, store, &self.observer).await?)
@@ -266,6 +274,15 @@ impl Engine {
     /// Sends guests' requests for modules inside the engine to `router`.
     pub fn route_http_with(&self, router: Arc<dyn RouteHttp>) {
         *write(&self.router) = Some(router);
+    }
+
+    /// The environment of every module's instances made from now on (from
+    /// `wbx.toml`): a module missing from `envs` gets none.
+    pub fn set_envs(&self, envs: HashMap<String, Vec<(String, String)>>) {
+        *write(&self.envs) = envs
+            .into_iter()
+            .map(|(module, env)| (module, Arc::from(env)))
+            .collect();
     }
 
     /// The kinds this engine knows.
@@ -344,6 +361,29 @@ impl Engine {
     }
 }
 
+/// Whether an export named `found` is the interface `wanted`: the same
+/// name, and for a versioned one a semver-compatible version (any
+/// `wasi:http/incoming-handler@0.2.x` for `…@0.2.0`, as wasmtime links them).
+fn export_matches(wanted: &str, found: &str) -> bool {
+    match (wanted.split_once('@'), found.split_once('@')) {
+        (Some((name, version)), Some((found_name, found_version))) => {
+            name == found_name && compatible(version, found_version)
+        }
+        _ => wanted == found,
+    }
+}
+
+/// Semver compatibility: the same major, or for `0.x` the same minor.
+fn compatible(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<String> { v.split('.').map(str::to_owned).collect() };
+    let (a, b) = (parts(a), parts(b));
+    match (a.first().map(String::as_str), b.first().map(String::as_str)) {
+        (Some("0"), Some("0")) => a.get(1) == b.get(1),
+        (Some(major), Some(other)) => major == other,
+        _ => false,
+    }
+}
+
 /// A linker with what every module may import: WASI p2, `wasi:http` (its
 /// requests go through the instance's outgoing policy) and `wbx:guest/log`.
 fn base_linker(wasm: &wasmtime::Engine) -> Result<Linker<HostState>> {
@@ -373,4 +413,26 @@ fn spawn_epoch_ticker(engine: &wasmtime::Engine) -> std::io::Result<()> {
             }
         })
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::export_matches;
+
+    #[test]
+    fn exports_match_by_name_and_compatible_version() {
+        let wanted = "wasi:http/incoming-handler@0.2.0";
+        assert!(export_matches(wanted, "wasi:http/incoming-handler@0.2.0"));
+        assert!(export_matches(wanted, "wasi:http/incoming-handler@0.2.6"));
+        assert!(!export_matches(wanted, "wasi:http/incoming-handler@0.3.0"));
+        assert!(!export_matches(wanted, "wasi:http/handler@0.2.0"));
+        assert!(export_matches(
+            "wbx:guest/command@0.1.0",
+            "wbx:guest/command@0.1.0"
+        ));
+        assert!(!export_matches(
+            "wbx:guest/command@0.1.0",
+            "wbx:guest/projector@0.1.0"
+        ));
+    }
 }

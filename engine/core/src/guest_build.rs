@@ -80,15 +80,50 @@ impl BuildReport {
     }
 }
 
-/// Builds the selected modules of `project`.
+/// Builds the selected modules of `project`. A prebuilt module has
+/// nothing to build: it is reported built when its file is there.
 pub fn build(
     project: &Project,
     options: &BuildOptions,
     mut on_event: impl FnMut(BuildEvent<'_>),
 ) -> Result<BuildReport> {
-    let selected = select(project, &options.modules)?;
-    on_event(BuildEvent::Planned { modules: &selected });
+    let planned = select(project, &options.modules)?;
+    on_event(BuildEvent::Planned { modules: &planned });
     let start = Instant::now();
+    let (selected, prebuilt): (Vec<_>, Vec<_>) = planned.into_iter().partition(|m| m.is_crate());
+    let mut report = BuildReport::default();
+    for module in &prebuilt {
+        let artifact = module.artifact_path(&project.target_dir, options.release);
+        match std::fs::metadata(&artifact) {
+            Ok(meta) => {
+                let built = BuiltModule {
+                    name: module.name.clone(),
+                    artifact,
+                    size: meta.len(),
+                    elapsed: start.elapsed(),
+                    fresh: true,
+                };
+                on_event(BuildEvent::ModuleBuilt { module: &built });
+                report.built.push(built);
+            }
+            Err(e) => {
+                on_event(BuildEvent::Diagnostic {
+                    module: Some(&module.name),
+                    is_error: true,
+                    rendered: &format!(
+                        "prebuilt module '{}': cannot read {}: {e}",
+                        module.name,
+                        artifact.display()
+                    ),
+                });
+                report.failed.push((module.name.clone(), 1));
+            }
+        }
+    }
+    if selected.is_empty() {
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    }
 
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
@@ -134,7 +169,6 @@ pub fn build(
     });
 
     let by_id: BTreeMap<_, _> = selected.iter().map(|m| (&m.package_id, m)).collect();
-    let mut report = BuildReport::default();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         match message.context("cannot read cargo's output")? {
@@ -213,7 +247,9 @@ pub fn build(
             // Cargo failed before or after our modules (a dependency, a lock
             // file): nothing built counts as a success.
             report.failed = selected.iter().map(|m| (m.name.clone(), 0)).collect();
-            report.built.clear();
+            report
+                .built
+                .retain(|b| prebuilt.iter().any(|m| m.name == b.name));
         }
     }
     Ok(report)

@@ -48,19 +48,39 @@ pub type ResponseFuture = Box<
         > + Send,
 >;
 
+/// Who sends a routed request: the calling module, and the call it is
+/// serving, when it serves one (a service's request), so the trace and the
+/// hop count carry on through every call it makes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub module: Arc<str>,
+    /// The W3C `traceparent` of the request the caller serves.
+    pub traceparent: Option<String>,
+    /// How many routed calls led to the caller's request (0 from outside).
+    pub hops: u32,
+}
+
 /// Routes requests to modules inside the engine, without a socket. A model
 /// registers one with [`crate::Engine::route_http_with`].
 pub trait RouteHttp: Send + Sync {
     /// Whether `authority` names something inside the engine.
     fn claims(&self, authority: &str) -> bool;
 
-    /// Sends `request` from module `caller` to what `authority` names.
+    /// Sends `request` from `caller` to what `authority` names.
     fn send(
         &self,
-        caller: &str,
+        caller: &Caller,
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
     ) -> ResponseFuture;
+}
+
+/// The routed request an instance serves: its trace and how many hops
+/// led to it, passed on to every request the instance sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Serving {
+    pub traceparent: String,
+    pub hops: u32,
 }
 
 /// One instance's outgoing side: its `wasi:http` context and where its
@@ -71,25 +91,32 @@ pub struct Outgoing {
 }
 
 struct Hooks {
-    caller: Arc<str>,
+    caller: Caller,
     router: Option<Arc<dyn RouteHttp>>,
     outside: OutsideHosts,
 }
 
 impl Outgoing {
-    pub(crate) fn new(caller: Arc<str>, router: Option<Arc<dyn RouteHttp>>) -> Self {
+    pub(crate) fn new(module: Arc<str>, router: Option<Arc<dyn RouteHttp>>) -> Self {
         Outgoing {
             ctx: WasiHttpCtx::default(),
             hooks: Hooks {
-                caller,
+                caller: Caller {
+                    module,
+                    ..Caller::default()
+                },
                 router,
                 outside: OutsideHosts::default(),
             },
         }
     }
 
-    pub(crate) fn with_outside(mut self, outside: OutsideHosts) -> Self {
+    pub(crate) fn with_setup(mut self, outside: OutsideHosts, serving: Option<Serving>) -> Self {
         self.hooks.outside = outside;
+        if let Some(serving) = serving {
+            self.hooks.caller.traceparent = Some(serving.traceparent);
+            self.hooks.caller.hops = serving.hops;
+        }
         self
     }
 }

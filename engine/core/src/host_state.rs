@@ -1,8 +1,8 @@
 //! `HostState`, the `T` in every `Store<T>`: one per guest instance.
 //!
 //! It holds what every instance has, whatever its model: the guest's WASI
-//! context (stdout and stderr captured into [`Logs`], nothing else granted:
-//! no files, no environment, no network), its `wasi:http` context and
+//! context (stdout and stderr captured into [`Logs`], the module's own
+//! environment from `wbx.toml`, nothing else granted: no files, no network), its `wasi:http` context and
 //! outgoing policy, its resource limiter and its call deadline, and the
 //! host side of `wbx:guest/log`. What a model adds for its kinds (a
 //! database, a command grant, …) lives in [`HostState::extensions`], set up
@@ -18,7 +18,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::wbx::guest::log;
 use crate::extensions::Extensions;
-use crate::host_http::{Outgoing, OutsideHosts};
+use crate::host_http::{Outgoing, OutsideHosts, Serving};
 use crate::instance::Probe;
 use crate::limits::{Limiter, Limits};
 use crate::logs::{GuestOutput, Level, LogSource, Logs};
@@ -34,6 +34,11 @@ pub struct InstanceSetup {
     pub outside_hosts: OutsideHosts,
     /// The model's per-instance contexts.
     pub extensions: Extensions,
+    /// A call timeout of its own instead of the engine's (a service's
+    /// `timeout-ms`).
+    pub call_timeout: Option<Duration>,
+    /// The routed request the instance serves, when it serves one.
+    pub serving: Option<Serving>,
 }
 
 pub struct HostState {
@@ -59,8 +64,10 @@ impl HostState {
         limits: Limits,
         logs: Arc<Logs>,
         outgoing: Outgoing,
+        env: &[(String, String)],
         setup: InstanceSetup,
     ) -> Store<HostState> {
+        let call_timeout = setup.call_timeout.unwrap_or(limits.call_timeout);
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let output = |source, tail| GuestOutput {
             module: module.clone(),
@@ -70,7 +77,8 @@ impl HostState {
         };
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(output(LogSource::Stdout, None))
-            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())));
+            .stderr(output(LogSource::Stderr, Some(stderr_tail.clone())))
+            .envs(env);
         if let Some(at) = setup.fixed_clock {
             wasi.wall_clock(FixedClock(
                 at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
@@ -80,12 +88,12 @@ impl HostState {
             module: module.clone(),
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            outgoing: outgoing.with_outside(setup.outside_hosts),
+            outgoing: outgoing.with_setup(setup.outside_hosts, setup.serving),
             limiter: Limiter::new(limits),
             logs,
             stderr_tail,
-            call_timeout: limits.call_timeout,
-            deadline: Instant::now() + limits.call_timeout,
+            call_timeout,
+            deadline: Instant::now() + call_timeout,
             extensions: setup.extensions,
         };
         let mut store = Store::new(engine, state);

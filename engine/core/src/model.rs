@@ -70,6 +70,8 @@ pub struct ModelContext {
     pub engine: Arc<Engine>,
     pub state: StateLayout,
     pub manifest: Manifest,
+    /// The project's modules as declared (kind, namespace, where built).
+    pub modules: Vec<ModuleDecl>,
     /// Cross-model capabilities: provided by some models, used by others.
     pub capabilities: Arc<Capabilities>,
 }
@@ -96,6 +98,12 @@ pub trait Runtime: Send + Sync + 'static {
     /// first, when its first build failed): start or move on to it. Only
     /// the runtime of the kind's model is told.
     fn module_swapped(self: Arc<Self>, module: &str);
+
+    /// The project's modules were read again (a crate added or removed, a
+    /// prebuilt module declared): what the runtime keeps of them.
+    fn modules_changed(&self, modules: &[ModuleDecl]) {
+        let _ = modules;
+    }
 
     /// `wbx.toml` changed and passed every model's check: apply this
     /// model's tables.
@@ -198,11 +206,13 @@ impl Runtimes {
         engine: &Arc<Engine>,
         state: &StateLayout,
         manifest: &Manifest,
+        modules: &[ModuleDecl],
     ) -> Result<Runtimes> {
         let context = ModelContext {
             engine: engine.clone(),
             state: state.clone(),
             manifest: manifest.clone(),
+            modules: modules.to_vec(),
             capabilities: Arc::default(),
         };
         let mut runtimes = Vec::new();
@@ -237,6 +247,13 @@ impl Runtimes {
             if model.kinds().iter().any(|spec| spec.kind == kind) {
                 runtime.clone().module_swapped(module);
             }
+        }
+    }
+
+    /// Tells every model the project's modules were read again.
+    pub fn modules_changed(&self, modules: &[ModuleDecl]) {
+        for runtime in self.iter() {
+            runtime.modules_changed(modules);
         }
     }
 

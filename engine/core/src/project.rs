@@ -56,7 +56,11 @@ impl Project {
             );
         };
         let manifest = Manifest::load(&root.join(MANIFEST_FILE), &models.sections())?;
-        let mut discovery = modules::discover(&root, &models.catalog())?;
+        let catalog = models.catalog();
+        let mut discovery = modules::discover(&root, &catalog)?;
+        let prebuilt = modules::prebuilt(&manifest, &root, &catalog, &discovery.modules)?;
+        discovery.modules.extend(prebuilt);
+        discovery.modules.sort_by(|a, b| a.name.cmp(&b.name));
         discovery
             .problems
             .extend(models.check(&manifest, &discovery.modules)?);
@@ -82,6 +86,15 @@ impl Project {
     /// crate that holds it (the innermost), or all of them for a file of the
     /// workspace itself (its `Cargo.toml`, `Cargo.lock`).
     pub fn modules_affected_by(&self, path: &Path) -> Vec<String> {
+        let prebuilt: Vec<String> = self
+            .modules
+            .iter()
+            .filter(|m| m.component.as_deref() == Some(path))
+            .map(|m| m.name.clone())
+            .collect();
+        if !prebuilt.is_empty() || path.extension().is_some_and(|e| e == "wasm") {
+            return prebuilt;
+        }
         let owner = self
             .crate_dirs
             .iter()
@@ -89,7 +102,12 @@ impl Project {
             .max_by_key(|(dir, _)| dir.components().count());
         match owner {
             Some((_, modules)) => modules.clone(),
-            None => self.modules.iter().map(|m| m.name.clone()).collect(),
+            None => self
+                .modules
+                .iter()
+                .filter(|m| m.is_crate())
+                .map(|m| m.name.clone())
+                .collect(),
         }
     }
 

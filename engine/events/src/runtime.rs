@@ -277,8 +277,14 @@ impl ExecuteCommand for EventsRuntime {
 }
 
 impl QueryReadModel for EventsRuntime {
-    fn query(&self, name: &str, sql: &str) -> Result<serde_json::Value> {
-        Ok(rows_to_json(&self.query_read_model(name, sql, &[])?))
+    fn query(
+        &self,
+        name: &str,
+        sql: &str,
+        params: &[serde_json::Value],
+    ) -> Result<serde_json::Value> {
+        let params: Vec<Value> = params.iter().map(json_to_value).collect();
+        Ok(rows_to_json(&self.query_read_model(name, sql, &params)?))
     }
 }
 
@@ -353,4 +359,19 @@ pub fn query_database(path: &std::path::Path, sql: &str, params: &[Value]) -> Re
     conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED, 0)?;
     let mut statement = conn.prepare(sql).context("bad query")?;
     Ok(crate::host_sql::rows_of(&mut statement, params)?)
+}
+
+/// A JSON parameter as an SQL value: numbers stay numbers, booleans become
+/// 0 and 1, arrays and objects their JSON text.
+fn json_to_value(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Integer(i64::from(*b)),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::Text(s.clone()),
+        other => Value::Text(other.to_string()),
+    }
 }

@@ -17,7 +17,7 @@ fn serve() -> (tempfile::TempDir, String, tokio::runtime::Runtime) {
     let base = rt.block_on(async {
         let engine = Arc::new(engine_in(state.dir(), Limits::default()));
         let models = wbx_engine::models::models();
-        let runtimes = Runtimes::open(&models, &engine, &state, &Manifest::default()).unwrap();
+        let runtimes = Runtimes::open(&models, &engine, &state, &Manifest::default(), &[]).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let root = dir.path().to_owned();

@@ -166,7 +166,7 @@ async fn a_toy_module_loads_runs_and_answers_through_the_assembled_api() {
     );
 
     let settings = manifest("[toy]\ngreeting = \"hello\"\n", &models).unwrap();
-    let runtimes = Runtimes::open(&models, &engine, &state, &settings).unwrap();
+    let runtimes = Runtimes::open(&models, &engine, &state, &settings, &[]).unwrap();
     let toy = runtimes
         .get::<ToyRuntime>()
         .expect("the toy's runtime opens with the others");

@@ -31,6 +31,30 @@ use toml::Spanned;
 
 use crate::limits::Limits;
 
+/// The keys of a `[modules.NAME]` table the core reads itself
+/// ([`ModuleEntry`]); the model of the module's kind gets the others.
+pub const CORE_MODULE_KEYS: [&str; 4] = ["component", "kind", "namespace", "env"];
+
+/// The core's part of a `[modules.NAME]` table: where a prebuilt module's
+/// component is and what it is, and any module's environment.
+///
+/// ```toml
+/// [modules.hello]
+/// component = "components/hello.wasm"   # relative to wbx.toml
+/// kind = "service"
+/// namespace = "demo"
+/// env = { GREETING = "hi" }             # any module, crate or component
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ModuleEntry {
+    pub component: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
 /// The tables the core reads itself (`[modules.NAME]` it checks by name,
 /// and hands each to the model of the module's kind).
 const CORE_SECTIONS: [&str; 3] = ["project", "engine", "modules"];
@@ -156,12 +180,37 @@ impl Manifest {
     }
 
     /// Module `name`'s table, `[modules.NAME]`, read as [`Manifest::section`]
-    /// reads a model's table.
+    /// reads a model's table, without the keys the core reads
+    /// ([`CORE_MODULE_KEYS`]): what is left are the model's settings.
     pub fn module_table<T: DeserializeOwned + Default>(
         &self,
         name: &str,
     ) -> Result<T, ManifestError> {
-        self.table(&["modules", name])
+        self.table_without(&["modules", name], &CORE_MODULE_KEYS)
+    }
+
+    /// The core's part of every `[modules.NAME]` table, with its name.
+    pub fn module_entries(&self) -> Result<Vec<(Spanned<String>, ModuleEntry)>, ManifestError> {
+        #[derive(Default, Deserialize)]
+        struct Entries(BTreeMap<Spanned<String>, ModuleEntry>);
+        Ok(self.table::<Entries>(&["modules"])?.0.into_iter().collect())
+    }
+
+    /// Each module's environment (`[modules.NAME] env`), for the engine.
+    pub fn module_envs(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Vec<(String, String)>>, ManifestError> {
+        Ok(self
+            .module_entries()?
+            .into_iter()
+            .filter(|(_, entry)| !entry.env.is_empty())
+            .map(|(name, entry)| (name.into_inner(), entry.env.into_iter().collect()))
+            .collect())
+    }
+
+    /// The file this manifest was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The names of the `[modules.NAME]` tables, each with where it is.
@@ -173,8 +222,18 @@ impl Manifest {
 
     /// The table at `path` (`["modules", "shop"]` is `[modules.shop]`).
     fn table<T: DeserializeOwned + Default>(&self, path: &[&str]) -> Result<T, ManifestError> {
+        self.table_without(path, &[])
+    }
+
+    /// The table at `path`, its keys in `skip` left out.
+    fn table_without<T: DeserializeOwned + Default>(
+        &self,
+        path: &[&str],
+        skip: &[&str],
+    ) -> Result<T, ManifestError> {
         let seed = TableSeed {
             path,
+            skip,
             table: PhantomData,
         };
         let deserializer = toml::Deserializer::parse(&self.text).map_err(|e| self.toml_error(e))?;
@@ -258,9 +317,11 @@ impl Manifest {
     }
 }
 
-/// Deserializes the table at a path of keys of a document, skipping the rest.
+/// Deserializes the table at a path of keys of a document, skipping the
+/// rest, and leaving out the table's own keys in `skip`.
 struct TableSeed<'p, T> {
     path: &'p [&'p str],
+    skip: &'p [&'p str],
     table: PhantomData<T>,
 }
 
@@ -269,9 +330,64 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for TableSeed<'_, T> {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
         match self.path {
-            [] => T::deserialize(deserializer).map(Some),
+            [] if self.skip.is_empty() => T::deserialize(deserializer).map(Some),
+            [] => deserializer.deserialize_map(SkipKeys::<T> {
+                skip: self.skip,
+                table: PhantomData,
+            }),
             _ => deserializer.deserialize_map(self),
         }
+    }
+}
+
+/// A table read without some of its keys: what another reader takes.
+struct SkipKeys<'p, T> {
+    skip: &'p [&'p str],
+    table: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for SkipKeys<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a TOML table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        let rest = Skipping {
+            map,
+            skip: self.skip,
+        };
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(rest)).map(Some)
+    }
+}
+
+/// A map's entries, those whose key is in `skip` passed over.
+struct Skipping<'p, A> {
+    map: A,
+    skip: &'p [&'p str],
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Skipping<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer;
+        while let Some(key) = self.map.next_key::<String>()? {
+            if self.skip.contains(&key.as_str()) {
+                self.map.next_value::<IgnoredAny>()?;
+            } else {
+                return seed.deserialize(key.into_deserializer()).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
     }
 }
 
@@ -288,6 +404,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for TableSeed<'_, T> {
             if key == self.path[0] {
                 found = map.next_value_seed(TableSeed::<T> {
                     path: &self.path[1..],
+                    skip: self.skip,
                     table: PhantomData,
                 })?;
             } else {

@@ -6,6 +6,9 @@
 //! kind = "command"          # command | projector | effect | service | actor | source | processor | sink
 //! namespace = "shop"        # services only: addressed as http://shop.<crate>/…
 //! ```
+//!
+//! A module can also be a prebuilt component that `wbx.toml` declares
+//! ([`prebuilt`]): any language's, nothing to build.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use anyhow::{Context, Result};
 use cargo_metadata::{CrateType, MetadataCommand, Package, PackageId};
 use serde::Deserialize;
 
+use super::{Manifest, ManifestError};
 use crate::kind::{Catalog, ModuleKind};
 
 /// A guest crate as its manifest declares it.
@@ -27,17 +31,30 @@ pub struct ModuleDecl {
     pub version: String,
     pub manifest_path: PathBuf,
     pub package_id: PackageId,
-    /// The file stem of the built component (`<lib name>.wasm`).
+    /// The file stem of the built component (`<lib name>.wasm`, or the
+    /// binary's name for a crate that builds a binary).
     pub artifact_stem: String,
+    /// A prebuilt module's component (`[modules.NAME] component` in
+    /// `wbx.toml`): nothing to build, the file is the module.
+    pub component: Option<PathBuf>,
 }
 
 impl ModuleDecl {
-    /// Where `cargo build --target wasm32-wasip2` puts this module's component.
+    /// Where this module's component is: a prebuilt module's file, or where
+    /// `cargo build --target wasm32-wasip2` puts a crate's.
     pub fn artifact_path(&self, target_dir: &Path, release: bool) -> PathBuf {
+        if let Some(component) = &self.component {
+            return component.clone();
+        }
         target_dir
             .join("wasm32-wasip2")
             .join(if release { "release" } else { "debug" })
             .join(format!("{}.wasm", self.artifact_stem))
+    }
+
+    /// Whether it is built by cargo (not a prebuilt component).
+    pub fn is_crate(&self) -> bool {
+        self.component.is_none()
     }
 }
 
@@ -64,6 +81,15 @@ struct WbxMetadata {
 /// Reads the Cargo workspace at `root` and collects its guest crates,
 /// declared with the kinds of `kinds`.
 pub fn discover(root: &Path, kinds: &Catalog) -> Result<Discovery> {
+    if !root.join("Cargo.toml").is_file() {
+        // A project of prebuilt components only: no crate to find.
+        return Ok(Discovery {
+            modules: Vec::new(),
+            problems: Vec::new(),
+            target_dir: root.join("target"),
+            crate_dirs: Vec::new(),
+        });
+    }
     let metadata = MetadataCommand::new()
         .manifest_path(root.join("Cargo.toml"))
         .no_deps()
@@ -162,12 +188,17 @@ fn declaration(package: &Package, kinds: &Catalog) -> Result<Option<ModuleDecl>,
         }
         _ => {}
     }
+    // A library built as a cdylib, or else a binary (a `wasi:http` server
+    // built with another guest library often is one).
     let lib = package
         .targets
         .iter()
         .find(|t| t.crate_types.contains(&CrateType::CDyLib))
+        .or_else(|| package.targets.iter().find(|t| t.is_bin()))
         .ok_or_else(|| {
-            "a guest crate must build a component: add `[lib] crate-type = [\"cdylib\"]`".to_owned()
+            "a guest crate must build a component: add `[lib] crate-type = [\"cdylib\"]` \
+             (or a binary target)"
+                .to_owned()
         })?;
     Ok(Some(ModuleDecl {
         name: package.name.to_string(),
@@ -176,6 +207,89 @@ fn declaration(package: &Package, kinds: &Catalog) -> Result<Option<ModuleDecl>,
         version: package.version.to_string(),
         manifest_path: package.manifest_path.clone().into_std_path_buf(),
         package_id: package.id.clone(),
-        artifact_stem: lib.name.replace('-', "_"),
+        artifact_stem: if lib.is_bin() {
+            lib.name.clone()
+        } else {
+            lib.name.replace('-', "_")
+        },
+        component: None,
     }))
+}
+
+/// The prebuilt modules `wbx.toml` declares (`[modules.NAME] component`),
+/// checked against the kinds and the crate modules: a located error for a
+/// table that names a crate but sets what only a component may, a
+/// component without a kind, an unknown kind, a missing namespace, or a
+/// name two modules share.
+pub fn prebuilt(
+    manifest: &Manifest,
+    root: &Path,
+    kinds: &Catalog,
+    crates: &[ModuleDecl],
+) -> Result<Vec<ModuleDecl>, ManifestError> {
+    let mut modules = Vec::new();
+    for (name, entry) in manifest.module_entries()? {
+        let table = format!("[modules.{}]", name.get_ref());
+        let Some(component) = &entry.component else {
+            if let Some(key) = entry.kind.as_ref().or(entry.namespace.as_ref()) {
+                return Err(manifest.error_at(
+                    key.span(),
+                    format!(
+                        "{table}: a guest crate declares its kind and namespace in its \
+                         [package.metadata.wbx]; only a prebuilt module (with `component`) \
+                         sets them here"
+                    ),
+                ));
+            }
+            continue;
+        };
+        if crates.iter().any(|m| &m.name == name.get_ref()) {
+            return Err(manifest.error_at(
+                name.span(),
+                format!(
+                    "{table}: '{}' is already a guest crate of the workspace; \
+                     give the prebuilt module another name",
+                    name.get_ref()
+                ),
+            ));
+        }
+        let Some(kind) = &entry.kind else {
+            return Err(manifest.error_at(
+                component.span(),
+                format!("{table}: a prebuilt module must set its kind, e.g. kind = \"service\""),
+            ));
+        };
+        let parsed = kinds
+            .parse(kind.get_ref())
+            .map_err(|e| manifest.error_at(kind.span(), format!("{table} kind: {e}")))?;
+        let needs_namespace = kinds.get(parsed).is_some_and(|spec| spec.needs_namespace);
+        match (&entry.namespace, needs_namespace) {
+            (None, true) => {
+                return Err(manifest.error_at(
+                    kind.span(),
+                    format!("{table}: a {parsed} needs a namespace, e.g. namespace = \"demo\""),
+                ));
+            }
+            (Some(namespace), false) => {
+                return Err(manifest.error_at(
+                    namespace.span(),
+                    format!("{table}: namespace is only for services, not a {parsed}"),
+                ));
+            }
+            _ => {}
+        }
+        modules.push(ModuleDecl {
+            name: name.get_ref().clone(),
+            kind: parsed,
+            namespace: entry.namespace.as_ref().map(|n| n.get_ref().clone()),
+            version: "0.0.0".to_owned(),
+            manifest_path: manifest.path().to_owned(),
+            package_id: PackageId {
+                repr: format!("component {}", name.get_ref()),
+            },
+            artifact_stem: name.get_ref().clone(),
+            component: Some(root.join(component.get_ref())),
+        });
+    }
+    Ok(modules)
 }
