@@ -1,11 +1,22 @@
-//! Outgoing HTTP from a guest, over `wasi:http`. The host lets a request
-//! through only to hosts the project allows the module to reach
-//! (`wbx.toml`, `[effects.<name>] allow-http`); anything else fails with
-//! `HttpRequestDenied`.
+//! Outgoing HTTP from a guest, over `wasi:http`.
+//!
+//! Services reach each other as `http://{namespace}.{module}/{path}`: the
+//! engine routes those requests in-process to the service module, whatever
+//! library made them. Anything else goes out only to hosts the project
+//! allows the module to reach (`wbx.toml`, `[effects.<name>] allow-http`);
+//! the rest fails with `HttpRequestDenied`.
 //!
 //! ```ignore
 //! let response = wbx_guest::http::post("http://127.0.0.1:8080/hooks", b"{\"ok\":true}")?;
 //! assert_eq!(response.status, 200);
+//!
+//! let stock = wbx_guest::http::request(
+//!     "GET",
+//!     "http://shop.stock/items/7",
+//!     &[("accept", "application/json")],
+//!     &[],
+//! )?;
+//! let kind = stock.header("content-type");
 //! ```
 
 use wasip2::http::outgoing_handler;
@@ -16,7 +27,30 @@ use wasip2::io::streams::StreamError;
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// The headers in order; names are lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8 text (invalid sequences replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| format!("the body is not the JSON expected: {e}"))
+    }
 }
 
 /// `GET url`.
@@ -29,7 +63,10 @@ pub fn post(url: &str, body: &[u8]) -> Result<Response, String> {
     request("POST", url, &[("content-type", "application/json")], body)
 }
 
-/// Sends a request and waits for the whole response.
+/// Sends a request with `headers` and `body` and waits for the whole
+/// response. An `Err` means no response came: the request was denied or
+/// failed (the `wasi:http` error code, as `Debug`); any status, 4xx and 5xx
+/// included, is an `Ok`.
 pub fn request(
     method: &str,
     url: &str,
@@ -87,6 +124,17 @@ pub fn request(
         .map_err(|()| "response taken")?
         .map_err(|e| format!("{e:?}"))?;
     let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect();
     let incoming = response.consume().map_err(|()| "response body taken")?;
     let stream = incoming
         .stream()
@@ -99,7 +147,11 @@ pub fn request(
             Err(e) => return Err(format!("reading the response body: {e:?}")),
         }
     }
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {

@@ -7,14 +7,22 @@
 //! Code map:
 //! - [`log`]: logging to the host (`log::info("…")`, or the [`info!`] family of macros).
 //! - [`sql`]: the module's own SQLite database (projectors and effects).
-//! - [`commands`]: executing commands from an effect.
-//! - [`http`]: outgoing HTTP requests, to the hosts the project allows.
+//! - [`commands`]: executing commands from an effect or a service.
+//! - [`http`]: outgoing HTTP requests: to other services
+//!   (`http://{namespace}.{module}/…`, routed in-process) and to the hosts
+//!   the project allows.
+//! - [`read_model`]: read-only queries of the projectors' read models (services).
+//! - [`service`]: services, modules that answer HTTP requests: [`Request`](service::Request),
+//!   [`Response`](service::Response) (whole or streamed), the [`Service`] trait and
+//!   [`export_service!`], which exports the standard `wasi:http/incoming-handler`.
 //! - [`typed`]: typed events (`#[derive(Event)]`, [`emit!`]), folds, and
 //!   commands as [`Decide`] + [`command!`].
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
 //!   world, each with its export macro ([`export_command!`], [`export_projector!`],
 //!   [`export_effect!`]). Only the world whose macro a crate uses ends up in its
 //!   component.
+//!   A service is no world of `wbx:guest`: it exports `wasi:http/incoming-handler`
+//!   (through the `wasip2` crate) and imports what the `service-imports` world names.
 //! - The shared records ([`Event`], [`NewEvent`], [`QueryItem`]) are re-exported here.
 //!
 //! ```ignore
@@ -89,13 +97,15 @@ pub mod effect {
 
 pub mod http;
 pub mod log;
+pub mod read_model;
+pub mod service;
 pub mod sql;
 pub mod typed;
 
 pub use typed::{Count, Decide, DomainEvent, Exists, Fold, Latest, tag};
 pub use wbx_guest_macros::Event;
 
-/// Executing commands from an effect (`commands::execute`).
+/// Executing commands from an effect or a service (`commands::execute`).
 pub mod commands {
     pub use crate::imports::wbx::guest::commands::{Executed, Failure, execute};
 }
@@ -108,3 +118,10 @@ pub use projector::exports::wbx::guest::projector::Guest as Projector;
 pub use command::export_command;
 pub use effect::export_effect;
 pub use projector::export_projector;
+pub use service::Service;
+
+/// What the SDK's macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use wasip2;
+}
