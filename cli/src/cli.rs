@@ -67,11 +67,21 @@ pub struct DoctorArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
+/// Where a running engine listens, on 127.0.0.1.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Ports {
     /// Port of the control API on 127.0.0.1 (a free one when not given)
     #[arg(long)]
     pub port: Option<u16>,
+    /// Port of the mesh gateway on 127.0.0.1 (a free one when not given)
+    #[arg(long)]
+    pub gateway_port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub ports: Ports,
     /// Run the release builds
     #[arg(long)]
     pub release: bool,
@@ -162,9 +172,8 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// Port of the control API on 127.0.0.1 (a free one when not given)
-    #[arg(long)]
-    pub port: Option<u16>,
+    #[command(flatten)]
+    pub ports: Ports,
     /// Plain lines instead of a terminal interface (for scripts and logs)
     #[arg(long)]
     pub no_tui: bool,

@@ -30,6 +30,9 @@ use wbx_core::{Engine, Runtimes};
 pub struct EngineFile {
     pub api: String,
     pub pid: u32,
+    /// The mesh gateway's address, while it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
 }
 
 impl EngineFile {

@@ -33,6 +33,12 @@ impl Booted {
         self.runtime()
             .expect("the events model is registered in models.rs")
     }
+
+    /// The mesh model's runtime (every engine registers it).
+    pub fn mesh(&self) -> Arc<wbx_mesh::MeshRuntime> {
+        self.runtime()
+            .expect("the mesh model is registered in models.rs")
+    }
 }
 
 /// Loads the project's built components (`release` picks the profile) into a

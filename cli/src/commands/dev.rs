@@ -1,4 +1,4 @@
-//! `wbx dev [--port N] [--no-tui]`: builds the project, runs it as `wbx run`
+//! `wbx dev [--port N] [--gateway-port N] [--no-tui]`: builds the project, runs it as `wbx run`
 //! does, and watches the sources: each change rebuilds only the modules it
 //! affects and swaps them into the running engine, with an account of
 //! which file triggered which reload and what each step cost.
@@ -21,7 +21,7 @@ use wbx_tui::{FirstBuild, KeyMap, Session};
 
 use super::build;
 use super::run::{ControlApi, open_idle_project, report_loads, serve, stop_signal};
-use crate::cli::DevArgs;
+use crate::cli::{DevArgs, Ports};
 use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 
 pub fn run(args: DevArgs) -> Result<ExitCode> {
@@ -50,9 +50,9 @@ pub fn run(args: DevArgs) -> Result<ExitCode> {
                         elapsed: first.elapsed,
                         failures,
                     };
-                    serve_tui(&project, booted, args.port, first, keys).await
+                    serve_tui(&project, booted, args.ports, first, keys).await
                 }
-                None => serve_plain(&project, booted, args.port).await,
+                None => serve_plain(&project, booted, args.ports).await,
             }
         })
 }
@@ -66,11 +66,11 @@ fn dev_loop(project: &Project, booted: &Booted, color: bool) -> DevLoop {
     }
 }
 
-async fn serve_plain(project: &Project, booted: Booted, port: Option<u16>) -> Result<ExitCode> {
+async fn serve_plain(project: &Project, booted: Booted, ports: Ports) -> Result<ExitCode> {
     report_loads(&booted);
     let dev = dev_loop(project, &booted, console::color(Stream::Stderr));
     let root = project.root.clone();
-    serve(project, booted, port, move |stop| {
+    serve(project, booted, ports, move |stop| {
         tokio::spawn(async move {
             // Plain mode has no way to ask for rebuilds: saving a file does.
             let (_rebuild, rebuilds) = mpsc::unbounded_channel();
@@ -88,14 +88,14 @@ async fn serve_plain(project: &Project, booted: Booted, port: Option<u16>) -> Re
 async fn serve_tui(
     project: &Project,
     booted: Booted,
-    port: Option<u16>,
+    ports: Ports,
     first_build: FirstBuild,
     keys: KeyMap,
 ) -> Result<ExitCode> {
     let dev = dev_loop(project, &booted, false);
     let runtimes = booted.runtimes.clone();
     runtimes.start();
-    let api = ControlApi::start(project, &booted.engine, &runtimes, port).await?;
+    let api = ControlApi::start(project, &booted.engine, &runtimes, ports).await?;
 
     let (stop, stopped) = watch::channel(false);
     let (rebuild, rebuilds) = mpsc::unbounded_channel();

@@ -1,6 +1,7 @@
-//! `wbx run [--port N] [--release] [--no-build]`: builds the project, loads
-//! its modules, starts projectors and effects, serves the control API on
-//! 127.0.0.1 and writes `.wbx/engine.json` until Ctrl-C.
+//! `wbx run [--port N] [--gateway-port N] [--release] [--no-build]`: builds
+//! the project, loads its modules, starts projectors and effects, serves
+//! the control API and the mesh gateway on 127.0.0.1 and writes
+//! `.wbx/engine.json` until Ctrl-C.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,10 +11,12 @@ use tokio::net::TcpListener;
 use wbx_engine::api::{self, EngineFile};
 use wbx_engine::boot::{Booted, boot};
 use wbx_engine::project::Project;
+use wbx_engine::mesh::MeshRuntime;
+use wbx_engine::mesh::gateway;
 use wbx_engine::{Engine, Runtimes};
 
 use super::build;
-use crate::cli::RunArgs;
+use crate::cli::{Ports, RunArgs};
 use crate::client::Client;
 use crate::console::{self, DIM, GREEN, RED, Stream, YELLOW, paint};
 use crate::observations;
@@ -32,7 +35,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .block_on(async {
             let booted = boot(&project, args.release)?;
             report_loads(&booted);
-            serve(&project, booted, args.port, |_| {}).await
+            serve(&project, booted, args.ports, |_| {}).await
         })
 }
 
@@ -55,7 +58,7 @@ pub(super) fn open_idle_project() -> Result<Project> {
 pub(super) async fn serve(
     project: &Project,
     booted: Booted,
-    port: Option<u16>,
+    ports: Ports,
     with_stop: impl FnOnce(tokio::sync::watch::Receiver<bool>),
 ) -> Result<ExitCode> {
     report_not_kept(&booted);
@@ -84,12 +87,18 @@ pub(super) async fn serve(
         }
     });
     runtimes.start();
-    let api = ControlApi::start(project, &engine, &runtimes, port).await?;
+    let api = ControlApi::start(project, &engine, &runtimes, ports).await?;
     console::err(&format!(
         "{} {} serving the control API at {}  (Ctrl-C to stop)",
         paint(Stream::Stderr, "running", GREEN),
         project.name(),
         api.url
+    ));
+    console::err(&format!(
+        "{} the mesh gateway at {}  (curl {}/{{namespace}}.{{service}}/…)",
+        paint(Stream::Stderr, "serving", GREEN),
+        api.gateway,
+        api.gateway
     ));
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -104,9 +113,13 @@ pub(super) async fn serve(
 /// until stopped.
 pub(super) struct ControlApi {
     pub url: String,
+    /// The mesh gateway's address.
+    pub gateway: String,
     engine_json: std::path::PathBuf,
     stop: tokio::sync::oneshot::Sender<()>,
     served: tokio::task::JoinHandle<Result<()>>,
+    gateway_stop: tokio::sync::oneshot::Sender<()>,
+    gateway_served: tokio::task::JoinHandle<Result<()>>,
 }
 
 impl ControlApi {
@@ -114,15 +127,14 @@ impl ControlApi {
         project: &Project,
         engine: &Arc<Engine>,
         runtimes: &Runtimes,
-        port: Option<u16>,
+        ports: Ports,
     ) -> Result<ControlApi> {
-        let port = port.unwrap_or(0);
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+        let listener = listen(ports.port).await?;
+        let gateway_listener = listen(ports.gateway_port).await?;
         let file = EngineFile {
             api: format!("http://{}", listener.local_addr()?),
             pid: std::process::id(),
+            gateway: Some(format!("http://{}", gateway_listener.local_addr()?)),
         };
         let engine_json = project.state.engine_json();
         file.write(&engine_json)?;
@@ -136,11 +148,21 @@ impl ControlApi {
                 let _ = stopped.await;
             },
         ));
+        let mesh = runtimes
+            .get::<MeshRuntime>()
+            .context("the mesh model is not registered")?;
+        let (gateway_stop, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
+        let gateway_served = tokio::spawn(gateway::serve(mesh, gateway_listener, async {
+            let _ = gateway_stopped.await;
+        }));
         Ok(ControlApi {
             url: file.api,
+            gateway: file.gateway.unwrap_or_default(),
             engine_json,
             stop,
             served,
+            gateway_stop,
+            gateway_served,
         })
     }
 
@@ -153,7 +175,9 @@ impl ControlApi {
             DIM,
         ));
         let _ = self.stop.send(());
+        let _ = self.gateway_stop.send(());
         let served = self.served.await;
+        let gateway_served = self.gateway_served.await;
         runtimes.shutdown().await;
         let removed = match std::fs::remove_file(&self.engine_json) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -162,8 +186,17 @@ impl ControlApi {
             _ => Ok(()),
         };
         served.context("the control API task failed")??;
+        gateway_served.context("the mesh gateway task failed")??;
         removed
     }
+}
+
+/// A listener on 127.0.0.1 at `port`, a free one when none is given.
+async fn listen(port: Option<u16>) -> Result<TcpListener> {
+    let port = port.unwrap_or(0);
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))
 }
 
 /// Says which loaded versions could not be kept for later replays.
