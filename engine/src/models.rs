@@ -28,7 +28,10 @@ pub mod crates {
 /// The registered models.
 pub fn models() -> Models {
     Models::new(
-        vec![Arc::new(wbx_events::EventsModel), Arc::new(wbx_mesh::MeshModel)],
+        vec![
+            Arc::new(wbx_events::EventsModel),
+            Arc::new(wbx_mesh::MeshModel),
+        ],
         PLANNED,
     )
 }

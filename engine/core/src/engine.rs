@@ -22,6 +22,9 @@ use crate::observe::{Observation, Observer, Subscription};
 use crate::registry::{LoadedModule, ModuleInfo, ModuleRegistry, ModuleVersion};
 use crate::sync::{read, write};
 
+/// A module's environment variables, shared by its instances.
+type Env = Arc<[(String, String)]>;
+
 /// What one load or swap did.
 #[derive(Debug, Clone)]
 pub struct SwapReport {
@@ -56,7 +59,7 @@ pub struct Engine {
     /// Where guests' requests to modules inside the engine go.
     router: RwLock<Option<Arc<dyn RouteHttp>>>,
     /// Each module's environment (`[modules.NAME] env` of `wbx.toml`).
-    envs: RwLock<HashMap<String, Arc<[(String, String)]>>>,
+    envs: RwLock<HashMap<String, Env>>,
     cache: ComponentCache,
     registry: ModuleRegistry,
     observer: Observer,

@@ -49,6 +49,8 @@ async fn call(
     Path(id): Path<u64>,
 ) -> ApiResult<Json<CallRecord>> {
     runtime.call(id).map(Json).ok_or_else(|| {
-        ApiError::not_found(format!("no call {id} in the call log (it keeps the latest calls)"))
+        ApiError::not_found(format!(
+            "no call {id} in the call log (it keeps the latest calls)"
+        ))
     })
 }

@@ -49,7 +49,10 @@ impl Body for Limited {
         if let Some(Ok(frame)) = &frame
             && let Some(data) = frame.data_ref()
         {
-            let total = self.flow.bytes.fetch_add(data.len() as u64, Ordering::Relaxed)
+            let total = self
+                .flow
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed)
                 + data.len() as u64;
             keep_head(&self.flow.head, data);
             if total > self.limit {

@@ -161,7 +161,10 @@ mod tests {
         assert!(breaker.admit(t0 + Duration::from_secs(10)).is_err());
         // A failed probe opens it again; a good one closes it.
         let t1 = t0 + Duration::from_secs(11);
-        assert_eq!(breaker.record(false, t1, settings), Some(BreakerState::Open));
+        assert_eq!(
+            breaker.record(false, t1, settings),
+            Some(BreakerState::Open)
+        );
         assert!(breaker.admit(t1 + Duration::from_secs(10)).is_ok());
         assert_eq!(
             breaker.record(true, t1, settings),

@@ -101,11 +101,11 @@ pub async fn route(
             );
         }
     };
-    parts
-        .headers
-        .insert(http::header::HOST, http::HeaderValue::from_str(&address).expect("an address is a header value"));
-    let request =
-        http::Request::from_parts(parts, body.map_err(Error::from).boxed_unsync());
+    parts.headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_str(&address).expect("an address is a header value"),
+    );
+    let request = http::Request::from_parts(parts, body.map_err(Error::from).boxed_unsync());
     let caller = Caller {
         module: Arc::from(GATEWAY),
         traceparent: Some(traceparent.to_string()),

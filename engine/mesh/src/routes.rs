@@ -44,7 +44,10 @@ impl MeshRuntime {
                 let figures = calls.services.get(&service.module);
                 let total = figures.map(|f| f.total.clone()).unwrap_or_default();
                 RouteRow {
-                    version: self.engine().version_of(&service.module).map(|v| v.to_string()),
+                    version: self
+                        .engine()
+                        .version_of(&service.module)
+                        .map(|v| v.to_string()),
                     requests: total.requests,
                     errors: total.errors,
                     p50_ms: total.percentile_ms(0.5),

@@ -147,6 +147,16 @@ impl MeshRuntime {
         }
     }
 
+    /// Requests of `module` being served and waiting for a turn now.
+    pub fn in_flight(&self, module: &str) -> (usize, usize) {
+        lock(&self.gates).get(module).map_or((0, 0), |gate| {
+            (
+                gate.concurrency - gate.permits.available_permits(),
+                gate.waiting.load(Ordering::SeqCst),
+            )
+        })
+    }
+
     /// The breaker state of a service.
     pub fn breaker(&self, module: &str) -> BreakerState {
         lock(&self.breakers)
@@ -215,7 +225,13 @@ impl MeshRuntime {
                 "hop limit reached: this request is call {hops} of a chain through the mesh \
                  (at most {max_hops}, [mesh] max-hops); a service may be calling itself in a loop"
             );
-            return self.refuse(record, Some(&service), started, StatusCode::LOOP_DETECTED, message);
+            return self.refuse(
+                record,
+                Some(&service),
+                started,
+                StatusCode::LOOP_DETECTED,
+                message,
+            );
         }
         if let Err(refused) = lock(&self.breakers)
             .entry(service.module.clone())
@@ -230,7 +246,13 @@ impl MeshRuntime {
                 refused.retry_after.as_millis()
             );
             // Not counted again: the breaker itself refused it.
-            return self.answer(record, None, started, StatusCode::SERVICE_UNAVAILABLE, message);
+            return self.answer(
+                record,
+                None,
+                started,
+                StatusCode::SERVICE_UNAVAILABLE,
+                message,
+            );
         }
         let declared = request
             .headers()
@@ -245,12 +267,24 @@ impl MeshRuntime {
                 settings.body_limit,
                 service.module
             );
-            return self.refuse(record, Some(&service), started, StatusCode::PAYLOAD_TOO_LARGE, message);
+            return self.refuse(
+                record,
+                Some(&service),
+                started,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                message,
+            );
         }
         let permit = match self.gate(&service.module, &settings).enter().await {
             Ok(permit) => permit,
             Err(message) => {
-                return self.refuse(record, Some(&service), started, StatusCode::SERVICE_UNAVAILABLE, message);
+                return self.refuse(
+                    record,
+                    Some(&service),
+                    started,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    message,
+                );
             }
         };
 
@@ -267,9 +301,8 @@ impl MeshRuntime {
         }
         record.request_headers = header_list(request.headers());
         let inflow = Arc::new(Inflow::default());
-        let request = request.map(|body| {
-            Limited::new(body, settings.body_limit, inflow.clone()).boxed_unsync()
-        });
+        let request = request
+            .map(|body| Limited::new(body, settings.body_limit, inflow.clone()).boxed_unsync());
 
         let (head_tx, head_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
@@ -285,13 +318,27 @@ impl MeshRuntime {
 
         let head = head_rx.await;
         record.version = version_rx.await.ok();
+        let over_limit = inflow.over_limit.load(Ordering::Relaxed);
         match head {
-            Ok(Ok(response)) => self.stream(record, service, inflow, started, response, done_rx),
-            Ok(Err(code)) => {
-                let message = format!("service '{}' answered with an error: {code:?}", service.module);
-                self.refuse_flow(record, &service, &inflow, started, StatusCode::INTERNAL_SERVER_ERROR, message)
+            // The service answered a body the limit cut short: the limit's answer.
+            Ok(Ok(response)) if !over_limit => {
+                self.stream(record, service, inflow, started, response, done_rx)
             }
-            Err(_) => {
+            Ok(Err(code)) if !over_limit => {
+                let message = format!(
+                    "service '{}' answered with an error: {code:?}",
+                    service.module
+                );
+                self.refuse_flow(
+                    record,
+                    &service,
+                    &inflow,
+                    started,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    message,
+                )
+            }
+            _ => {
                 let (status, message) = match done_rx.await {
                     _ if inflow.over_limit.load(Ordering::Relaxed) => (
                         StatusCode::PAYLOAD_TOO_LARGE,
@@ -308,7 +355,10 @@ impl MeshRuntime {
                     Ok(Err(failure)) => (StatusCode::INTERNAL_SERVER_ERROR, failure),
                     _ => (
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("service '{}' returned without sending a response", service.module),
+                        format!(
+                            "service '{}' returned without sending a response",
+                            service.module
+                        ),
                     ),
                 };
                 self.refuse_flow(record, &service, &inflow, started, status, message)
@@ -335,16 +385,20 @@ impl MeshRuntime {
             fixed_clock: None,
             outside_hosts: settings.outside.clone(),
             extensions,
-            call_timeout: Some(settings.timeout.unwrap_or(self.engine.limits().call_timeout)),
+            call_timeout: Some(
+                settings
+                    .timeout
+                    .unwrap_or(self.engine.limits().call_timeout),
+            ),
             serving: Some(Serving { traceparent, hops }),
         }
     }
 
     fn gate(&self, module: &str, settings: &ServiceSettings) -> Arc<Gate> {
         let mut gates = lock(&self.gates);
-        let gate = gates.get(module).filter(|g| {
-            g.concurrency == settings.concurrency && g.queue == settings.queue
-        });
+        let gate = gates
+            .get(module)
+            .filter(|g| g.concurrency == settings.concurrency && g.queue == settings.queue);
         if let Some(gate) = gate {
             return gate.clone();
         }
@@ -468,7 +522,8 @@ impl MeshRuntime {
             let settings = read(&self.settings).service(&service.module);
             let mut breakers = lock(&self.breakers);
             let breaker = breakers.entry(service.module.clone()).or_default();
-            if let Some(state) = breaker.record(!record.failed(), Instant::now(), settings.breaker) {
+            if let Some(state) = breaker.record(!record.failed(), Instant::now(), settings.breaker)
+            {
                 MeshObservation::Breaker {
                     service: service.module.clone(),
                     state,

@@ -146,7 +146,10 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
         if let Some(bad) = table.allow_http.iter().find(|h| !valid_host(h.get_ref())) {
             return Err(manifest.error_at(
                 bad.span(),
-                format!("[{name}] allow-http: '{}' is not a host or host:port", bad.get_ref()),
+                format!(
+                    "[{name}] allow-http: '{}' is not a host or host:port",
+                    bad.get_ref()
+                ),
             ));
         }
         let mut settings_of = ServiceSettings::default();
@@ -168,7 +171,11 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
             settings_of.breaker.cooldown = Duration::from_millis(v);
         }
         settings_of.outside = OutsideHosts {
-            hosts: table.allow_http.iter().map(|h| h.get_ref().clone()).collect(),
+            hosts: table
+                .allow_http
+                .iter()
+                .map(|h| h.get_ref().clone())
+                .collect(),
         };
         settings.services.insert(service.clone(), settings_of);
     }

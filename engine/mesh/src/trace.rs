@@ -27,7 +27,9 @@ impl TraceParent {
         let (version, trace_id, parent_id, flags) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let hex_of = |s: &str, len: usize| {
-            s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            s.len() == len
+                && s.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         };
         let valid = hex_of(version, 2)
             && version != "ff"

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wbx_core::project::{Manifest, StateLayout};
 use wbx_core::{Limits, Runtimes};
 
-use crate::support::engine_in;
+use crate::events_support::engine_in;
 
 /// Serves the whole API for an empty project; returns its base URL.
 fn serve() -> (tempfile::TempDir, String, tokio::runtime::Runtime) {

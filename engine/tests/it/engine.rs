@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{engine_in, guest, guest_bytes, wait_until};
+use crate::events_support::engine_in;
+use crate::support::{guest, guest_bytes, wait_until};
 use wbx_core::logs::LogSource;
 use wbx_core::{Engine, InstanceSetup, Limits, ModuleKind, ModuleStatus, Observation};
 use wbx_events::bindings::command::exports::wbx::guest::command::Error as CommandError;

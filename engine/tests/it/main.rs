@@ -2,6 +2,8 @@
 //! whole engine): the core against real guests, and a toy model added
 //! through the registration point.
 
+#[path = "../support/events.rs"]
+mod events_support;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -10,12 +10,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
-use wbx_core::project::StateLayout;
-use wbx_core::{Catalog, Engine, EngineConfig, Limits, ModuleKind};
-use wbx_events::EventsRuntime;
-use wbx_events::effect::EffectSettings;
+use wbx_core::{Catalog, Engine, EngineConfig, Limits};
 
 /// The repository's root: the nearest directory above the crate under test
 /// that holds the test guests.
@@ -47,20 +42,26 @@ pub fn guest(name: &str) -> PathBuf {
         assert!(status.success(), "building the test guests failed");
         target.join("wasm32-wasip2/debug")
     });
-    dir.join(format!("{}.wasm", name.replace('-', "_")))
+    // A library's component has `_` for `-`; a binary's keeps its name.
+    let library = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    if library.is_file() {
+        library
+    } else {
+        dir.join(format!("{name}.wasm"))
+    }
 }
 
 pub fn guest_bytes(name: &str) -> Vec<u8> {
     std::fs::read(guest(name)).expect("reading a built guest")
 }
 
-/// An engine of the events model's kinds whose cache and logs live in `state`.
-pub fn engine_in(state: &Path, limits: Limits) -> Engine {
+/// An engine of `kinds` whose cache and logs live in `state`.
+pub fn engine_of(state: &Path, limits: Limits, kinds: Catalog) -> Engine {
     Engine::new(EngineConfig {
         cache_dir: Some(state.join("cache")),
         log_dir: Some(state.join("logs")),
         limits,
-        kinds: Catalog::new(wbx_events::kinds::KINDS.to_vec()),
+        kinds,
     })
     .expect("creating an engine")
 }
@@ -74,32 +75,5 @@ pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// An engine with the given test guests loaded, and an events runtime over
-/// a fresh store, all in a temporary directory.
-pub struct World {
-    pub dir: tempfile::TempDir,
-    pub state: StateLayout,
-    pub engine: Arc<Engine>,
-    pub runtime: Arc<EventsRuntime>,
-}
-
-pub fn world(modules: &[(&str, ModuleKind)], settings: EffectSettings) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let state = StateLayout::new(dir.path().join(".wbx"));
-    let engine = Arc::new(engine_in(state.dir(), Limits::default()));
-    for (name, kind) in modules {
-        engine
-            .load_file(name, *kind, "0.1.0", &guest(name))
-            .unwrap();
-    }
-    let runtime = EventsRuntime::open(engine.clone(), state.clone(), settings).unwrap();
-    World {
-        dir,
-        state,
-        engine,
-        runtime,
     }
 }

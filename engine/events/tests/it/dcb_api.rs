@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::support::engine_in;
+use crate::events_support::engine_in;
 use serde_json::{Value, json};
 use wbx_core::Limits;
 use wbx_core::api::Closing;

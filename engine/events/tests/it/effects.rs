@@ -35,7 +35,7 @@ fn world_with(
     effect: &str,
     settings: EffectSettings,
 ) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
-    let w = crate::support::world(&[("counter", COMMAND), (effect, EFFECT)], settings);
+    let w = crate::events_support::world(&[("counter", COMMAND), (effect, EFFECT)], settings);
     (w.dir, w.engine, w.runtime)
 }
 

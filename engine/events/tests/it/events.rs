@@ -1,6 +1,7 @@
 //! Commands and projectors over the event store, with real guests.
 
-use crate::support::{World, guest_bytes, wait_until};
+use crate::events_support::World;
+use crate::support::{guest_bytes, wait_until};
 use wbx_core::Observation;
 use wbx_events::EventsLayout;
 use wbx_events::command::{CommandError, CommandRequest};
@@ -10,7 +11,7 @@ use wbx_events::projector::ProjectorState;
 use wbx_events::{EventsRuntime, NewEvent, Query, ReadOptions};
 
 fn world() -> World {
-    crate::support::world(
+    crate::events_support::world(
         &[("counter", COMMAND), ("ledger", PROJECTOR)],
         Default::default(),
     )

@@ -2,6 +2,8 @@
 //! whole engine): the store, commands, projectors, effects and the DCB
 //! adapter, against real guests.
 
+#[path = "../../../tests/support/events.rs"]
+mod events_support;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
