@@ -9,4 +9,5 @@ mod support;
 
 mod api;
 mod engine;
+mod mesh;
 mod toy_model;
