@@ -20,7 +20,11 @@ use crate::support::{engine_of, guest};
 fn declared(name: &str, namespace: Option<&str>) -> ModuleDecl {
     ModuleDecl {
         name: name.to_owned(),
-        kind: if namespace.is_some() { SERVICE } else { COMMAND },
+        kind: if namespace.is_some() {
+            SERVICE
+        } else {
+            COMMAND
+        },
         namespace: namespace.map(str::to_owned),
         version: "0.1.0".to_owned(),
         manifest_path: Default::default(),
@@ -38,8 +42,12 @@ async fn a_service_executes_a_command_in_the_trace_of_its_request() {
     let state = StateLayout::new(dir.path().join(".wbx"));
     let models = wbx_engine::models::models();
     let engine: Arc<Engine> = Arc::new(engine_of(state.dir(), Limits::default(), models.catalog()));
-    engine.load_file("echo", SERVICE, "0.1.0", &guest("echo")).unwrap();
-    engine.load_file("counter", COMMAND, "0.1.0", &guest("counter")).unwrap();
+    engine
+        .load_file("echo", SERVICE, "0.1.0", &guest("echo"))
+        .unwrap();
+    engine
+        .load_file("counter", COMMAND, "0.1.0", &guest("counter"))
+        .unwrap();
     let modules = [declared("echo", Some("test")), declared("counter", None)];
     let runtimes =
         Runtimes::open(&models, &engine, &state, &Manifest::default(), &modules).unwrap();

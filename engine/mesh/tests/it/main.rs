@@ -6,4 +6,5 @@
 mod support;
 
 mod gateway;
+mod javascript;
 mod routing;

@@ -28,6 +28,17 @@ pub struct Mesh {
 }
 
 pub fn mesh(services: &[(&str, &str)], toml: &str) -> Mesh {
+    let paths: Vec<(&str, std::path::PathBuf)> =
+        services.iter().map(|(name, g)| (*name, guest(g))).collect();
+    let services: Vec<(&str, &std::path::Path)> = paths
+        .iter()
+        .map(|(name, path)| (*name, path.as_path()))
+        .collect();
+    mesh_of(&services, toml)
+}
+
+/// Services loaded from the components at the given paths.
+pub fn mesh_of(services: &[(&str, &std::path::Path)], toml: &str) -> Mesh {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(engine_of(
         dir.path(),
@@ -35,10 +46,8 @@ pub fn mesh(services: &[(&str, &str)], toml: &str) -> Mesh {
         Catalog::new(wbx_mesh::kinds::KINDS.to_vec()),
     ));
     let mut modules = Vec::new();
-    for (name, guest_name) in services {
-        engine
-            .load_file(name, SERVICE, "0.1.0", &guest(guest_name))
-            .unwrap();
+    for (name, path) in services {
+        engine.load_file(name, SERVICE, "0.1.0", path).unwrap();
         modules.push(service_decl(name));
     }
     let manifest = Manifest::parse(toml, &dir.path().join("wbx.toml"), &["mesh"]).unwrap();
