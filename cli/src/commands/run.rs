@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 use wbx_engine::api::{self, EngineFile};
 use wbx_engine::boot::{Booted, boot};
+use wbx_engine::project::Project;
 use wbx_engine::mesh::MeshRuntime;
 use wbx_engine::mesh::gateway;
-use wbx_engine::project::Project;
 use wbx_engine::{Engine, Runtimes};
 
 use super::build;
