@@ -45,6 +45,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Replay a history through a projector into a scratch read model, or two versions and diff them
     Replay(ReplayArgs),
+    /// Send an HTTP request to a mesh service through the gateway, like curl
+    Call(CallArgs),
+    /// Show each mesh service's requests, errors, latency and breaker, and who calls it
+    Routes(RoutesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +170,47 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub release: bool,
     /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "URL: http://{namespace}.{module}/path, /{namespace}.{module}/path or \
+                        {namespace}.{module}/path.\n\
+                        Exits 0 whenever a response arrived, whatever its status (-f: not for \
+                        a status of 400 or more)."
+)]
+pub struct CallArgs {
+    /// The service and path: http://{namespace}.{module}/path (or without `http://`, or /{namespace}.{module}/path)
+    pub url: String,
+    /// The method (GET, or POST with -d)
+    #[arg(long = "request", short = 'X', value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A request header, 'Name: value' (repeat for several)
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The request body: text, or @FILE to send a file's bytes
+    #[arg(long = "data", short = 'd', value_name = "BODY|@FILE")]
+    pub data: Option<String>,
+    /// Print the status line and the response headers before the body
+    #[arg(long = "include", short = 'i')]
+    pub include: bool,
+    /// Exit non-zero when the status is 400 or more
+    #[arg(long = "fail", short = 'f')]
+    pub fail: bool,
+    /// Print one JSON object: {status, headers, body}
+    #[arg(long)]
+    pub json: bool,
+    /// Send the same request to a version of the service kept from an
+    /// earlier run (or a .wasm file) too, and show how the answers differ
+    #[arg(long, value_name = "VERSION|WASM")]
+    pub against: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    /// Print the routes as the control API gives them: a JSON array
     #[arg(long)]
     pub json: bool,
 }

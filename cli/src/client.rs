@@ -11,6 +11,8 @@ use wbx_engine::project::Project;
 
 pub struct Client {
     api: String,
+    /// The mesh gateway's address, when the engine serves one.
+    gateway: Option<String>,
     agent: ureq::Agent,
 }
 
@@ -26,7 +28,10 @@ impl Client {
         let file = EngineFile::read(&project.state.engine_json())?;
         let client = Client::new(&file.api, Some(Duration::from_secs(2)));
         client.get("/api/health").ok().filter(|a| a.status == 200)?;
-        Some(Client::new(&file.api, None))
+        Some(Client {
+            gateway: file.gateway,
+            ..Client::new(&file.api, None)
+        })
     }
 
     fn new(api: &str, timeout: Option<Duration>) -> Client {
@@ -37,12 +42,18 @@ impl Client {
             .into();
         Client {
             api: api.to_owned(),
+            gateway: None,
             agent,
         }
     }
 
     pub fn api(&self) -> &str {
         &self.api
+    }
+
+    /// The mesh gateway's address (`http://127.0.0.1:PORT`), when it serves.
+    pub fn gateway(&self) -> Option<&str> {
+        self.gateway.as_deref()
     }
 
     fn answer(response: ureq::http::Response<ureq::Body>) -> Result<Answer> {

@@ -3,6 +3,7 @@
 mod add;
 mod bench;
 mod build;
+mod call;
 mod dev;
 mod doctor;
 mod events;
@@ -11,6 +12,7 @@ mod export;
 mod import;
 mod new;
 mod replay;
+mod routes;
 mod run;
 mod test;
 
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export::run(args),
         Command::Import(args) => import::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Call(args) => call::run(args),
+        Command::Routes(args) => routes::run(args),
     }
 }
 

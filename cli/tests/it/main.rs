@@ -12,6 +12,7 @@ mod bench;
 mod cli;
 mod dev;
 mod library;
+mod mesh;
 mod new;
 mod replay;
 mod tui;
