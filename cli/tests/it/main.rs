@@ -6,6 +6,9 @@
 //! cargo's build directory (`target/wasm-guests`), so each dependency
 //! compiles once per run (see `support`).
 
+/// The engine's test guests (services for the mesh tests), built once per run.
+#[path = "../../../engine/tests/support/guests.rs"]
+mod guests;
 mod support;
 
 mod bench;

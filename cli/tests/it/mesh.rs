@@ -2,33 +2,13 @@
 //! test guest `echo` (engine/tests/guests), as a prebuilt service
 //! component: through a running engine's gateway, and with no engine.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{Engine, repo_root, stderr, stdout, wbx};
-
-/// The built test guest `name` (`echo`, `echo-v2`), building the two this
-/// file uses on first use into the shared `target/wasm-guests`, where the
-/// engine's tests build them too.
-fn guest(name: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let target = repo_root().join("target/wasm-guests");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--target", "wasm32-wasip2"])
-            .args(["-p", "echo", "-p", "echo-v2", "--manifest-path"])
-            .arg(repo_root().join("engine/tests/guests/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .expect("running cargo to build the test guests");
-        assert!(status.success(), "building the test guests failed");
-        target.join("wasm32-wasip2/debug")
-    });
-    dir.join(format!("{}.wasm", name.replace('-', "_")))
-}
+use crate::guests::guest;
+use crate::support::{Engine, stderr, stdout, wbx};
 
 /// A project of one prebuilt service, `test.echo`, running the guest
 /// `component`; `settings` go into its `[modules.echo]` table.
@@ -292,4 +272,37 @@ fn call_against_a_kept_version_shows_how_the_answers_differ() {
     );
 
     engine.stop();
+}
+
+/// The body `wbx call` prints for `url`.
+fn called(dir: &Path, url: &str) -> String {
+    let output = wbx(dir, &["call", url]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    stdout(&output).trim_end().to_owned()
+}
+
+#[test]
+fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_applies_env() {
+    let project = echo_project("echo", "env = { GREETING = \"hi\" }\n");
+    let dir = project.path();
+    let dev = Engine::start(dir, &["dev", "--no-tui"]);
+    dev.expect_line("watching", |l| l.starts_with("dev: watching"));
+    assert_eq!(called(dir, "test.echo/hello"), "hello from echo");
+    assert_eq!(called(dir, "test.echo/env/GREETING"), "hi");
+
+    // A new component file: no cargo, the next request gets the new version.
+    let staged = dir.join("echo-v2.staged");
+    std::fs::copy(guest("echo-v2"), &staged).unwrap();
+    std::fs::rename(&staged, dir.join("components/echo.wasm")).unwrap();
+    let (reload, _) = dev.expect_line("echo's reload", |l| l.starts_with("reloaded echo"));
+    assert!(reload.contains("components/echo.wasm"), "{reload}");
+    assert_eq!(called(dir, "test.echo/hello"), "hello from echo v2");
+
+    // A new environment in wbx.toml: applied to the next instance.
+    let manifest = dir.join("wbx.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("\"hi\"", "\"hello again\"")).unwrap();
+    dev.expect_line("wbx.toml applied", |l| l.contains("wbx.toml"));
+    assert_eq!(called(dir, "test.echo/env/GREETING"), "hello again");
+    dev.stop();
 }
