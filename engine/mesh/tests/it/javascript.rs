@@ -50,9 +50,9 @@ fn build_js_hello() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // the test's own note on why it checked nothing
 async fn a_javascript_service_answers_and_is_called_by_another() {
     if !npm_available() {
-        #[allow(clippy::print_stderr)] // the test's own note on why it checked nothing
         eprintln!("npm is not on this machine: the JavaScript service is not tested");
         return;
     }
