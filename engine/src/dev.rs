@@ -30,7 +30,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
 use wbx_core::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
-use wbx_core::project::{MANIFEST_FILE, Manifest, Project};
+use wbx_core::project::{MANIFEST_FILE, ModuleDecl, Project};
 use wbx_core::{Engine, Observation, Runtimes, SwapReport};
 
 /// Quiet time that ends a burst of changes.
@@ -477,34 +477,50 @@ impl DevLoop {
         }
     }
 
+    /// `wbx.toml` changed: the project is read again (so a prebuilt module
+    /// declared meanwhile is found), checked by the core and every model,
+    /// and applied; a refused one changes nothing.
     async fn reload_config(&mut self, report: &mut impl FnMut(DevEvent<'_>)) {
-        let path = self.project.root.join(MANIFEST_FILE);
-        let models = &self.project.models;
-        let checked = Manifest::load(&path, &models.sections()).and_then(|manifest| {
-            let problems = models.check(&manifest, &self.project.modules)?;
-            Ok((manifest, problems))
-        });
-        let manifest = match checked {
-            Ok((manifest, problems)) => match problems.into_iter().next() {
-                Some(problem) => return self.config_refused(problem, report),
-                None => manifest,
-            },
-            Err(error) => return self.config_refused(error.to_string(), report),
+        let project = match Project::open(&self.project.root, &self.project.models) {
+            Ok(project) => project,
+            Err(error) => return self.config_refused(format!("{error:#}"), report),
         };
+        let manifest = project.manifest.clone();
         let envs = match manifest.module_envs() {
             Ok(envs) => envs,
             Err(error) => return self.config_refused(error.to_string(), report),
         };
         self.engine.set_limits(manifest.limits());
         self.engine.set_envs(envs);
+        self.runtimes.modules_changed(&project.modules);
         if let Err(error) = self.runtimes.apply(&manifest).await {
             return self.config_refused(format!("{error:#}"), report);
         }
-        self.project.manifest = manifest;
+        let declared: Vec<ModuleDecl> = project
+            .modules
+            .iter()
+            .filter(|m| !m.is_crate() && self.project.module(&m.name) != Some(m))
+            .cloned()
+            .collect();
+        self.project = project;
         self.engine
             .observer()
             .publish(Observation::ConfigReloaded { error: None });
         report(DevEvent::ConfigApplied);
+        // Prebuilt modules declared or moved meanwhile: loaded now.
+        for module in declared {
+            let path = module.artifact_path(&self.project.target_dir, false);
+            match self
+                .engine
+                .load_file(&module.name, module.kind, &module.version, &path)
+            {
+                Ok(_) => self.runtimes.module_swapped(&module.name, module.kind),
+                Err(error) => report(DevEvent::SwapFailed {
+                    module: &module.name,
+                    error: format!("{error:#}"),
+                }),
+            }
+        }
     }
 
     fn config_refused(&self, error: String, report: &mut impl FnMut(DevEvent<'_>)) {

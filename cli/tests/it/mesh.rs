@@ -282,7 +282,7 @@ fn called(dir: &Path, url: &str) -> String {
 }
 
 #[test]
-fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_applies_env() {
+fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_loads_new_ones() {
     let project = echo_project("echo", "env = { GREETING = \"hi\" }\n");
     let dir = project.path();
     let dev = Engine::start(dir, &["dev", "--no-tui"]);
@@ -304,5 +304,13 @@ fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_applies_env() {
     std::fs::write(&manifest, text.replace("\"hi\"", "\"hello again\"")).unwrap();
     dev.expect_line("wbx.toml applied", |l| l.contains("wbx.toml"));
     assert_eq!(called(dir, "test.echo/env/GREETING"), "hello again");
+
+    // A prebuilt module declared while it runs: loaded, and served.
+    std::fs::copy(guest("wstd-hello"), dir.join("components/wstd.wasm")).unwrap();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let declared = "\n[modules.wstd]\ncomponent = \"components/wstd.wasm\"\nkind = \"service\"\nnamespace = \"test\"\n";
+    std::fs::write(&manifest, text + declared).unwrap();
+    dev.expect_line("wstd's load", |l| l.starts_with("loaded wstd"));
+    assert_eq!(called(dir, "test.wstd/"), "hello from wstd");
     dev.stop();
 }
