@@ -87,3 +87,29 @@ async fn requests_reach_services_by_host_or_first_segment() {
     stop.send(()).unwrap();
     served.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_reaches_an_outside_host_only_when_its_table_allows_it() {
+    // The "outside" host is this mesh's own gateway, over real TCP.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let outside = listener.local_addr().unwrap().to_string();
+    let mesh = mesh(
+        &[("echo", "echo"), ("other", "echo")],
+        &format!("[modules.echo]\nallow-http = [\"{outside}\"]\n"),
+    );
+    let served = tokio::spawn(wbx_mesh::gateway::serve(
+        mesh.runtime.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let through = format!("http://test.echo/call/{outside}/test.echo/hello");
+    let (status, headers, body) = crate::routing::send(&mesh, "GET", &through, "").await;
+    assert_eq!((status, body.unwrap().as_str()), (200, "hello from echo"));
+    assert_eq!(headers["x-callee-status"], "200");
+    // The same request from a service whose table allows nothing.
+    let denied = format!("http://test.other/call/{outside}/test.echo/hello");
+    let (status, _, body) = crate::routing::send(&mesh, "GET", &denied, "").await;
+    assert_eq!(status, 502);
+    assert!(body.unwrap().contains("HttpRequestDenied"));
+    served.abort();
+}
