@@ -106,10 +106,16 @@ pub fn add_module(root: &Path, kind: &str, name: &str) -> Result<Written> {
     let manifest = add_member(&text, name, &template)
         .with_context(|| format!("cannot add '{name}' to {}", manifest_path.display()))?;
 
+    let project = project_name(root);
     let values = BTreeMap::from([
         ("module-name".to_owned(), name.to_owned()),
         ("module_name".to_owned(), name.replace('-', "_")),
         ("ModuleName".to_owned(), pascal_case(name)),
+        ("project-name".to_owned(), project.clone()),
+        ("project_name".to_owned(), project.replace('-', "_")),
+        // A service's namespace: the project's name, so its services are
+        // `{project}.{module}` until someone chooses otherwise.
+        ("namespace".to_owned(), project),
     ]);
     let files = template.render(&values)?;
     if let Some((path, _)) = files.iter().find(|(path, _)| root.join(path).exists()) {
@@ -174,6 +180,22 @@ fn add_member(text: &str, name: &str, template: &Template) -> Result<String> {
         members.set_trailing_comma(false);
     }
     Ok(doc.to_string())
+}
+
+/// The project's `[project] name` in `wbx.toml`, else its directory's name.
+fn project_name(root: &Path) -> String {
+    std::fs::read_to_string(root.join("wbx.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            manifest
+                .get("project")?
+                .get("name")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .or_else(|| Some(root.file_name()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "app".to_owned())
 }
 
 /// `reserve-room` → `ReserveRoom`: type names in module templates.

@@ -261,6 +261,7 @@ mod tests {
                 "module-name",
                 "module_name",
                 "ModuleName",
+                "namespace",
             ] {
                 values.insert(name.into(), "x".into());
             }
@@ -295,11 +296,11 @@ mod tests {
         );
         assert_eq!(
             project("nope").unwrap_err().to_string(),
-            "no project template named 'nope'; templates: events"
+            "no project template named 'nope'; templates: events, mesh"
         );
         assert_eq!(
             module("gadget").unwrap_err().to_string(),
-            "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector"
+            "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector, service"
         );
     }
 
@@ -314,12 +315,22 @@ mod tests {
         let templates = all().unwrap();
         let mut ids: Vec<&str> = templates.iter().map(|t| t.id.as_str()).collect();
         ids.sort();
-        assert_eq!(ids, ["command", "effect", "events", "projector"]);
+        assert_eq!(
+            ids,
+            [
+                "command",
+                "effect",
+                "events",
+                "mesh",
+                "projector",
+                "service"
+            ]
+        );
         assert_eq!(ids, dirs);
 
         let projects: Vec<String> = projects().unwrap().into_iter().map(|t| t.id).collect();
-        assert_eq!(projects, ["events"]);
-        for kind in ["command", "effect", "projector"] {
+        assert_eq!(projects, ["events", "mesh"]);
+        for kind in ["command", "effect", "projector", "service"] {
             let template = module(kind).unwrap();
             assert_eq!(template.id, kind);
             assert_eq!(template.manifest.creates, Creates::Module);

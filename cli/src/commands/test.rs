@@ -1,12 +1,15 @@
 //! `wbx test [FILTER] [--json] [--no-build]`: builds the project, then runs
-//! its scenarios (`scenarios/*.toml`) against the built modules on scratch
-//! stores. A failure shows a diff of expected against actual; the exit code
-//! is non-zero when any scenario fails or cannot run.
+//! its scenarios against the built modules on scratch state: the events
+//! model's (`scenarios/*.toml`, commands and projectors), then the mesh's
+//! (`scenarios/services/*.toml`, requests to services). A failure shows a
+//! diff of expected against actual; the exit code is non-zero when any
+//! scenario fails or cannot run.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use wbx_engine::mesh::scenario as services;
 use wbx_engine::scenario::{self, Outcome};
 
 use crate::cli::TestArgs;
@@ -14,22 +17,23 @@ use crate::console::{self, DIM, GREEN, RED, Stream, paint};
 
 pub fn run(args: TestArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
+    let filter = args.filter.as_deref().unwrap_or_default();
+    let wanted = |file: &std::path::Path, module: &str, name: &str| {
+        file.to_string_lossy().contains(filter) || module.contains(filter) || name.contains(filter)
+    };
     let mut scenarios = scenario::load(&project)?;
-    if let Some(filter) = &args.filter {
-        scenarios.retain(|s| {
-            s.file.to_string_lossy().contains(filter.as_str())
-                || s.module.contains(filter.as_str())
-                || s.name.contains(filter.as_str())
-        });
-    }
-    if scenarios.is_empty() {
+    scenarios.retain(|s| wanted(&s.file, &s.module, &s.name));
+    let mut requests = services::load(&project)?;
+    requests.retain(|s| wanted(&s.file, &s.module, &s.name));
+    if scenarios.is_empty() && requests.is_empty() {
         console::err(&format!(
-            "no scenarios{} in {}/ (see docs/testing.md for the format)",
+            "no scenarios{} in {}/ or {}/ (see docs/testing.md for the format)",
             args.filter
                 .as_ref()
                 .map(|f| format!(" matching '{f}'"))
                 .unwrap_or_default(),
-            scenario::DIR
+            scenario::DIR,
+            services::DIR
         ));
         return Ok(ExitCode::FAILURE);
     }
@@ -42,13 +46,23 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
     }
     let start = Instant::now();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let outcomes = runtime.block_on(scenario::run(&project, &scenarios, |outcome| {
+    let show = |outcome: &Outcome| {
         if args.json {
             console::out(&serde_json::to_string(outcome).unwrap_or_default());
         } else {
             print_outcome(outcome);
         }
-    }))?;
+    };
+    let mut outcomes = Vec::new();
+    if !scenarios.is_empty() {
+        outcomes = runtime.block_on(scenario::run(&project, &scenarios, show))?;
+    }
+    if !requests.is_empty() {
+        let answered = runtime.block_on(services::run(&project, &requests, |outcome| {
+            show(&shown(outcome.clone()))
+        }))?;
+        outcomes.extend(answered.into_iter().map(shown));
+    }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
     if !args.json {
         let summary = format!(
@@ -64,6 +78,20 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A service scenario's outcome in the shape every outcome is shown in.
+fn shown(outcome: services::Outcome) -> Outcome {
+    Outcome {
+        file: outcome.file,
+        line: outcome.line,
+        scenario: outcome.scenario,
+        module: outcome.module,
+        passed: outcome.passed,
+        diff: outcome.diff,
+        error: outcome.error,
+        elapsed_ms: outcome.elapsed_ms,
+    }
 }
 
 fn print_outcome(outcome: &Outcome) {

@@ -268,7 +268,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused(&["new", "My App", "--yes"], "'My App' is not a usable name");
     refused(
         &["new", "app", "--template", "nope"],
-        "no project template named 'nope'; templates: events",
+        "no project template named 'nope'; templates: events, mesh",
     );
     refused(
         &["new", "app", "--yes", "--set", "colour=red"],
@@ -307,7 +307,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused_in(
         &project,
         &["add", "gadget", "pinger"],
-        "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector",
+        "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector, service",
     );
     refused_in(
         &project,
@@ -335,6 +335,95 @@ fn bad_input_is_refused_and_nothing_is_lost() {
         &["test", "--no-build"],
         "error: scenarios/typo.toml:3:11: scenario 'typo': no command named 'add-tsk' in this project; commands: add-task, complete-task",
     );
+}
+
+#[test]
+fn the_mesh_template_serves_through_the_gateway_tests_its_services_and_takes_a_service() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["new", "demo", "--template", "mesh", "--yes"]);
+    let dir = home.path().join("demo");
+    self_contained(&dir);
+
+    // Its scenarios pass as generated: front's call to greeter goes through the mesh.
+    let (passed, outcomes) = scenario_outcomes(&dir, &[]);
+    assert!(passed, "{outcomes:#?}");
+    let front = outcomes
+        .iter()
+        .find(|o| o["scenario"] == "front greets through the greeter")
+        .unwrap_or_else(|| panic!("{outcomes:#?}"));
+    assert_eq!(front["file"], "scenarios/services/front.toml");
+    assert_eq!(front["module"], "front");
+    assert_eq!(front["passed"], true);
+
+    // Served under `wbx dev`, through the gateway it writes to engine.json.
+    let dev = Engine::start(&dir, &["dev", "--no-tui"]);
+    dev.expect_line("watching", |l| l.starts_with("dev: watching"));
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(".wbx/engine.json")).unwrap())
+            .unwrap();
+    let gateway = info["gateway"].as_str().unwrap().to_owned();
+    let hello = ureq::get(format!("{gateway}/demo.front/hello/ada"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert_eq!(hello, "hello, ada!\n");
+    dev.stop();
+
+    // A service scenario that fails: the diff names the line that differs.
+    let front_file = dir.join("scenarios/services/front.toml");
+    let text = std::fs::read_to_string(&front_file).unwrap();
+    std::fs::write(
+        &front_file,
+        text.replacen(r#"body = "hello, ada!\n""#, r#"body = "hello, bob!\n""#, 1),
+    )
+    .unwrap();
+    let output = wbx(&dir, &["test", "--no-build", "front"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let printed = stdout(&output);
+    for line in [
+        "FAIL scenarios/services/front.toml:4  front greets through the greeter  (front)",
+        "     --- expected",
+        "     +++ actual",
+        "      status: 200",
+        "      header x-greeted-by: greeter",
+        r#"     -body: "hello, bob!\n""#,
+        r#"     +body: "hello, ada!\n""#,
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "no {line:?} in:\n{printed}"
+        );
+    }
+    assert!(printed.contains("1 passed, 1 failed ("), "{printed}");
+    std::fs::write(&front_file, text).unwrap();
+
+    // A mistake in a service scenario is located.
+    std::fs::write(
+        dir.join("scenarios/services/typo.toml"),
+        "[[scenario]]\nname = \"typo\"\nservice = \"frnt\"\nexpect = {}\n",
+    )
+    .unwrap();
+    refused_in(
+        &dir,
+        &["test", "--no-build"],
+        "error: scenarios/services/typo.toml:3:11: scenario 'typo': no service named 'frnt' in this project; services: front, greeter",
+    );
+    std::fs::remove_file(dir.join("scenarios/services/typo.toml")).unwrap();
+
+    // `wbx add service`: a crate in the project's namespace that builds,
+    // with scenarios that pass.
+    let printed = ok(&dir, &["add", "service", "stock"]);
+    assert!(
+        printed.starts_with("added service 'stock' to the workspace"),
+        "{printed}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("stock/Cargo.toml")).unwrap();
+    assert!(manifest.contains("namespace = \"demo\""), "{manifest}");
+    let (passed, outcomes) = scenario_outcomes(&dir, &["--no-build", "stock"]);
+    assert!(passed, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 3, "{outcomes:#?}");
 }
 
 fn refused_in(dir: &Path, args: &[&str], wanted: &str) {

@@ -23,6 +23,7 @@
 //! - [`observe`]: [`MeshObservation`]: each call, breaker changes.
 //! - [`settings`]: `[mesh]` and each service's `[modules.NAME]` table.
 //! - [`api`]: its control-API routes.
+//! - [`scenario`]: `wbx test`'s service scenarios (`scenarios/services/*.toml`).
 //! - `tests/it/`: its tests, one binary, against real guests.
 
 pub mod api;
@@ -37,6 +38,7 @@ pub mod observe;
 pub mod router;
 pub mod routes;
 pub mod runtime;
+pub mod scenario;
 pub mod settings;
 pub mod trace;
 

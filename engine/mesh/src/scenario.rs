@@ -1,0 +1,676 @@
+//! Scenario tests of a project's services (`wbx test`).
+//!
+//! A project keeps them in `scenarios/services/*.toml` (beside the events
+//! model's `scenarios/*.toml`, in a folder of their own so each model reads
+//! its files strictly), each file a list of `[[scenario]]` tables:
+//!
+//! ```toml
+//! [[scenario]]
+//! name = "front greets through the greeter"
+//! service = "front"                       # a service module (or its address, `demo.front`)
+//! request = { method = "GET", path = "/hello/ada", headers = { accept = "text/plain" } }
+//! # a body: `request.body = "text"`, or `request.json = { … }` (sent as application/json)
+//! expect = { status = 200, headers = { x-greeted-by = "greeter" }, body = "hello, ada!\n" }
+//! # or `expect.json = { … }`: the answer is JSON holding at least these fields
+//! ```
+//!
+//! `request.method` defaults to `GET`, `request.path` to `/`,
+//! `expect.status` to 200. Expected headers are a subset (names in any
+//! case, values exact); `expect.body` is the whole body, exactly;
+//! `expect.json` is a subset of the body's JSON (objects compared key by
+//! key, anything else whole).
+//!
+//! Every scenario runs on scratch state of its own against the project's
+//! built components, loaded once into one engine: each registered model's
+//! runtime is opened over the scratch state (as `wbx run` opens them over
+//! the project's), so a service's calls to other services go through the
+//! mesh, and the commands it executes run on a scratch event store, empty
+//! at the start. Nothing is started: projectors and effects do not run, so
+//! read models are empty. The request goes through
+//! [`MeshRuntime::dispatch`] as one from the gateway. On failure the
+//! outcome carries a unified diff of what was expected against what came,
+//! both written the same way (the answer cut down to what is expected), so
+//! the diff shows only what differs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method};
+use http_body_util::{BodyExt, Full};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use toml::Spanned;
+use wbx_core::host_http::Caller;
+use wbx_core::project::{Project, StateLayout, line_column, load_modules};
+use wbx_core::{Engine, EngineConfig, Runtimes};
+
+use crate::kinds::SERVICE;
+use crate::runtime::{GATEWAY, MeshRuntime};
+
+/// Where a project keeps its service scenario files.
+pub const DIR: &str = "scenarios/services";
+
+/// The longest one request may take, its body included: beyond any
+/// service's own timeout, so it only ends a scenario that would hang.
+const ANSWER: Duration = Duration::from_secs(60);
+
+/// One scenario, read and checked.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file, relative to the project root.
+    pub file: PathBuf,
+    pub line: usize,
+    pub name: String,
+    /// The service module it sends its request to.
+    pub module: String,
+    request: Sent,
+    expect: Expected,
+}
+
+#[derive(Debug, Clone)]
+struct Sent {
+    method: Method,
+    path: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct Expected {
+    status: u16,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: Option<ExpectedBody>,
+}
+
+#[derive(Debug, Clone)]
+enum ExpectedBody {
+    Text(String),
+    Json(Json),
+}
+
+/// What running one scenario gave (the same shape as the events model's).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub file: PathBuf,
+    pub line: usize,
+    pub scenario: String,
+    pub module: String,
+    pub passed: bool,
+    /// Failed: expected against actual, a unified diff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Could not run (the service did not load, no answer in time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileText {
+    #[serde(default)]
+    scenario: Vec<Spanned<RawScenario>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    service: Spanned<String>,
+    #[serde(default)]
+    request: Option<Spanned<RawRequest>>,
+    expect: Spanned<RawExpect>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    method: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+    json: Option<Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    status: Option<Spanned<u16>>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+    json: Option<Json>,
+}
+
+/// Reads every `scenarios/services/*.toml` of the project, in name order.
+/// The first bad file stops it, with the file, line and column of the problem.
+pub fn load(project: &Project) -> Result<Vec<Scenario>> {
+    let dir = project.root.join(DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    let mut scenarios = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let relative = path.strip_prefix(&project.root).unwrap_or(&path);
+        scenarios.extend(parse(&text, relative, project)?);
+    }
+    Ok(scenarios)
+}
+
+type Problem = (Option<std::ops::Range<usize>>, String);
+
+/// The scenarios of one file's `text`; `file` names it in errors.
+pub fn parse(text: &str, file: &Path, project: &Project) -> Result<Vec<Scenario>> {
+    let located = |span: std::ops::Range<usize>, message: &str| {
+        let (line, column) = line_column(text, span.start);
+        anyhow::anyhow!("{}:{line}:{column}: {message}", file.display())
+    };
+    let parsed: FileText = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => located(span, e.message().trim()),
+        None => anyhow::anyhow!("{}: {}", file.display(), e.message().trim()),
+    })?;
+    parsed
+        .scenario
+        .into_iter()
+        .map(|raw| {
+            let span = raw.span();
+            let raw = raw.into_inner();
+            let name = raw.name.clone();
+            let (module, request, expect) = checked(raw, project).map_err(|(at, message)| {
+                located(
+                    at.unwrap_or(span.clone()),
+                    &format!("scenario '{name}': {message}"),
+                )
+            })?;
+            Ok(Scenario {
+                file: file.to_owned(),
+                line: line_column(text, span.start).0,
+                name,
+                module,
+                request,
+                expect,
+            })
+        })
+        .collect()
+}
+
+/// The scenario's service, request and expectation, or what is wrong and where.
+fn checked(raw: RawScenario, project: &Project) -> Result<(String, Sent, Expected), Problem> {
+    let services: Vec<_> = project
+        .modules
+        .iter()
+        .filter(|m| m.kind == SERVICE)
+        .collect();
+    let wanted = raw.service.get_ref();
+    let module = services
+        .iter()
+        .find(|m| {
+            m.name == *wanted
+                || m.namespace
+                    .as_deref()
+                    .is_some_and(|ns| format!("{ns}.{}", m.name) == *wanted)
+        })
+        .map(|m| m.name.clone())
+        .ok_or_else(|| {
+            let names: Vec<_> = services.iter().map(|m| m.name.as_str()).collect();
+            (
+                Some(raw.service.span()),
+                format!(
+                    "no service named '{wanted}' in this project; services: {}",
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+        })?;
+    let request_span = raw.request.as_ref().map(Spanned::span);
+    let request = sent(raw.request.map(Spanned::into_inner).unwrap_or_default())
+        .map_err(|(at, message)| (at.or(request_span), message))?;
+    let expect_span = raw.expect.span();
+    let expect =
+        expected(raw.expect.into_inner()).map_err(|(at, m)| (at.or(Some(expect_span)), m))?;
+    Ok((module, request, expect))
+}
+
+fn sent(raw: RawRequest) -> Result<Sent, Problem> {
+    let method = match raw.method {
+        Some(method) => Method::from_bytes(method.get_ref().to_ascii_uppercase().as_bytes())
+            .map_err(|_| {
+                (
+                    Some(method.span()),
+                    format!("'{}' is not an HTTP method", method.get_ref()),
+                )
+            })?,
+        None => Method::GET,
+    };
+    let path = match raw.path {
+        Some(path) if !path.get_ref().starts_with('/') => {
+            return Err((
+                Some(path.span()),
+                format!(
+                    "the path '{}' must start with '/' (the service is named by `service`)",
+                    path.get_ref()
+                ),
+            ));
+        }
+        Some(path) => path.into_inner(),
+        None => "/".to_owned(),
+    };
+    let mut headers = raw
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| (None, format!("'{name}' is not a header name")))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                (
+                    None,
+                    format!("header {name}: '{value}' is not a header value"),
+                )
+            })?;
+            Ok((name, value))
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    let body = match (raw.body, raw.json) {
+        (Some(_), Some(_)) => {
+            return Err((
+                None,
+                "a request has a `body` or a `json`, not both".to_owned(),
+            ));
+        }
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(json)) => {
+            if !headers
+                .iter()
+                .any(|(n, _)| *n == http::header::CONTENT_TYPE)
+            {
+                headers.push((
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ));
+            }
+            json.to_string().into_bytes()
+        }
+        (None, None) => Vec::new(),
+    };
+    Ok(Sent {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+fn expected(raw: RawExpect) -> Result<Expected, Problem> {
+    let status = match raw.status {
+        Some(status) if !(100..=599).contains(status.get_ref()) => {
+            return Err((
+                Some(status.span()),
+                format!("{} is not an HTTP status", status.get_ref()),
+            ));
+        }
+        Some(status) => status.into_inner(),
+        None => 200,
+    };
+    let body = match (raw.body, raw.json) {
+        (Some(_), Some(_)) => {
+            return Err((
+                None,
+                "expect the body as text (`body`) or as JSON (`json`), not both".to_owned(),
+            ));
+        }
+        (Some(text), None) => Some(ExpectedBody::Text(text)),
+        (None, Some(json)) => Some(ExpectedBody::Json(json)),
+        (None, None) => None,
+    };
+    Ok(Expected {
+        status,
+        headers: raw
+            .headers
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect(),
+        body,
+    })
+}
+
+/// Runs `scenarios` against the project's built components, each on
+/// scratch state of its own; `on_outcome` sees each result as it comes.
+pub async fn run(
+    project: &Project,
+    scenarios: &[Scenario],
+    mut on_outcome: impl FnMut(&Outcome),
+) -> Result<Vec<Outcome>> {
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let engine = Arc::new(Engine::new(EngineConfig {
+        // Compiled components are keyed by content: sharing the project's
+        // cache is safe and spares compiling them again.
+        cache_dir: Some(project.state.cache_dir()),
+        log_dir: Some(scratch.path().join("logs")),
+        limits: project.manifest.limits(),
+        kinds: project.models.catalog(),
+    })?);
+    engine.set_envs(project.manifest.module_envs()?);
+    // Every module, not only the scenarios' services: a service may call
+    // any other service and execute any command.
+    let failures: Vec<(String, String)> = load_modules(&engine, project, false)
+        .into_iter()
+        .filter_map(|l| l.result.err().map(|e| (l.module.name, format!("{e:#}"))))
+        .collect();
+
+    let mut outcomes = Vec::new();
+    for (n, scenario) in scenarios.iter().enumerate() {
+        let start = Instant::now();
+        let result = match failures.iter().find(|(name, _)| *name == scenario.module) {
+            Some((_, error)) => Err(anyhow::anyhow!("{error}")),
+            None => {
+                let state = StateLayout::new(scratch.path().join(n.to_string()));
+                run_one(&engine, project, state, scenario).await
+            }
+        };
+        let (passed, diff, error) = match result {
+            Ok(None) => (true, None, None),
+            Ok(Some(diff)) => (false, Some(diff), None),
+            Err(error) => (false, None, Some(format!("{error:#}"))),
+        };
+        let outcome = Outcome {
+            file: scenario.file.clone(),
+            line: scenario.line,
+            scenario: scenario.name.clone(),
+            module: scenario.module.clone(),
+            passed,
+            diff,
+            error,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+        };
+        on_outcome(&outcome);
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// One scenario over the runtimes opened on `state`: `None` when it
+/// passes, else the diff.
+async fn run_one(
+    engine: &Arc<Engine>,
+    project: &Project,
+    state: StateLayout,
+    scenario: &Scenario,
+) -> Result<Option<String>> {
+    state.create().context("cannot lay out scratch state")?;
+    let runtimes = Runtimes::open(
+        &project.models,
+        engine,
+        &state,
+        &project.manifest,
+        &project.modules,
+    )?;
+    let result = match runtimes.get::<MeshRuntime>() {
+        Some(mesh) => answer(&mesh, scenario).await,
+        None => Err(anyhow::anyhow!(
+            "the mesh model is not registered in this engine"
+        )),
+    };
+    runtimes.shutdown().await;
+    let answer = result?;
+    Ok(compare(&scenario.expect, &answer))
+}
+
+/// The answer to a scenario's request, its body read whole.
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    /// The body, or why it ended early.
+    body: Result<Vec<u8>, String>,
+}
+
+async fn answer(mesh: &Arc<MeshRuntime>, scenario: &Scenario) -> Result<Answer> {
+    let service = mesh
+        .services()
+        .into_iter()
+        .find(|s| s.module == scenario.module)
+        .with_context(|| format!("service '{}' has no namespace", scenario.module))?;
+    let address = service.address();
+    let sent = &scenario.request;
+    let mut request = http::Request::builder()
+        .method(sent.method.clone())
+        .uri(format!("http://{address}{}", sent.path))
+        .header(http::header::HOST, &address);
+    for (name, value) in &sent.headers {
+        request = request.header(name, value);
+    }
+    if !sent.body.is_empty() {
+        request = request.header(http::header::CONTENT_LENGTH, sent.body.len());
+    }
+    let request = request
+        .body(
+            Full::new(Bytes::from(sent.body.clone()))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .with_context(|| format!("cannot make the request {} {}", sent.method, sent.path))?;
+    let caller = Caller {
+        module: GATEWAY.into(),
+        traceparent: None,
+        hops: 0,
+    };
+    let whole = async {
+        let response = mesh.dispatch(&caller, request).await;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .map_err(|e| format!("the body ended early: {e}"));
+        Answer {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    };
+    tokio::time::timeout(ANSWER, whole).await.with_context(|| {
+        format!(
+            "no whole answer from '{}' within {} s",
+            scenario.module,
+            ANSWER.as_secs()
+        )
+    })
+}
+
+/// `None` when `answer` is what was expected, else the diff. Both sides
+/// are written the same way, one fact a line:
+///
+/// ```text
+/// status: 200
+/// header content-type: application/json
+/// json.greeting: "hello, ada"
+/// ```
+fn compare(expect: &Expected, answer: &Answer) -> Option<String> {
+    let mut expected = vec![format!("status: {}", expect.status)];
+    let mut actual = vec![format!("status: {}", answer.status)];
+    for (name, value) in &expect.headers {
+        expected.push(format!("header {name}: {value}"));
+        let values: Vec<_> = answer
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        actual.push(if values.is_empty() {
+            format!("header {name}: (none)")
+        } else {
+            format!("header {name}: {}", values.join(", "))
+        });
+    }
+    match &expect.body {
+        Some(ExpectedBody::Text(text)) => {
+            body_lines(text.as_bytes(), &mut expected);
+            actual_body(answer, &mut actual);
+        }
+        Some(ExpectedBody::Json(shape)) => {
+            flatten("json", shape, &mut expected);
+            match &answer.body {
+                Ok(bytes) => match serde_json::from_slice::<Json>(bytes) {
+                    Ok(json) => flatten("json", &shaped(&json, shape), &mut actual),
+                    Err(_) => {
+                        actual.push("json: (the body is not JSON)".to_owned());
+                        body_lines(bytes, &mut actual);
+                    }
+                },
+                Err(why) => actual.push(format!("body: ({why})")),
+            }
+        }
+        // Unasked, the body still says why a status differs (a mesh
+        // refusal names what went wrong).
+        None if expect.status != answer.status => actual_body(answer, &mut actual),
+        None => {}
+    }
+    diff(&expected.join("\n"), &actual.join("\n"))
+}
+
+fn actual_body(answer: &Answer, out: &mut Vec<String>) {
+    match &answer.body {
+        Ok(bytes) => body_lines(bytes, out),
+        Err(why) => out.push(format!("body: ({why})")),
+    }
+}
+
+/// A body a line at a time, each quoted as a JSON string, so the end of
+/// a line and what is invisible show: `body: "hello, ada!\n"`.
+fn body_lines(bytes: &[u8], out: &mut Vec<String>) {
+    let text = String::from_utf8_lossy(bytes);
+    if text.is_empty() {
+        out.push("body: \"\"".to_owned());
+    }
+    for line in text.split_inclusive('\n') {
+        out.push(format!("body: {}", Json::from(line)));
+    }
+}
+
+/// `actual` cut down to the keys `shape` names, object by object: what is
+/// left equals `shape` exactly when `shape` is a subset of `actual`.
+fn shaped(actual: &Json, shape: &Json) -> Json {
+    match (actual, shape) {
+        (Json::Object(actual), Json::Object(shape)) => Json::Object(
+            shape
+                .iter()
+                .filter_map(|(key, want)| {
+                    actual
+                        .get(key)
+                        .map(|have| (key.clone(), shaped(have, want)))
+                })
+                .collect(),
+        ),
+        _ => actual.clone(),
+    }
+}
+
+/// One line a field: `json.items.count: 3`.
+fn flatten(path: &str, value: &Json, out: &mut Vec<String>) {
+    match value {
+        Json::Object(fields) if !fields.is_empty() => {
+            for (key, value) in fields {
+                flatten(&format!("{path}.{key}"), value, out);
+            }
+        }
+        _ => out.push(format!("{path}: {value}")),
+    }
+}
+
+/// `None` when equal, else the unified diff of `expected` against `actual`.
+fn diff(expected: &str, actual: &str) -> Option<String> {
+    if expected == actual {
+        return None;
+    }
+    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
+    Some(
+        similar::TextDiff::from_lines(&expected, &actual)
+            .unified_diff()
+            .context_radius(3)
+            .header("expected", "actual")
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> Answer {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        Answer {
+            status,
+            headers: map,
+            body: Ok(body.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn an_answer_matches_when_it_holds_what_is_expected() {
+        let expect = Expected {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(ExpectedBody::Json(
+                json!({"greeting": "hi", "to": {"name": "ada"}}),
+            )),
+        };
+        let more = answer(
+            200,
+            &[("content-type", "application/json"), ("x-other", "1")],
+            r#"{"greeting":"hi","to":{"name":"ada","id":7},"at":3}"#,
+        );
+        assert_eq!(compare(&expect, &more), None);
+    }
+
+    #[test]
+    fn a_difference_shows_only_what_differs() {
+        let expect = Expected {
+            status: 200,
+            headers: vec![("x-greeted-by".into(), "greeter".into())],
+            body: Some(ExpectedBody::Text("hello, ada!\n".into())),
+        };
+        let diff = compare(&expect, &answer(200, &[], "hello, bob!\n")).unwrap();
+        assert_eq!(
+            diff,
+            "--- expected\n+++ actual\n@@ -1,3 +1,3 @@\n status: 200\n\
+             -header x-greeted-by: greeter\n-body: \"hello, ada!\\n\"\n\
+             +header x-greeted-by: (none)\n+body: \"hello, bob!\\n\"\n"
+        );
+    }
+
+    #[test]
+    fn an_unexpected_status_shows_the_body_that_says_why() {
+        let expect = Expected {
+            status: 200,
+            headers: Vec::new(),
+            body: None,
+        };
+        let diff = compare(&expect, &answer(502, &[], "no service answers to 'a.b'\n")).unwrap();
+        assert!(
+            diff.ends_with(
+                "-status: 200\n+status: 502\n+body: \"no service answers to 'a.b'\\n\"\n"
+            ),
+            "{diff}"
+        );
+    }
+}
