@@ -4,6 +4,7 @@
 //! call ended, so a trap after the head aborts the body instead of ending
 //! it cleanly.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,7 +74,11 @@ impl Body for Limited {
 }
 
 fn keep_head(head: &Mutex<Vec<u8>>, data: &[u8]) {
-    let mut head = head.lock().unwrap_or_else(|e| e.into_inner());
+    append_head(&mut head.lock().unwrap_or_else(|e| e.into_inner()), data);
+}
+
+/// Adds what of `data` still fits in a body's kept head.
+fn append_head(head: &mut Vec<u8>, data: &[u8]) {
     let room = BODY_HEAD.saturating_sub(head.len());
     head.extend_from_slice(&data[..data.len().min(room)]);
 }
@@ -148,8 +153,7 @@ impl Body for Tracked {
                 Some(Ok(frame)) => {
                     if let Some(data) = frame.data_ref() {
                         this.bytes += data.len() as u64;
-                        let room = BODY_HEAD.saturating_sub(this.head.len());
-                        this.head.extend_from_slice(&data[..data.len().min(room)]);
+                        append_head(&mut this.head, data);
                     }
                     return Poll::Ready(Some(Ok(frame)));
                 }
@@ -192,5 +196,3 @@ impl Drop for Tracked {
         self.finish(BodyEnd::Abandoned);
     }
 }
-
-use std::future::Future;

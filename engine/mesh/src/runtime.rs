@@ -208,13 +208,25 @@ impl MeshRuntime {
             request_body: None,
             response_body: None,
         };
+        let inflow = Arc::new(Inflow::default());
+        let call = |record| Pending {
+            record,
+            started,
+            inflow: inflow.clone(),
+        };
 
         let Some(service) = self.resolve(&authority) else {
             let message = format!(
                 "no service answers to '{authority}'; known services: {}",
                 self.known_services()
             );
-            return self.refuse(record, None, started, StatusCode::BAD_GATEWAY, message);
+            return self.refuse(
+                call(record),
+                None,
+                Counted::Yes,
+                StatusCode::BAD_GATEWAY,
+                message,
+            );
         };
         record.callee = service.module.clone();
         let settings = read(&self.settings).service(&service.module);
@@ -226,9 +238,9 @@ impl MeshRuntime {
                  (at most {max_hops}, [mesh] max-hops); a service may be calling itself in a loop"
             );
             return self.refuse(
-                record,
+                call(record),
                 Some(&service),
-                started,
+                Counted::Yes,
                 StatusCode::LOOP_DETECTED,
                 message,
             );
@@ -246,10 +258,10 @@ impl MeshRuntime {
                 refused.retry_after.as_millis()
             );
             // Not counted again: the breaker itself refused it.
-            return self.answer(
-                record,
-                None,
-                started,
+            return self.refuse(
+                call(record),
+                Some(&service),
+                Counted::No,
                 StatusCode::SERVICE_UNAVAILABLE,
                 message,
             );
@@ -268,9 +280,9 @@ impl MeshRuntime {
                 service.module
             );
             return self.refuse(
-                record,
+                call(record),
                 Some(&service),
-                started,
+                Counted::Yes,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 message,
             );
@@ -279,9 +291,9 @@ impl MeshRuntime {
             Ok(permit) => permit,
             Err(message) => {
                 return self.refuse(
-                    record,
+                    call(record),
                     Some(&service),
-                    started,
+                    Counted::Yes,
                     StatusCode::SERVICE_UNAVAILABLE,
                     message,
                 );
@@ -300,7 +312,6 @@ impl MeshRuntime {
             headers.insert(HeaderName::from_static(CALLER_HEADER), value);
         }
         record.request_headers = header_list(request.headers());
-        let inflow = Arc::new(Inflow::default());
         let request = request
             .map(|body| Limited::new(body, settings.body_limit, inflow.clone()).boxed_unsync());
 
@@ -329,11 +340,10 @@ impl MeshRuntime {
                     "service '{}' answered with an error: {code:?}",
                     service.module
                 );
-                self.refuse_flow(
-                    record,
-                    &service,
-                    &inflow,
-                    started,
+                self.refuse(
+                    call(record),
+                    Some(&service),
+                    Counted::Yes,
                     StatusCode::INTERNAL_SERVER_ERROR,
                     message,
                 )
@@ -361,7 +371,7 @@ impl MeshRuntime {
                         ),
                     ),
                 };
-                self.refuse_flow(record, &service, &inflow, started, status, message)
+                self.refuse(call(record), Some(&service), Counted::Yes, status, message)
             }
         }
     }
@@ -449,59 +459,24 @@ impl MeshRuntime {
         })
     }
 
-    /// A refusal counted against the service (and its breaker), after the
-    /// request was (perhaps partly) read.
-    fn refuse_flow(
-        self: &Arc<Self>,
-        mut record: CallRecord,
-        service: &Service,
-        inflow: &Inflow,
-        started: Instant,
-        status: StatusCode,
-        message: String,
-    ) -> http::Response<WasiBody> {
-        record.status = status.as_u16();
-        record.error = Some(message.clone());
-        self.finish(record, Some(service), inflow, started, true);
-        text_response(status, message)
-    }
-
-    /// A refusal counted against the service, before anything ran.
+    /// An answer of the mesh's own instead of the service's, recorded
+    /// (and, when `counted`, counted by the service's breaker).
     fn refuse(
-        self: &Arc<Self>,
-        record: CallRecord,
+        &self,
+        call: Pending,
         service: Option<&Service>,
-        started: Instant,
+        counted: Counted,
         status: StatusCode,
         message: String,
     ) -> http::Response<WasiBody> {
-        self.respond(record, service, started, status, message, true)
-    }
-
-    /// An answer of the mesh's that the breaker does not count.
-    fn answer(
-        self: &Arc<Self>,
-        record: CallRecord,
-        service: Option<&Service>,
-        started: Instant,
-        status: StatusCode,
-        message: String,
-    ) -> http::Response<WasiBody> {
-        self.respond(record, service, started, status, message, false)
-    }
-
-    fn respond(
-        self: &Arc<Self>,
-        mut record: CallRecord,
-        service: Option<&Service>,
-        started: Instant,
-        status: StatusCode,
-        message: String,
-        counted: bool,
-    ) -> http::Response<WasiBody> {
+        let Pending {
+            mut record,
+            started,
+            inflow,
+        } = call;
         record.status = status.as_u16();
         record.error = Some(message.clone());
-        self.finish(record, service, &Inflow::default(), started, counted);
+        self.finish(record, service, &inflow, started, counted == Counted::Yes);
         text_response(status, message)
     }
 
@@ -549,6 +524,22 @@ impl MeshRuntime {
         lock(&self.calls).resize(settings.keep_calls, settings.keep_bodies);
         *write(&self.settings) = settings;
     }
+}
+
+/// A call being served: its record so far, when it started, and what its
+/// request body let through.
+struct Pending {
+    record: CallRecord,
+    started: Instant,
+    inflow: Arc<Inflow>,
+}
+
+/// Whether a refusal counts against the service's breaker (the breaker's
+/// own refusals do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Yes,
+    No,
 }
 
 /// Marks a failure that was a timeout, for the 504.

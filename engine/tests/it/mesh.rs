@@ -17,25 +17,6 @@ use wbx_mesh::kinds::SERVICE;
 
 use crate::support::{engine_of, guest};
 
-fn declared(name: &str, namespace: Option<&str>) -> ModuleDecl {
-    ModuleDecl {
-        name: name.to_owned(),
-        kind: if namespace.is_some() {
-            SERVICE
-        } else {
-            COMMAND
-        },
-        namespace: namespace.map(str::to_owned),
-        version: "0.1.0".to_owned(),
-        manifest_path: Default::default(),
-        package_id: cargo_metadata::PackageId {
-            repr: name.to_owned(),
-        },
-        artifact_stem: name.to_owned(),
-        component: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_executes_a_command_in_the_trace_of_its_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,7 +29,10 @@ async fn a_service_executes_a_command_in_the_trace_of_its_request() {
     engine
         .load_file("counter", COMMAND, "0.1.0", &guest("counter"))
         .unwrap();
-    let modules = [declared("echo", Some("test")), declared("counter", None)];
+    let modules = [
+        ModuleDecl::prebuilt("echo", SERVICE, Some("test"), guest("echo")),
+        ModuleDecl::prebuilt("counter", COMMAND, None, guest("counter")),
+    ];
     let runtimes =
         Runtimes::open(&models, &engine, &state, &Manifest::default(), &modules).unwrap();
     let mesh = runtimes.get::<MeshRuntime>().unwrap();

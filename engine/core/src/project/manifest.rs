@@ -17,6 +17,7 @@
 //! call-timeout-ms = 5000    # longest a guest call may run
 //! ```
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -231,15 +232,21 @@ impl Manifest {
         path: &[&str],
         skip: &[&str],
     ) -> Result<T, ManifestError> {
+        let refused_key = Cell::new(None);
         let seed = TableSeed {
             path,
             skip,
+            refused_key: &refused_key,
             table: PhantomData,
         };
         let deserializer = toml::Deserializer::parse(&self.text).map_err(|e| self.toml_error(e))?;
         seed.deserialize(deserializer)
             .map(Option::unwrap_or_default)
-            .map_err(|e| self.toml_error(e))
+            .map_err(|e| match refused_key.take() {
+                // A key the reader refused: located at the key, not its table.
+                Some(span) => self.error_at(span, e.message().trim().to_owned()),
+                None => self.toml_error(e),
+            })
     }
 
     /// Problems of the core's with the project's modules: a `[modules.NAME]`
@@ -322,6 +329,8 @@ impl Manifest {
 struct TableSeed<'p, T> {
     path: &'p [&'p str],
     skip: &'p [&'p str],
+    /// Where the key the reader refused is, when it refused one.
+    refused_key: &'p Cell<Option<Range<usize>>>,
     table: PhantomData<T>,
 }
 
@@ -333,6 +342,7 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for TableSeed<'_, T> {
             [] if self.skip.is_empty() => T::deserialize(deserializer).map(Some),
             [] => deserializer.deserialize_map(SkipKeys::<T> {
                 skip: self.skip,
+                refused_key: self.refused_key,
                 table: PhantomData,
             }),
             _ => deserializer.deserialize_map(self),
@@ -343,6 +353,7 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for TableSeed<'_, T> {
 /// A table read without some of its keys: what another reader takes.
 struct SkipKeys<'p, T> {
     skip: &'p [&'p str],
+    refused_key: &'p Cell<Option<Range<usize>>>,
     table: PhantomData<T>,
 }
 
@@ -357,6 +368,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for SkipKeys<'_, T> {
         let rest = Skipping {
             map,
             skip: self.skip,
+            refused_key: self.refused_key,
         };
         T::deserialize(serde::de::value::MapAccessDeserializer::new(rest)).map(Some)
     }
@@ -366,6 +378,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for SkipKeys<'_, T> {
 struct Skipping<'p, A> {
     map: A,
     skip: &'p [&'p str],
+    refused_key: &'p Cell<Option<Range<usize>>>,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Skipping<'_, A> {
@@ -376,11 +389,18 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Skipping<'_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         use serde::de::IntoDeserializer;
-        while let Some(key) = self.map.next_key::<String>()? {
+        while let Some(key) = self.map.next_key::<Spanned<String>>()? {
+            let span = key.span();
+            let key = key.into_inner();
             if self.skip.contains(&key.as_str()) {
                 self.map.next_value::<IgnoredAny>()?;
             } else {
-                return seed.deserialize(key.into_deserializer()).map(Some);
+                return seed
+                    .deserialize(key.into_deserializer())
+                    .map(Some)
+                    .inspect_err(|_| {
+                        self.refused_key.set(Some(span));
+                    });
             }
         }
         Ok(None)
@@ -405,6 +425,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for TableSeed<'_, T> {
                 found = map.next_value_seed(TableSeed::<T> {
                     path: &self.path[1..],
                     skip: self.skip,
+                    refused_key: self.refused_key,
                     table: PhantomData,
                 })?;
             } else {
@@ -523,6 +544,27 @@ mod tests {
             err.starts_with("wbx.toml:5:1: unknown field `sise`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_core_reads_component_kind_namespace_and_env_and_the_model_the_rest() {
+        let text = "[modules.hello]\ncomponent = \"c/hello.wasm\"\nkind = \"service\"\n\
+                    namespace = \"demo\"\nenv = { GREETING = \"hi\" }\nsize = 3\n\n\
+                    [modules.shop]\nenv = { A = \"1\", B = \"2\" }\n";
+        let m = parse(text).unwrap();
+        assert_eq!(
+            m.module_table::<Extra>("hello").unwrap(),
+            Extra { size: Some(3) }
+        );
+        assert_eq!(m.module_table::<Extra>("shop").unwrap(), Extra::default());
+        let entries = m.module_entries().unwrap();
+        let (name, hello) = &entries[0];
+        assert_eq!(name.get_ref(), "hello");
+        assert_eq!(hello.component.as_ref().unwrap().get_ref(), "c/hello.wasm");
+        assert_eq!(hello.namespace.as_ref().unwrap().get_ref(), "demo");
+        let envs = m.module_envs().unwrap();
+        assert_eq!(envs["hello"], [("GREETING".to_owned(), "hi".to_owned())]);
+        assert_eq!(envs["shop"].len(), 2);
     }
 
     #[test]

@@ -56,6 +56,27 @@ impl ModuleDecl {
     pub fn is_crate(&self) -> bool {
         self.component.is_none()
     }
+
+    /// A module that is the component at `component`, with nothing to build.
+    pub fn prebuilt(
+        name: &str,
+        kind: ModuleKind,
+        namespace: Option<&str>,
+        component: PathBuf,
+    ) -> Self {
+        ModuleDecl {
+            name: name.to_owned(),
+            kind,
+            namespace: namespace.map(str::to_owned),
+            version: "0.0.0".to_owned(),
+            manifest_path: PathBuf::new(),
+            package_id: PackageId {
+                repr: format!("component {name}"),
+            },
+            artifact_stem: name.to_owned(),
+            component: Some(component),
+        }
+    }
 }
 
 /// What discovery found: the good declarations and every problem, each
@@ -279,17 +300,89 @@ pub fn prebuilt(
             _ => {}
         }
         modules.push(ModuleDecl {
-            name: name.get_ref().clone(),
-            kind: parsed,
-            namespace: entry.namespace.as_ref().map(|n| n.get_ref().clone()),
-            version: "0.0.0".to_owned(),
             manifest_path: manifest.path().to_owned(),
-            package_id: PackageId {
-                repr: format!("component {}", name.get_ref()),
-            },
-            artifact_stem: name.get_ref().clone(),
-            component: Some(root.join(component.get_ref())),
+            ..ModuleDecl::prebuilt(
+                name.get_ref(),
+                parsed,
+                entry.namespace.as_ref().map(|n| n.get_ref().as_str()),
+                root.join(component.get_ref()),
+            )
         });
     }
     Ok(modules)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::kind::KindSpec;
+
+    const SERVICE: ModuleKind = ModuleKind::new("service");
+    const COMMAND: ModuleKind = ModuleKind::new("command");
+
+    fn kinds() -> Catalog {
+        Catalog::new(vec![
+            KindSpec::planned(COMMAND, false),
+            KindSpec::planned(SERVICE, true),
+        ])
+    }
+
+    fn prebuilt_of(text: &str) -> Result<Vec<ModuleDecl>, String> {
+        let manifest = Manifest::parse(text, Path::new("wbx.toml"), &[]).unwrap();
+        let crates = [ModuleDecl::prebuilt("greet", COMMAND, None, "x".into())];
+        prebuilt(&manifest, Path::new("/p"), &kinds(), &crates).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_component_table_declares_a_module() {
+        let modules = prebuilt_of(
+            "[modules.hello]\ncomponent = \"c/hello.wasm\"\nkind = \"service\"\nnamespace = \"demo\"\n\
+             [modules.greet]\nenv = { A = \"1\" }\n",
+        )
+        .unwrap();
+        assert_eq!(modules.len(), 1);
+        assert_eq!(modules[0].name, "hello");
+        assert_eq!(modules[0].kind, SERVICE);
+        assert_eq!(modules[0].namespace.as_deref(), Some("demo"));
+        assert_eq!(
+            modules[0].artifact_path(Path::new("/t"), true),
+            Path::new("/p/c/hello.wasm")
+        );
+        assert!(!modules[0].is_crate());
+    }
+
+    #[test]
+    fn mistakes_in_a_component_table_are_located() {
+        for (text, wanted) in [
+            (
+                "[modules.hello]\ncomponent = \"h.wasm\"\n",
+                "wbx.toml:2:13: [modules.hello]: a prebuilt module must set its kind",
+            ),
+            (
+                "[modules.hello]\ncomponent = \"h.wasm\"\nkind = \"servise\"\n",
+                "wbx.toml:3:8: [modules.hello] kind: unknown kind 'servise'",
+            ),
+            (
+                "[modules.hello]\ncomponent = \"h.wasm\"\nkind = \"service\"\n",
+                "wbx.toml:3:8: [modules.hello]: a service needs a namespace",
+            ),
+            (
+                "[modules.hello]\ncomponent = \"h.wasm\"\nkind = \"command\"\nnamespace = \"x\"\n",
+                "wbx.toml:4:13: [modules.hello]: namespace is only for services",
+            ),
+            (
+                "[modules.greet]\ncomponent = \"h.wasm\"\nkind = \"command\"\n",
+                "wbx.toml:1:10: [modules.greet]: 'greet' is already a guest crate",
+            ),
+            (
+                "[modules.greet]\nkind = \"command\"\n",
+                "wbx.toml:2:8: [modules.greet]: a guest crate declares its kind",
+            ),
+        ] {
+            let error = prebuilt_of(text).unwrap_err();
+            assert!(error.starts_with(wanted), "{error}\nwanted: {wanted}");
+        }
+    }
 }

@@ -48,7 +48,12 @@ pub fn mesh_of(services: &[(&str, &std::path::Path)], toml: &str) -> Mesh {
     let mut modules = Vec::new();
     for (name, path) in services {
         engine.load_file(name, SERVICE, "0.1.0", path).unwrap();
-        modules.push(service_decl(name));
+        modules.push(ModuleDecl::prebuilt(
+            name,
+            SERVICE,
+            Some("test"),
+            path.to_path_buf(),
+        ));
     }
     let manifest = Manifest::parse(toml, &dir.path().join("wbx.toml"), &["mesh"]).unwrap();
     let names: Vec<String> = services.iter().map(|(n, _)| n.to_string()).collect();
@@ -64,21 +69,6 @@ pub fn mesh_of(services: &[(&str, &std::path::Path)], toml: &str) -> Mesh {
         _dir: dir,
         engine,
         runtime,
-    }
-}
-
-fn service_decl(name: &str) -> ModuleDecl {
-    ModuleDecl {
-        name: name.to_owned(),
-        kind: SERVICE,
-        namespace: Some("test".to_owned()),
-        version: "0.1.0".to_owned(),
-        manifest_path: Default::default(),
-        package_id: cargo_metadata::PackageId {
-            repr: name.to_owned(),
-        },
-        artifact_stem: name.to_owned(),
-        component: None,
     }
 }
 
