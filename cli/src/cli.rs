@@ -33,7 +33,7 @@ pub enum Command {
     Bench(BenchArgs),
     /// Build, run, watch the sources, rebuild what changed and hot-swap it
     Dev(DevArgs),
-    /// Build, then run the project's modules and serve the control API
+    /// Build, then run the project's modules and serve the control API and the gateway
     Run(RunArgs),
     /// Execute a command, in the running engine or on the project's store
     Exec(ExecArgs),
@@ -267,7 +267,7 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// The kind of module: command, projector or effect
+    /// The kind of module: command, projector, effect or service
     pub kind: String,
     /// The module's name: its crate and directory
     pub name: String,
