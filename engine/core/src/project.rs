@@ -102,12 +102,15 @@ impl Project {
             .max_by_key(|(dir, _)| dir.components().count());
         match owner {
             Some((_, modules)) => modules.clone(),
-            None => self
+            // A file of the workspace itself rebuilds every crate; any other
+            // file outside the crates (notes, a log written there) nothing.
+            None if is_workspace_file(&self.root, path) => self
                 .modules
                 .iter()
                 .filter(|m| m.is_crate())
                 .map(|m| m.name.clone())
                 .collect(),
+            None => Vec::new(),
         }
     }
 
@@ -147,4 +150,17 @@ impl Project {
             kinds: self.models.catalog(),
         })
     }
+}
+
+/// Whether `path`, outside every crate, is part of how the workspace builds:
+/// its `Cargo.toml` or `Cargo.lock`, its toolchain file, cargo's config.
+fn is_workspace_file(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    relative.starts_with(".cargo")
+        || matches!(
+            relative.to_str(),
+            Some("Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml")
+        )
 }
