@@ -40,9 +40,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         if args.json {
             console::out(&serde_json::to_string(m).unwrap_or_default());
         } else {
+            let (baseline, ratio) = match (m.baseline, m.ratio) {
+                (Some(baseline), Some(ratio)) => (format!("{baseline:.1}"), format!("{ratio:.3}")),
+                _ => ("—".to_owned(), "—".to_owned()),
+            };
             console::out(&format!(
-                "{:<18} {:>14.1} {:<13} {:>14.1} {:>7.3}  {:.1}..{:.1}",
-                m.scenario, m.value, m.unit, m.baseline, m.ratio, m.spread.0, m.spread.1
+                "{:<18} {:>14.1} {:<13} {:>14} {:>7}  {:.1}..{:.1}",
+                m.scenario, m.value, m.unit, baseline, ratio, m.spread.0, m.spread.1
             ));
         }
     };

@@ -17,8 +17,10 @@ pub struct Measurement {
     pub scenario: String,
     pub value: f64,
     pub unit: String,
-    pub baseline: f64,
-    pub ratio: f64,
+    /// `None` for a figure with no bare baseline (a latency, memory per
+    /// process): `--json` prints `null`.
+    pub baseline: Option<f64>,
+    pub ratio: Option<f64>,
     /// Smallest and largest value over the repetitions.
     #[serde(skip)]
     pub spread: (f64, f64),
@@ -92,8 +94,20 @@ pub fn measurement(
         scenario: scenario.to_owned(),
         value: value.0,
         unit: unit.to_owned(),
-        baseline: baseline.0,
-        ratio: value.0 / baseline.0,
+        baseline: Some(baseline.0),
+        ratio: Some(value.0 / baseline.0),
+        spread: value.1,
+    }
+}
+
+/// A figure with no bare baseline to compare it with (a latency).
+pub fn figure(scenario: &str, unit: &str, value: (f64, (f64, f64))) -> Measurement {
+    Measurement {
+        scenario: scenario.to_owned(),
+        value: value.0,
+        unit: unit.to_owned(),
+        baseline: None,
+        ratio: None,
         spread: value.1,
     }
 }

@@ -27,6 +27,7 @@
 //! - `tests/it/`: its tests, one binary, against real guests.
 
 pub mod api;
+pub mod bench;
 pub mod bindings;
 pub mod body;
 pub mod breaker;

@@ -52,6 +52,6 @@ impl Model for MeshModel {
     }
 
     fn bench(&self) -> Vec<BenchGroup> {
-        Vec::new()
+        crate::bench::groups()
     }
 }
