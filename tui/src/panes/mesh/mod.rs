@@ -53,7 +53,7 @@ pub const SPEC: UiSpec = UiSpec {
     }],
     actions: &[ActionSpec {
         name: "call",
-        describe: "mesh: send a request to the selected call's service (types :call for you)",
+        describe: "mesh: type a :call to the selected call's service",
         keys: &["c"],
         scope: Scope::Pane(MESH),
     }],

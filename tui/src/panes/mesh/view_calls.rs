@@ -225,7 +225,7 @@ fn calls(frame: &mut Frame, area: Rect, pane: &MeshPane) {
         .map(|(_, c)| c.caller.chars().count() + c.callee.chars().count() + 3)
         .max()
         .unwrap_or(0)
-        .clamp(12, 32) as u16;
+        .clamp(15, 32) as u16;
     let widths = [
         Constraint::Length(12),
         Constraint::Length(pair_width),
