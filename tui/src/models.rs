@@ -10,13 +10,16 @@ use crate::model::{ModelParts, UiSpec};
 use crate::panes;
 
 /// The registered models' panes, keys and commands.
-pub const SPECS: &[&UiSpec] = &[&panes::events::SPEC];
+pub const SPECS: &[&UiSpec] = &[&panes::events::SPEC, &panes::mesh::SPEC];
 
 /// Each registered model's part, over the runtime of its model.
 pub fn open(runtimes: &Runtimes) -> Vec<ModelParts> {
     let mut parts = Vec::new();
     if let Some(events) = runtimes.get() {
         parts.push(panes::events::open(events));
+    }
+    if let Some(mesh) = runtimes.get() {
+        parts.push(panes::mesh::open(mesh));
     }
     parts
 }

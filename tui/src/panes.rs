@@ -1,10 +1,11 @@
 //! Each pane's state and how observations and keys change it. Drawing lives
 //! in `view/`. The core's panes are here; each model's are in a folder of
-//! their own (`events/`), with their drawing.
+//! their own (`events/`, `mesh/`), with their drawing.
 
 pub mod events;
 mod list;
 mod logs;
+pub mod mesh;
 mod modules;
 
 pub use list::Cursor;

@@ -178,6 +178,10 @@ macro_rules! snapshot {
     };
 }
 
+// After `snapshot!`, which it uses: a macro is seen only below its definition.
+#[path = "mesh_pane/mod.rs"]
+mod mesh_pane;
+
 fn reloaded() -> Observation {
     Observation::Reloaded {
         module: "add-book".to_owned(),

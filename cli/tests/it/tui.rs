@@ -126,6 +126,30 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     tmux.press(&["Left"]);
     tmux.wait_for("position 1 BookAdded");
 
+    // The Mesh pane, by its number and by its name. The library has no
+    // service: the pane says how to declare one, and a call to an unknown
+    // address gets the mesh's own 502, which shows in the call log.
+    tmux.type_text("5");
+    let screen = tmux.wait_for("No calls through the mesh yet");
+    assert!(
+        screen.contains("Routes") && screen.contains("No services"),
+        "{screen}"
+    );
+    tmux.type_text("1");
+    tmux.wait_gone("No calls through the mesh yet");
+    tmux.type_text(":mesh");
+    tmux.wait_for(":mesh");
+    tmux.press(&["Enter"]);
+    tmux.wait_for("No calls through the mesh yet");
+    command("call GET http://test.echo/hello", "502 Bad Gateway");
+    let screen = tmux.wait_for("gateway → test.echo");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("/hello") && l.contains("502")),
+        "{screen}"
+    );
+
     // A saved file: the reload's account in the status bar.
     let lend_book = dir.join("lend-book/src/lib.rs");
     edit(&lend_book, "are on loan", "are all on loan");
