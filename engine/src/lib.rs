@@ -7,7 +7,7 @@
 //!   (wasmtime host, registry, cache, limits, logs, observations, the
 //!   project model, builds, doctor);
 //! - one sibling crate per model, each in the same shape: `wbx-events`
-//!   (`engine/events`);
+//!   (`engine/events`), `wbx-mesh` (`engine/mesh`);
 //! - this crate, which depends on all of them.
 //!
 //! Code map:
@@ -20,7 +20,8 @@
 //! - [`project`] and [`doctor`]: the core's, read with the registered models.
 //!
 //! The core's and the models' crates are re-exported under their own names
-//! (`wbx_engine::events` is `wbx-events`, listed in `models.rs`), so the CLI
+//! (`wbx_engine::events` is `wbx-events`, `wbx_engine::mesh` is `wbx-mesh`,
+//! listed in `models.rs`), so the CLI
 //! and the interface depend on this crate alone.
 
 pub mod api;
@@ -33,7 +34,7 @@ pub use models::crates::*;
 pub use wbx_core::{
     Catalog, Engine, EngineConfig, GuestError, KindSpec, Limits, ModuleInfo, ModuleKind,
     ModuleStatus, ModuleVersion, Observation, Runtimes, SwapReport, cache, capability, guest_build,
-    limits, logs, model, observe, registry, versions,
+    host_http, limits, logs, model, observe, registry, versions,
 };
 pub use wbx_events::{replay, scenario};
 

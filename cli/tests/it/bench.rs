@@ -63,9 +63,15 @@ fn every_scenario_reports_a_value_its_baseline_and_their_ratio() {
         );
         if line["unit"] == "ms" {
             // A latency: no bare baseline, so none and no ratio.
-            assert!(line["baseline"].is_null() && line["ratio"].is_null(), "{line}");
+            assert!(
+                line["baseline"].is_null() && line["ratio"].is_null(),
+                "{line}"
+            );
             let value = line["value"].as_f64().unwrap();
-            assert!(value.is_finite() && value > 0.0 && value < 60_000.0, "{line}");
+            assert!(
+                value.is_finite() && value > 0.0 && value < 60_000.0,
+                "{line}"
+            );
             continue;
         }
         let [value, baseline, ratio] =

@@ -6,12 +6,24 @@
 
 use std::time::Duration;
 
+use crate::guests::guest;
 use crate::support::{Tmux, edit, project_copy, shared_build_dir};
 
 #[test]
 fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     let project = project_copy("examples/library", "../../sdk");
     let dir = project.path();
+    // A service beside the library's modules: a prebuilt test component.
+    std::fs::create_dir_all(dir.join("components")).unwrap();
+    std::fs::copy(guest("echo"), dir.join("components/echo.wasm")).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("wbx.toml")).unwrap();
+    std::fs::write(
+        dir.join("wbx.toml"),
+        manifest
+            + "\n[modules.echo]\ncomponent = \"components/echo.wasm\"\nkind = \"service\"\n\
+               namespace = \"test\"\n",
+    )
+    .unwrap();
     // A remapped key, to see the user's key map taken up.
     let config = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -30,7 +42,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
 
     // The first build, then the Modules pane with every module running.
     let screen = tmux.wait("the modules running", Duration::from_secs(300), |s| {
-        s.contains("Modules 7") && s.matches("running").count() >= 7
+        s.contains("Modules 8") && s.matches("running").count() >= 8
     });
     assert!(screen.contains("library") && screen.contains("engine http://127.0.0.1:"));
     assert!(screen.contains("catalog") && screen.contains("projector"));
@@ -126,13 +138,13 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     tmux.press(&["Left"]);
     tmux.wait_for("position 1 BookAdded");
 
-    // The Mesh pane, by its number and by its name. The library has no
-    // service: the pane says how to declare one, and a call to an unknown
-    // address gets the mesh's own 502, which shows in the call log.
+    // The Mesh pane, by its number and by its name: the service's route,
+    // no calls yet; a call from the prompt goes through the mesh and shows
+    // in the call log, as does the mesh's own 502 for an unknown service.
     tmux.type_text("5");
     let screen = tmux.wait_for("No calls through the mesh yet");
     assert!(
-        screen.contains("Routes") && screen.contains("No services"),
+        screen.contains("Routes") && screen.contains("test.echo"),
         "{screen}"
     );
     tmux.type_text("1");
@@ -141,12 +153,13 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     tmux.wait_for(":mesh");
     tmux.press(&["Enter"]);
     tmux.wait_for("No calls through the mesh yet");
-    command("call GET http://test.echo/hello", "502 Bad Gateway");
-    let screen = tmux.wait_for("gateway → test.echo");
+    command("call GET http://test.echo/hello", "200 OK");
+    command("call GET http://test.nosuch/hello", "502 Bad Gateway");
+    let screen = tmux.wait_for("gateway → test.nosuch");
     assert!(
         screen
             .lines()
-            .any(|l| l.contains("/hello") && l.contains("502")),
+            .any(|l| l.contains("gateway → echo") && l.contains("/hello") && l.contains("200")),
         "{screen}"
     );
 

@@ -5,9 +5,9 @@
 //!
 //! | scenario | value | baseline (the limit) |
 //! |---|---|---|
-//! | `mesh-call` | routed calls/s: requests dispatched to `echo`'s `/call/test.echo/hello` one after another, each a fresh caller instance making one routed call to a fresh `echo` answering `/hello` | `echo` instantiated and its handler called for `/hello`, one after another, with bare wasmtime + `wasmtime-wasi-http` |
+//! | `mesh-call` | routed calls/s: one caller instance (`echo`'s `/repeat/{n}/test.echo/hello`) calling `http://test.echo/hello` n times in a row, each call routed in-process to a fresh `echo` | `echo` instantiated and its handler called for `/hello`, n times, with bare wasmtime + `wasmtime-wasi-http` |
 //! | `gateway` | requests/s of `GET /hello` through the gateway from 32 keep-alive HTTP/1.1 clients | the same component behind a bare hyper server driving `wasmtime-wasi-http` (what `wasmtime serve` does), the same clients |
-//! | `mesh-call-p50`, `-p99` | ms a request of `mesh-call` takes (no baseline) | — |
+//! | `mesh-call-p50`, `-p99` | ms one routed call of `mesh-call` takes, as the mesh records it (no baseline) | — |
 //! | `gateway-p50`, `-p99` | ms a client waits for a request of `gateway` (no baseline) | — |
 //!
 //! - [`groups`]: the one group, what the model registers.
@@ -190,7 +190,11 @@ fn mesh_of(echo: &[u8]) -> Result<Arc<MeshRuntime>> {
         engine.clone(),
         Arc::default(),
         &[echo],
-        MeshSettings::default(),
+        // Every routed call of a `mesh-call` repetition stays in the log.
+        MeshSettings {
+            keep_calls: 100_000,
+            ..MeshSettings::default()
+        },
     );
     engine.route_http_with(Arc::new(MeshRouter(runtime.clone())));
     Ok(runtime)
@@ -200,9 +204,10 @@ fn empty() -> WasiBody {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
-/// `n` requests, one after another, each making one routed call: the
-/// caller (`echo`, fresh) forwards to `http://test.echo/hello` (another
-/// fresh `echo`) and answers with what it got.
+/// `n` routed calls from one caller instance: one request to `echo`'s
+/// `/repeat/{n}/test.echo/hello`, whose instance calls
+/// `http://test.echo/hello` `n` times in a row (each a fresh `echo`). Each
+/// call's latency is the mesh's own record of it.
 async fn routed_calls(mesh: &Arc<MeshRuntime>, n: usize) -> Result<Sample> {
     // Where the gateway stands, without its TCP.
     let caller = Caller {
@@ -210,20 +215,40 @@ async fn routed_calls(mesh: &Arc<MeshRuntime>, n: usize) -> Result<Sample> {
         traceparent: None,
         hops: 0,
     };
-    let mut latencies = Vec::with_capacity(n);
+    let before = mesh.calls_since(0, usize::MAX).last().map_or(0, |c| c.id);
+    let url = format!("http://test.echo/repeat/{n}/test.echo/hello");
     let start = Instant::now();
-    for _ in 0..n {
-        let sent = Instant::now();
-        let request = http::Request::get("http://test.echo/call/test.echo/hello").body(empty())?;
-        let response = mesh.dispatch(&caller, request).await;
-        let callee = response.headers().get("x-callee-status").cloned();
-        expect_hello("the routed call", response).await?;
-        if callee.as_ref().is_none_or(|status| status != "200") {
-            bail!("the routed call's callee answered {callee:?}, not 200");
-        }
-        latencies.push(sent.elapsed());
+    let response = mesh
+        .dispatch(&caller, http::Request::get(url).body(empty())?)
+        .await;
+    let body = response.into_body().collect().await;
+    let elapsed = start.elapsed();
+    let body = body
+        .map_err(|e| anyhow!("the caller's answer broke off: {e}"))?
+        .to_bytes();
+    let wanted = format!("{n} calls, {n} ok");
+    if body != wanted.as_bytes() {
+        bail!(
+            "the caller answered {:?}, not {wanted:?}",
+            String::from_utf8_lossy(&body)
+        );
     }
-    Ok(Sample::new(latencies, start.elapsed()))
+    let latencies: Vec<Duration> = mesh
+        .calls_since(before, usize::MAX)
+        .iter()
+        .filter(|call| call.caller == "echo")
+        .map(|call| Duration::from_micros(call.latency_us))
+        .collect();
+    if latencies.len() != n {
+        bail!(
+            "the mesh recorded {} routed calls, not {n}",
+            latencies.len()
+        );
+    }
+    Ok(Sample {
+        rate: per_second(n, elapsed),
+        latencies,
+    })
 }
 
 /// The limit of a call: `n` times a fresh `echo` and its handler called

@@ -20,8 +20,8 @@ use http_body_util::{BodyExt, Full};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use tokio::sync::mpsc::UnboundedSender;
-use wbx_core::host_http::Caller;
 use wbx_engine::Observation;
+use wbx_engine::host_http::Caller;
 use wbx_engine::mesh::calls::unix_ms;
 use wbx_engine::mesh::{MeshObservation, MeshRuntime};
 

@@ -18,6 +18,7 @@
 //! | `GET /stream/{n}` | head first, then `chunk {i}\n` n times, 100 ms apart |
 //! | `ANY /call/{authority}/{rest…}` | forwards to `http://{authority}/{rest…}` |
 //! | `GET /self-loop` | calls `http://test.echo/self-loop` |
+//! | `GET /repeat/{n}/{authority}/{rest…}` | `GET http://{authority}/{rest…}` n times from this one instance; `n calls, n ok` |
 //! | `POST /exec/{command}` | executes the command with the body as input |
 //! | `GET /query/{projector}?sql=…` | the read model's rows as JSON |
 //! | `GET /memory` | allocates until it fails |
@@ -89,6 +90,10 @@ impl Service for Echo {
                 call(&request, &url)
             }
             ("GET", ["self-loop"]) => call(&request, "http://test.echo/self-loop"),
+            ("GET", ["repeat", n, authority, rest @ ..]) => match n.parse::<u32>() {
+                Ok(n) => repeat(n, &format!("http://{authority}/{}", rest.join("/"))),
+                Err(_) => bad_request(format!("'{n}' is no number of calls")),
+            },
             ("POST", ["exec", command]) => exec(command, &request),
             ("GET", ["query", projector]) => query(projector, &request),
             ("GET", ["memory"]) => {
@@ -151,6 +156,15 @@ fn call(request: &Request, url: &str) -> Response {
             .with_header("x-callee-status", answer.status.to_string()),
         Err(error) => Response::status(502).with_body(format!("call failed: {error}")),
     }
+}
+
+/// `n` calls of `url` in a row, from this instance: what a routed call
+/// costs once the caller runs.
+fn repeat(n: u32, url: &str) -> Response {
+    let ok = (0..n)
+        .filter(|_| wbx_guest::http::get(url).is_ok_and(|answer| answer.status == 200))
+        .count();
+    Response::ok(format!("{n} calls, {ok} ok"))
 }
 
 fn exec(command: &str, request: &Request) -> Response {
