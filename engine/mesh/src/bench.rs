@@ -215,7 +215,7 @@ async fn routed_calls(mesh: &Arc<MeshRuntime>, n: usize) -> Result<Sample> {
         traceparent: None,
         hops: 0,
     };
-    let before = mesh.calls_since(0, usize::MAX).last().map_or(0, |c| c.id);
+    let before = mesh.last_call_id();
     let url = format!("http://test.echo/repeat/{n}/test.echo/hello");
     let start = Instant::now();
     let response = mesh

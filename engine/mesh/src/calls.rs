@@ -18,6 +18,7 @@ pub const HISTORY_SECONDS: usize = 60;
 /// One call through the mesh, as views and `wbx routes` see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallRecord {
+    /// Its place in the call log: ids increase in the order calls end.
     pub id: u64,
     /// When it started, in milliseconds since the Unix epoch.
     pub at_ms: u64,
@@ -128,6 +129,7 @@ pub struct ServiceFigures {
 #[derive(Debug, Default)]
 pub struct Calls {
     log: VecDeque<CallRecord>,
+    last_id: u64,
     keep_calls: usize,
     keep_bodies: usize,
     pub services: BTreeMap<String, ServiceFigures>,
@@ -148,9 +150,11 @@ impl Calls {
         self.trim();
     }
 
-    /// Records a finished call. `service` is `None` when no service
-    /// answered to the authority (it has no figures then).
-    pub fn record(&mut self, call: CallRecord, service: Option<&str>) {
+    /// Records a finished call, giving it the next id. `service` is `None`
+    /// when no service answered to the authority (it has no figures then).
+    pub fn record(&mut self, mut call: CallRecord, service: Option<&str>) -> u64 {
+        self.last_id += 1;
+        call.id = self.last_id;
         if let Some(service) = service {
             let figures = self.services.entry(service.to_owned()).or_default();
             figures.total.record(&call);
@@ -162,6 +166,7 @@ impl Calls {
         }
         self.log.push_back(call);
         self.trim();
+        self.last_id
     }
 
     fn trim(&mut self) {
@@ -175,6 +180,11 @@ impl Calls {
             call.request_body = None;
             call.response_body = None;
         }
+    }
+
+    /// The id of the latest call recorded (0 before any).
+    pub fn last_id(&self) -> u64 {
+        self.last_id
     }
 
     /// Calls after id `after`, oldest first, at most `limit`.

@@ -6,7 +6,7 @@
 //! answer back while it is recorded.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime};
 
@@ -71,7 +71,6 @@ pub struct MeshRuntime {
     breakers: Mutex<HashMap<String, Breaker>>,
     gates: Mutex<HashMap<String, Arc<Gate>>>,
     pub(crate) calls: Mutex<Calls>,
-    next_call: AtomicU64,
 }
 
 impl MeshRuntime {
@@ -89,7 +88,6 @@ impl MeshRuntime {
             settings: RwLock::new(settings),
             breakers: Mutex::default(),
             gates: Mutex::default(),
-            next_call: AtomicU64::new(1),
         });
         runtime.set_modules(modules);
         runtime
@@ -185,7 +183,7 @@ impl MeshRuntime {
             .and_then(TraceParent::parse)
             .map_or_else(TraceParent::new, |t| t.child());
         let mut record = CallRecord {
-            id: self.next_call.fetch_add(1, Ordering::Relaxed),
+            id: 0, // given when it ends, in the log's order
             at_ms: unix_ms(SystemTime::now()),
             caller: caller.module.to_string(),
             callee: authority.clone(),
@@ -507,8 +505,13 @@ impl MeshRuntime {
                 .publish(&self.engine);
             }
         }
-        lock(&self.calls).record(record.clone(), service.map(|s| s.module.as_str()));
+        record.id = lock(&self.calls).record(record.clone(), service.map(|s| s.module.as_str()));
         MeshObservation::Call(Box::new(record)).publish(&self.engine);
+    }
+
+    /// The id of the latest call that ended (0 before any).
+    pub fn last_call_id(&self) -> u64 {
+        lock(&self.calls).last_id()
     }
 
     /// The latest calls after id `after`, at most `limit`.

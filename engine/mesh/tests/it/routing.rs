@@ -234,9 +234,13 @@ async fn unknown_services_traps_and_timeouts_get_their_answers_and_the_engine_se
     }
     let (status, _, body) = send(&mesh, "GET", "http://test.echo/hello", "").await;
     assert_eq!((status, body.unwrap().as_str()), (200, "hello from echo"));
-    let (status, _, _) = send(&mesh, "GET", "http://test.echo/memory", "").await;
-    assert_eq!(status, 500);
-    let (status, _, _) = send(&mesh, "GET", "http://test.echo/hello", "").await;
+    // A memory bomb, with time enough to reach the limit on a busy machine.
+    let roomy = self::mesh(&[("echo", "echo")], "");
+    let (status, _, body) = send(&roomy, "GET", "http://test.echo/memory", "").await;
+    let body = body.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("memory"), "{body}");
+    let (status, _, _) = send(&roomy, "GET", "http://test.echo/hello", "").await;
     assert_eq!(status, 200);
 }
 
@@ -423,4 +427,24 @@ async fn a_swap_under_load_fails_no_request() {
             .iter()
             .all(|c| c.status == 200)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_makes_many_routed_calls_each_recorded() {
+    let mesh = mesh(&[("echo", "echo")], "");
+    let (status, _, body) = send(
+        &mesh,
+        "GET",
+        "http://test.echo/repeat/3/test.echo/hello",
+        "",
+    )
+    .await;
+    assert_eq!((status, body.unwrap().as_str()), (200, "3 calls, 3 ok"));
+    let calls = mesh.runtime.calls_since(0, 100);
+    let routed: Vec<_> = calls
+        .iter()
+        .filter(|c| c.caller == "echo")
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(routed, ["/hello"; 3], "{calls:#?}");
 }
