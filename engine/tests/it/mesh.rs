@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use wbx_core::capability::CommandRequest;
 use wbx_core::host_http::Caller;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
 use wbx_core::{Engine, Limits, Runtimes};
 use wbx_events::EventsRuntime;
-use wbx_events::kinds::COMMAND;
+use wbx_events::kinds::{COMMAND, EFFECT};
+use wbx_events::layout::EventsLayout;
 use wbx_events::{Query, ReadOptions};
 use wbx_mesh::MeshRuntime;
 use wbx_mesh::kinds::SERVICE;
 
-use crate::support::{engine_of, guest};
+use crate::support::{engine_of, guest, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_executes_a_command_in_the_trace_of_its_request() {
@@ -64,5 +66,60 @@ async fn a_service_executes_a_command_in_the_trace_of_its_request() {
         .unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].correlation_id.as_deref(), Some(trace_id));
+    runtimes.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_effect_calls_a_service_without_listing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateLayout::new(dir.path().join(".wbx"));
+    let models = wbx_engine::models::models();
+    let engine: Arc<Engine> = Arc::new(engine_of(state.dir(), Limits::default(), models.catalog()));
+    engine
+        .load_file("echo", SERVICE, "0.1.0", &guest("echo"))
+        .unwrap();
+    engine
+        .load_file("counter", COMMAND, "0.1.0", &guest("counter"))
+        .unwrap();
+    engine
+        .load_file("webhook", EFFECT, "0.1.0", &guest("webhook"))
+        .unwrap();
+    let modules = [
+        ModuleDecl::prebuilt("echo", SERVICE, Some("test"), guest("echo")),
+        ModuleDecl::prebuilt("counter", COMMAND, None, guest("counter")),
+        ModuleDecl::prebuilt("webhook", EFFECT, None, guest("webhook")),
+    ];
+    wbx_events::host_sql::open_database(&state.effect_db("webhook"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE config (url TEXT NOT NULL); \
+             INSERT INTO config VALUES ('http://test.echo/echo');",
+        )
+        .unwrap();
+    let runtimes =
+        Runtimes::open(&models, &engine, &state, &Manifest::default(), &modules).unwrap();
+    let mesh = runtimes.get::<MeshRuntime>().unwrap();
+    let events = runtimes.get::<EventsRuntime>().unwrap();
+    events
+        .execute(CommandRequest {
+            command: "counter".into(),
+            input: r#"{"id": "a", "by": 1}"#.into(),
+            ..CommandRequest::default()
+        })
+        .await
+        .unwrap();
+    runtimes.start();
+    wait_until("the effect's call to reach the service", || {
+        mesh.calls_since(0, 10)
+            .iter()
+            .any(|c| c.caller == "webhook")
+    })
+    .await;
+    let call = mesh.calls_since(0, 10).pop().unwrap();
+    assert_eq!(
+        (call.callee.as_str(), call.path.as_str(), call.status),
+        ("echo", "/echo", 200)
+    );
+    assert!(call.request_body.unwrap().contains("\"id\""));
     runtimes.shutdown().await;
 }
