@@ -150,7 +150,7 @@ fn check_project(root: &Path, models: &Models) -> Vec<Check> {
         ),
     });
     let kinds = models.catalog();
-    let discovery = match modules::discover(root, &kinds) {
+    let mut discovery = match modules::discover(root, &kinds) {
         Ok(discovery) => discovery,
         Err(e) => {
             checks.push(Check::fail(
@@ -161,11 +161,31 @@ fn check_project(root: &Path, models: &Models) -> Vec<Check> {
             return checks;
         }
     };
-    let manifest_problems = match manifest.map(|m| models.check(&m, &discovery.modules)) {
-        Ok(Ok(problems)) => problems,
-        Ok(Err(located)) => vec![located.to_string()],
-        Err(_) => Vec::new(),
-    };
+    let mut manifest_problems = Vec::new();
+    if let Ok(manifest) = &manifest {
+        match modules::prebuilt(manifest, root, &kinds, &discovery.modules) {
+            Ok(prebuilt) => {
+                for module in &prebuilt {
+                    let path = module.artifact_path(&discovery.target_dir, false);
+                    checks.push(if path.is_file() {
+                        Check::pass("prebuilt module", format!("{} ({})", module.name, path.display()))
+                    } else {
+                        Check::fail(
+                            "prebuilt module",
+                            format!("{}: no component at {}", module.name, path.display()),
+                            "build the component there, or correct `component` in its [modules.NAME] table",
+                        )
+                    });
+                }
+                discovery.modules.extend(prebuilt);
+            }
+            Err(located) => manifest_problems.push(located.to_string()),
+        }
+        match models.check(manifest, &discovery.modules) {
+            Ok(problems) => manifest_problems.extend(problems),
+            Err(located) => manifest_problems.push(located.to_string()),
+        }
+    }
     for problem in discovery.problems.iter().chain(&manifest_problems) {
         checks.push(Check::fail(
             "guest crate",
@@ -176,7 +196,7 @@ fn check_project(root: &Path, models: &Models) -> Vec<Check> {
     if discovery.modules.is_empty() {
         checks.push(Check::fail(
             "guest crates",
-            "no workspace member declares [package.metadata.wbx]",
+            "no workspace member declares [package.metadata.wbx], and wbx.toml declares no prebuilt module",
             "add [package.metadata.wbx] kind = \"command\" (or another kind) to a guest crate",
         ));
     } else {
