@@ -21,7 +21,7 @@
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
-use wasip2::io::streams::StreamError;
+use wasip2::io::streams::{InputStream, StreamError};
 
 /// A response, its body read whole.
 #[derive(Debug, Clone)]
@@ -35,10 +35,7 @@ pub struct Response {
 impl Response {
     /// The first value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 
     /// The body as UTF-8 text (invalid sequences replaced).
@@ -124,29 +121,12 @@ pub fn request(
         .map_err(|()| "response taken")?
         .map_err(|e| format!("{e:?}"))?;
     let status = response.status();
-    let headers = response
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect();
+    let headers = lowered(&response.headers());
     let incoming = response.consume().map_err(|()| "response body taken")?;
     let stream = incoming
         .stream()
         .map_err(|()| "response body stream taken")?;
-    let mut body = Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => body.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => break,
-            Err(e) => return Err(format!("reading the response body: {e:?}")),
-        }
-    }
+    let body = read_all(&stream).map_err(|e| format!("reading the response body: {e:?}"))?;
     Ok(Response {
         status,
         headers,
@@ -179,4 +159,43 @@ fn split_url(url: &str) -> Result<(&str, &str, &str), String> {
         None => (rest, "/"),
     };
     Ok((scheme, authority, path))
+}
+
+// What reading a message takes, in either direction: a response here, a
+// service's incoming request in `service`.
+
+/// The first value of header `name` (any case) in `headers`.
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `fields` in order, names in lower case, values as text (invalid UTF-8
+/// replaced).
+pub(crate) fn lowered(fields: &Fields) -> Vec<(String, String)> {
+    fields
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Everything `stream` gives until it closes; an error is how it failed
+/// before that (never `Closed`).
+pub(crate) fn read_all(stream: &InputStream) -> Result<Vec<u8>, StreamError> {
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(body),
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -68,10 +68,7 @@ pub struct Request {
 impl Request {
     /// The first value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http::header(&self.headers, name)
     }
 
     /// The path without its query: `/orders/7`.
@@ -296,31 +293,15 @@ fn read_request(request: IncomingRequest) -> Result<Request, String> {
         Method::Other(other) => other,
     };
     let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
-    let headers = request
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect();
+    let headers = crate::http::lowered(&request.headers());
     let incoming = request.consume().map_err(|()| "request body taken")?;
-    let mut body = Vec::new();
-    {
+    let body = {
+        // The stream is a child of `incoming`: dropped before it finishes.
         let stream = incoming
             .stream()
             .map_err(|()| "request body stream taken")?;
-        loop {
-            match stream.blocking_read(64 * 1024) {
-                Ok(chunk) => body.extend_from_slice(&chunk),
-                Err(StreamError::Closed) => break,
-                Err(e) => return Err(stream_error("reading the request body", e)),
-            }
-        }
-    }
+        crate::http::read_all(&stream).map_err(|e| stream_error("reading the request body", e))?
+    };
     drop(wasip2::http::types::IncomingBody::finish(incoming));
     Ok(Request {
         method,

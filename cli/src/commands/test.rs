@@ -58,10 +58,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
         outcomes = runtime.block_on(scenario::run(&project, &scenarios, show))?;
     }
     if !requests.is_empty() {
-        let answered = runtime.block_on(services::run(&project, &requests, |outcome| {
-            show(&shown(outcome.clone()))
-        }))?;
-        outcomes.extend(answered.into_iter().map(shown));
+        outcomes.extend(runtime.block_on(services::run(&project, &requests, show))?);
     }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
     if !args.json {
@@ -78,20 +75,6 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// A service scenario's outcome in the shape every outcome is shown in.
-fn shown(outcome: services::Outcome) -> Outcome {
-    Outcome {
-        file: outcome.file,
-        line: outcome.line,
-        scenario: outcome.scenario,
-        module: outcome.module,
-        passed: outcome.passed,
-        diff: outcome.diff,
-        error: outcome.error,
-        elapsed_ms: outcome.elapsed_ms,
-    }
 }
 
 fn print_outcome(outcome: &Outcome) {

@@ -36,6 +36,7 @@
 //! - [`doctor`]: toolchain and project checks with fixes.
 //! - [`bench`]: `wbx bench`'s measurements and summaries.
 //! - [`api`]: what every model's control-API routes share (errors, closing).
+//! - [`scenario`]: what every model's `wbx test` scenarios share (files, outcomes, diffs).
 //! - [`sync`]: locks that survive a panic elsewhere.
 //!
 //! This crate knows nothing of terminals, clap or ratatui: it reports through
@@ -61,6 +62,7 @@ pub mod model;
 pub mod observe;
 pub mod project;
 pub mod registry;
+pub mod scenario;
 pub mod sync;
 pub mod versions;
 

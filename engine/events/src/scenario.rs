@@ -31,17 +31,18 @@
 //! of what was expected against what happened, both written the same way,
 //! so the diff shows only what differs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use toml::Spanned;
 
-use wbx_core::project::{Project, StateLayout, line_column, load_modules};
-use wbx_core::{Engine, EngineConfig, ModuleKind};
+use wbx_core::project::{Project, StateLayout};
+use wbx_core::scenario::{self as shared, Problem, Table, diff, flatten, listing, shaped};
+use wbx_core::{Engine, ModuleKind};
 
 use crate::EventsRuntime;
 use crate::command::{CommandError, CommandRequest};
@@ -50,21 +51,21 @@ use crate::envelope::{AppendMeta, NewEvent};
 use crate::host_sql::value_to_json;
 use crate::kinds::{COMMAND, PROJECTOR};
 
+pub use wbx_core::scenario::Outcome;
+
 /// Where a project keeps its scenario files.
 pub const DIR: &str = "scenarios";
 
 /// The longest a projector may take to catch up with a scenario's events.
 const CATCH_UP: Duration = Duration::from_secs(30);
 
-/// One scenario, read and checked.
+/// One scenario, read and checked; its module is the command or projector
+/// it tests.
+pub type Scenario = shared::Scenario<Test>;
+
+/// What a scenario appends, then checks.
 #[derive(Debug, Clone)]
-pub struct Scenario {
-    /// The file, relative to the project root.
-    pub file: PathBuf,
-    pub line: usize,
-    pub name: String,
-    /// The command or projector it tests.
-    pub module: String,
+pub struct Test {
     given: Vec<NewEvent>,
     check: Check,
 }
@@ -82,30 +83,6 @@ enum Expect {
     Invalid(String),
 }
 
-/// What running one scenario gave.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub file: PathBuf,
-    pub line: usize,
-    pub scenario: String,
-    pub module: String,
-    pub passed: bool,
-    /// Failed: expected against actual, a unified diff.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
-    /// Could not run (the module did not load, a bad query, a stopped projector).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileText {
-    #[serde(default)]
-    scenario: Vec<Spanned<RawScenario>>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
@@ -120,6 +97,12 @@ struct RawScenario {
     projector: Option<Spanned<String>>,
     query: Option<String>,
     rows: Option<Vec<Vec<toml::Value>>>,
+}
+
+impl Table for RawScenario {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Deserialize)]
@@ -144,65 +127,16 @@ struct ExpectedEvent {
 /// Reads every `scenarios/*.toml` of the project, in name order. The first
 /// bad file stops it, with the file, line and column of the problem.
 pub fn load(project: &Project) -> Result<Vec<Scenario>> {
-    let dir = project.root.join(DIR);
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    let mut scenarios = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let relative = path.strip_prefix(&project.root).unwrap_or(&path);
-        scenarios.extend(parse(&text, relative, project)?);
-    }
-    Ok(scenarios)
+    shared::read(project, DIR, |text, file| parse(text, file, project))
 }
 
 /// The scenarios of one file's `text`; `file` names it in errors.
 pub fn parse(text: &str, file: &Path, project: &Project) -> Result<Vec<Scenario>> {
-    let located = |span: std::ops::Range<usize>, message: &str| {
-        let (line, column) = line_column(text, span.start);
-        anyhow::anyhow!("{}:{line}:{column}: {message}", file.display())
-    };
-    let parsed: FileText = toml::from_str(text).map_err(|e| match e.span() {
-        Some(span) => located(span, e.message().trim()),
-        None => anyhow::anyhow!("{}: {}", file.display(), e.message().trim()),
-    })?;
-    parsed
-        .scenario
-        .into_iter()
-        .map(|raw| {
-            let span = raw.span();
-            let raw = raw.into_inner();
-            let name = raw.name.clone();
-            let (module, given, check) = checked(raw, project).map_err(|(at, message)| {
-                located(
-                    at.unwrap_or(span.clone()),
-                    &format!("scenario '{name}': {message}"),
-                )
-            })?;
-            Ok(Scenario {
-                file: file.to_owned(),
-                line: line_column(text, span.start).0,
-                name,
-                module,
-                given,
-                check,
-            })
-        })
-        .collect()
+    shared::parse(text, file, |raw| checked(raw, project))
 }
 
-type Problem = (Option<std::ops::Range<usize>>, String);
-
 /// The scenario's module, given events and check, or what is wrong and where.
-fn checked(raw: RawScenario, project: &Project) -> Result<(String, Vec<NewEvent>, Check), Problem> {
+fn checked(raw: RawScenario, project: &Project) -> Result<(String, Test), Problem> {
     let given = raw
         .given
         .into_iter()
@@ -222,7 +156,13 @@ fn checked(raw: RawScenario, project: &Project) -> Result<(String, Vec<NewEvent>
                 format!(
                     "no {kind} named '{}' in this project; {kind}s: {}",
                     name.get_ref(),
-                    names_of(project, kind)
+                    listing(
+                        project
+                            .modules
+                            .iter()
+                            .filter(|m| m.kind == kind)
+                            .map(|m| m.name.as_str())
+                    )
                 ),
             )),
         }
@@ -245,7 +185,8 @@ fn checked(raw: RawScenario, project: &Project) -> Result<(String, Vec<NewEvent>
             };
             let input = raw.input.as_ref().map_or(json!({}), to_json).to_string();
             let command = module(command, COMMAND)?;
-            Ok((command, given, Check::Command { input, expect }))
+            let check = Check::Command { input, expect };
+            Ok((command, Test { given, check }))
         }
         (None, Some(projector)) => {
             if raw.input.is_some()
@@ -265,23 +206,10 @@ fn checked(raw: RawScenario, project: &Project) -> Result<(String, Vec<NewEvent>
                 .map(|row| Json::Array(row.iter().map(to_json).collect()))
                 .collect();
             let projector = module(projector, PROJECTOR)?;
-            Ok((projector, given, Check::Projector { query, rows }))
+            let check = Check::Projector { query, rows };
+            Ok((projector, Test { given, check }))
         }
         _ => problem("a scenario names either a `command` or a `projector`"),
-    }
-}
-
-fn names_of(project: &Project, kind: ModuleKind) -> String {
-    let names: Vec<_> = project
-        .modules
-        .iter()
-        .filter(|m| m.kind == kind)
-        .map(|m| m.name.as_str())
-        .collect();
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(", ")
     }
 }
 
@@ -318,17 +246,12 @@ fn to_json(value: &toml::Value) -> Json {
 pub async fn run(
     project: &Project,
     scenarios: &[Scenario],
-    mut on_outcome: impl FnMut(&Outcome),
+    on_outcome: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let engine = Arc::new(Engine::new(EngineConfig {
-        // Compiled components are keyed by content: sharing the project's
-        // cache is safe and spares compiling them again.
-        cache_dir: Some(project.state.cache_dir()),
-        log_dir: Some(scratch.path().join("logs")),
-        limits: project.manifest.limits(),
-        kinds: project.models.catalog(),
-    })?);
+    let engine = shared::engine(project, scratch.path())?;
+    // Only the modules the scenarios test: a scenario runs one command or
+    // projector and nothing it could reach.
     let wanted: Vec<_> = project
         .modules
         .iter()
@@ -339,40 +262,9 @@ pub async fn run(
         modules: wanted,
         ..project.clone()
     };
-    let failures: Vec<(String, String)> = load_modules(&engine, &only_wanted, false)
-        .into_iter()
-        .filter_map(|l| l.result.err().map(|e| (l.module.name, format!("{e:#}"))))
-        .collect();
-
-    let mut outcomes = Vec::new();
-    for (n, scenario) in scenarios.iter().enumerate() {
-        let start = Instant::now();
-        let result = match failures.iter().find(|(name, _)| *name == scenario.module) {
-            Some((_, error)) => Err(anyhow::anyhow!("{error}")),
-            None => {
-                let state = StateLayout::new(scratch.path().join(n.to_string()));
-                run_one(&engine, state, scenario).await
-            }
-        };
-        let (passed, diff, error) = match result {
-            Ok(None) => (true, None, None),
-            Ok(Some(diff)) => (false, Some(diff), None),
-            Err(error) => (false, None, Some(format!("{error:#}"))),
-        };
-        let outcome = Outcome {
-            file: scenario.file.clone(),
-            line: scenario.line,
-            scenario: scenario.name.clone(),
-            module: scenario.module.clone(),
-            passed,
-            diff,
-            error,
-            elapsed_ms: start.elapsed().as_millis() as u64,
-        };
-        on_outcome(&outcome);
-        outcomes.push(outcome);
-    }
-    Ok(outcomes)
+    let unloaded = shared::unloaded(&engine, &only_wanted);
+    let one = async |state, scenario: &Scenario| run_one(&engine, state, scenario).await;
+    Ok(shared::run_each(scenarios, scratch.path(), &unloaded, on_outcome, one).await)
 }
 
 /// One scenario on the store in `state`: `None` when it passes, else the diff.
@@ -383,13 +275,14 @@ async fn run_one(
 ) -> Result<Option<String>> {
     state.create().context("cannot lay out a scratch store")?;
     let runtime = EventsRuntime::open(engine.clone(), state, EffectSettings::default())?;
-    if !scenario.given.is_empty() {
+    let Test { given, check } = &scenario.test;
+    if !given.is_empty() {
         runtime
             .store()
-            .append(&scenario.given, None, &AppendMeta::default())
+            .append(given, None, &AppendMeta::default())
             .context("cannot append the given events")?;
     }
-    let result = match &scenario.check {
+    let result = match check {
         Check::Command { input, expect } => {
             let request = CommandRequest {
                 command: scenario.module.clone(),
@@ -401,7 +294,7 @@ async fn run_one(
         }
         Check::Projector { query, rows } => {
             let actual = project(&runtime, &scenario.module, query).await;
-            actual.map(|actual| compare(&lines(rows), &lines(&actual)))
+            actual.map(|actual| diff(&lines(rows), &lines(&actual)))
         }
     };
     runtime.shutdown().await;
@@ -449,7 +342,7 @@ fn compare_command(
             return if passes {
                 None
             } else {
-                compare(&expected, &error.to_string())
+                diff(&expected, &error.to_string())
             };
         }
     };
@@ -474,25 +367,7 @@ fn compare_command(
             }
         })
         .collect();
-    compare(&expected, &pretty(&actual))
-}
-
-/// `actual` cut down to the keys `shape` names, object by object: what is
-/// left equals `shape` exactly when `shape` is a subset of `actual`.
-fn shaped(actual: &Json, shape: &Json) -> Json {
-    match (actual, shape) {
-        (Json::Object(actual), Json::Object(shape)) => Json::Object(
-            shape
-                .iter()
-                .filter_map(|(key, want)| {
-                    actual
-                        .get(key)
-                        .map(|have| (key.clone(), shaped(have, want)))
-                })
-                .collect(),
-        ),
-        _ => actual.clone(),
-    }
+    diff(&expected, &pretty(&actual))
 }
 
 /// Events a few lines each, data flattened to one line a field, so a diff
@@ -512,24 +387,17 @@ fn pretty(events: &[Json]) -> String {
             out.push(format!("  tags: {tags}"));
         }
         if let Some(data) = event.get("data") {
-            flatten("data", data, &mut out);
+            out.extend(
+                flatten("data", data)
+                    .iter()
+                    .map(|field| format!("  {field}")),
+            );
         }
     }
     if out.is_empty() {
         out.push("no events".to_owned());
     }
     out.join("\n")
-}
-
-fn flatten(path: &str, value: &Json, out: &mut Vec<String>) {
-    match value {
-        Json::Object(fields) if !fields.is_empty() => {
-            for (key, value) in fields {
-                flatten(&format!("{path}.{key}"), value, out);
-            }
-        }
-        _ => out.push(format!("  {path}: {value}")),
-    }
 }
 
 /// One compact JSON value a line: rows diff row by row.
@@ -541,42 +409,21 @@ fn lines(values: &[Json]) -> String {
         .join("\n")
 }
 
-/// `None` when equal, else the unified diff of `expected` against `actual`.
-fn compare(expected: &str, actual: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
-    let diff = similar::TextDiff::from_lines(&expected, &actual);
-    Some(
-        diff.unified_diff()
-            .context_radius(3)
-            .header("expected", "actual")
-            .to_string(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn shaping_keeps_only_expected_keys() {
-        let actual = json!({"type": "A", "tags": ["k:v"], "data": {"a": 1, "b": {"c": 2, "d": 3}}});
-        let shape = json!({"type": "A", "data": {"b": {"c": 2}, "e": 5}});
+    fn events_are_written_a_field_a_line() {
+        let events = [json!({
+            "type": "TaskAdded",
+            "tags": ["task_id:milk"],
+            "data": {"at": {"day": 1}, "title": "Buy milk"},
+        })];
         assert_eq!(
-            shaped(&actual, &shape),
-            json!({"type": "A", "data": {"b": {"c": 2}}})
+            pretty(&events),
+            "event 1: TaskAdded\n  tags: [\"task_id:milk\"]\n  data.at.day: 1\n  data.title: \"Buy milk\""
         );
-    }
-
-    #[test]
-    fn a_difference_is_a_unified_diff() {
-        assert_eq!(compare("a\nb", "a\nb"), None);
-        let diff = compare("[1]\n[2]", "[1]\n[3]").unwrap();
-        assert_eq!(
-            diff,
-            "--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n [1]\n-[2]\n+[3]\n"
-        );
+        assert_eq!(pretty(&[]), "no events");
     }
 }

@@ -33,23 +33,26 @@
 //! the diff shows only what differs.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 use http_body_util::{BodyExt, Full};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value as Json;
 use toml::Spanned;
 use wbx_core::host_http::Caller;
-use wbx_core::project::{Project, StateLayout, line_column, load_modules};
-use wbx_core::{Engine, EngineConfig, Runtimes};
+use wbx_core::project::{Project, StateLayout};
+use wbx_core::scenario::{self as shared, Problem, Table, diff, flatten, listing, shaped};
+use wbx_core::{Engine, Runtimes};
 
 use crate::kinds::SERVICE;
 use crate::runtime::{GATEWAY, MeshRuntime};
+
+pub use wbx_core::scenario::Outcome;
 
 /// Where a project keeps its service scenario files.
 pub const DIR: &str = "scenarios/services";
@@ -58,15 +61,13 @@ pub const DIR: &str = "scenarios/services";
 /// service's own timeout, so it only ends a scenario that would hang.
 const ANSWER: Duration = Duration::from_secs(60);
 
-/// One scenario, read and checked.
+/// One scenario, read and checked; its module is the service it sends its
+/// request to.
+pub type Scenario = shared::Scenario<Test>;
+
+/// What a scenario sends, and what it expects back.
 #[derive(Debug, Clone)]
-pub struct Scenario {
-    /// The file, relative to the project root.
-    pub file: PathBuf,
-    pub line: usize,
-    pub name: String,
-    /// The service module it sends its request to.
-    pub module: String,
+pub struct Test {
     request: Sent,
     expect: Expected,
 }
@@ -93,30 +94,6 @@ enum ExpectedBody {
     Json(Json),
 }
 
-/// What running one scenario gave (the same shape as the events model's).
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    pub file: PathBuf,
-    pub line: usize,
-    pub scenario: String,
-    pub module: String,
-    pub passed: bool,
-    /// Failed: expected against actual, a unified diff.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<String>,
-    /// Could not run (the service did not load, no answer in time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileText {
-    #[serde(default)]
-    scenario: Vec<Spanned<RawScenario>>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
@@ -125,6 +102,12 @@ struct RawScenario {
     #[serde(default)]
     request: Option<Spanned<RawRequest>>,
     expect: Spanned<RawExpect>,
+}
+
+impl Table for RawScenario {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -151,65 +134,16 @@ struct RawExpect {
 /// Reads every `scenarios/services/*.toml` of the project, in name order.
 /// The first bad file stops it, with the file, line and column of the problem.
 pub fn load(project: &Project) -> Result<Vec<Scenario>> {
-    let dir = project.root.join(DIR);
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    let mut scenarios = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let relative = path.strip_prefix(&project.root).unwrap_or(&path);
-        scenarios.extend(parse(&text, relative, project)?);
-    }
-    Ok(scenarios)
+    shared::read(project, DIR, |text, file| parse(text, file, project))
 }
-
-type Problem = (Option<std::ops::Range<usize>>, String);
 
 /// The scenarios of one file's `text`; `file` names it in errors.
 pub fn parse(text: &str, file: &Path, project: &Project) -> Result<Vec<Scenario>> {
-    let located = |span: std::ops::Range<usize>, message: &str| {
-        let (line, column) = line_column(text, span.start);
-        anyhow::anyhow!("{}:{line}:{column}: {message}", file.display())
-    };
-    let parsed: FileText = toml::from_str(text).map_err(|e| match e.span() {
-        Some(span) => located(span, e.message().trim()),
-        None => anyhow::anyhow!("{}: {}", file.display(), e.message().trim()),
-    })?;
-    parsed
-        .scenario
-        .into_iter()
-        .map(|raw| {
-            let span = raw.span();
-            let raw = raw.into_inner();
-            let name = raw.name.clone();
-            let (module, request, expect) = checked(raw, project).map_err(|(at, message)| {
-                located(
-                    at.unwrap_or(span.clone()),
-                    &format!("scenario '{name}': {message}"),
-                )
-            })?;
-            Ok(Scenario {
-                file: file.to_owned(),
-                line: line_column(text, span.start).0,
-                name,
-                module,
-                request,
-                expect,
-            })
-        })
-        .collect()
+    shared::parse(text, file, |raw| checked(raw, project))
 }
 
 /// The scenario's service, request and expectation, or what is wrong and where.
-fn checked(raw: RawScenario, project: &Project) -> Result<(String, Sent, Expected), Problem> {
+fn checked(raw: RawScenario, project: &Project) -> Result<(String, Test), Problem> {
     let services: Vec<_> = project
         .modules
         .iter()
@@ -226,16 +160,11 @@ fn checked(raw: RawScenario, project: &Project) -> Result<(String, Sent, Expecte
         })
         .map(|m| m.name.clone())
         .ok_or_else(|| {
-            let names: Vec<_> = services.iter().map(|m| m.name.as_str()).collect();
             (
                 Some(raw.service.span()),
                 format!(
                     "no service named '{wanted}' in this project; services: {}",
-                    if names.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
+                    listing(services.iter().map(|m| m.name.as_str()))
                 ),
             )
         })?;
@@ -245,7 +174,7 @@ fn checked(raw: RawScenario, project: &Project) -> Result<(String, Sent, Expecte
     let expect_span = raw.expect.span();
     let expect =
         expected(raw.expect.into_inner()).map_err(|(at, m)| (at.or(Some(expect_span)), m))?;
-    Ok((module, request, expect))
+    Ok((module, Test { request, expect }))
 }
 
 fn sent(raw: RawRequest) -> Result<Sent, Problem> {
@@ -355,54 +284,16 @@ fn expected(raw: RawExpect) -> Result<Expected, Problem> {
 pub async fn run(
     project: &Project,
     scenarios: &[Scenario],
-    mut on_outcome: impl FnMut(&Outcome),
+    on_outcome: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
     let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let engine = Arc::new(Engine::new(EngineConfig {
-        // Compiled components are keyed by content: sharing the project's
-        // cache is safe and spares compiling them again.
-        cache_dir: Some(project.state.cache_dir()),
-        log_dir: Some(scratch.path().join("logs")),
-        limits: project.manifest.limits(),
-        kinds: project.models.catalog(),
-    })?);
+    let engine = shared::engine(project, scratch.path())?;
     engine.set_envs(project.manifest.module_envs()?);
     // Every module, not only the scenarios' services: a service may call
     // any other service and execute any command.
-    let failures: Vec<(String, String)> = load_modules(&engine, project, false)
-        .into_iter()
-        .filter_map(|l| l.result.err().map(|e| (l.module.name, format!("{e:#}"))))
-        .collect();
-
-    let mut outcomes = Vec::new();
-    for (n, scenario) in scenarios.iter().enumerate() {
-        let start = Instant::now();
-        let result = match failures.iter().find(|(name, _)| *name == scenario.module) {
-            Some((_, error)) => Err(anyhow::anyhow!("{error}")),
-            None => {
-                let state = StateLayout::new(scratch.path().join(n.to_string()));
-                run_one(&engine, project, state, scenario).await
-            }
-        };
-        let (passed, diff, error) = match result {
-            Ok(None) => (true, None, None),
-            Ok(Some(diff)) => (false, Some(diff), None),
-            Err(error) => (false, None, Some(format!("{error:#}"))),
-        };
-        let outcome = Outcome {
-            file: scenario.file.clone(),
-            line: scenario.line,
-            scenario: scenario.name.clone(),
-            module: scenario.module.clone(),
-            passed,
-            diff,
-            error,
-            elapsed_ms: start.elapsed().as_millis() as u64,
-        };
-        on_outcome(&outcome);
-        outcomes.push(outcome);
-    }
-    Ok(outcomes)
+    let unloaded = shared::unloaded(&engine, project);
+    let one = async |state, scenario: &Scenario| run_one(&engine, project, state, scenario).await;
+    Ok(shared::run_each(scenarios, scratch.path(), &unloaded, on_outcome, one).await)
 }
 
 /// One scenario over the runtimes opened on `state`: `None` when it
@@ -429,7 +320,7 @@ async fn run_one(
     };
     runtimes.shutdown().await;
     let answer = result?;
-    Ok(compare(&scenario.expect, &answer))
+    Ok(compare(&scenario.test.expect, &answer))
 }
 
 /// The answer to a scenario's request, its body read whole.
@@ -447,7 +338,7 @@ async fn answer(mesh: &Arc<MeshRuntime>, scenario: &Scenario) -> Result<Answer> 
         .find(|s| s.module == scenario.module)
         .with_context(|| format!("service '{}' has no namespace", scenario.module))?;
     let address = service.address();
-    let sent = &scenario.request;
+    let sent = &scenario.test.request;
     let mut request = http::Request::builder()
         .method(sent.method.clone())
         .uri(format!("http://{address}{}", sent.path))
@@ -524,10 +415,10 @@ fn compare(expect: &Expected, answer: &Answer) -> Option<String> {
             actual_body(answer, &mut actual);
         }
         Some(ExpectedBody::Json(shape)) => {
-            flatten("json", shape, &mut expected);
+            expected.extend(flatten("json", shape));
             match &answer.body {
                 Ok(bytes) => match serde_json::from_slice::<Json>(bytes) {
-                    Ok(json) => flatten("json", &shaped(&json, shape), &mut actual),
+                    Ok(json) => actual.extend(flatten("json", &shaped(&json, shape))),
                     Err(_) => {
                         actual.push("json: (the body is not JSON)".to_owned());
                         body_lines(bytes, &mut actual);
@@ -561,51 +452,6 @@ fn body_lines(bytes: &[u8], out: &mut Vec<String>) {
     for line in text.split_inclusive('\n') {
         out.push(format!("body: {}", Json::from(line)));
     }
-}
-
-/// `actual` cut down to the keys `shape` names, object by object: what is
-/// left equals `shape` exactly when `shape` is a subset of `actual`.
-fn shaped(actual: &Json, shape: &Json) -> Json {
-    match (actual, shape) {
-        (Json::Object(actual), Json::Object(shape)) => Json::Object(
-            shape
-                .iter()
-                .filter_map(|(key, want)| {
-                    actual
-                        .get(key)
-                        .map(|have| (key.clone(), shaped(have, want)))
-                })
-                .collect(),
-        ),
-        _ => actual.clone(),
-    }
-}
-
-/// One line a field: `json.items.count: 3`.
-fn flatten(path: &str, value: &Json, out: &mut Vec<String>) {
-    match value {
-        Json::Object(fields) if !fields.is_empty() => {
-            for (key, value) in fields {
-                flatten(&format!("{path}.{key}"), value, out);
-            }
-        }
-        _ => out.push(format!("{path}: {value}")),
-    }
-}
-
-/// `None` when equal, else the unified diff of `expected` against `actual`.
-fn diff(expected: &str, actual: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    let (expected, actual) = (format!("{expected}\n"), format!("{actual}\n"));
-    Some(
-        similar::TextDiff::from_lines(&expected, &actual)
-            .unified_diff()
-            .context_radius(3)
-            .header("expected", "actual")
-            .to_string(),
-    )
 }
 
 #[cfg(test)]
