@@ -287,8 +287,18 @@ fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_loads_new_ones() {
     let dir = project.path();
     // A project of prebuilt components only: doctor finds nothing to fix.
     let doctor = wbx(dir, &["doctor"]);
-    assert_eq!(exit_code(&doctor), 0, "{}{}", stdout(&doctor), stderr(&doctor));
-    assert!(stdout(&doctor).contains("prebuilt module"), "{}", stdout(&doctor));
+    assert_eq!(
+        exit_code(&doctor),
+        0,
+        "{}{}",
+        stdout(&doctor),
+        stderr(&doctor)
+    );
+    assert!(
+        stdout(&doctor).contains("prebuilt module"),
+        "{}",
+        stdout(&doctor)
+    );
     let dev = Engine::start(dir, &["dev", "--no-tui"]);
     dev.expect_line("watching", |l| l.starts_with("dev: watching"));
     assert_eq!(called(dir, "test.echo/hello"), "hello from echo");
