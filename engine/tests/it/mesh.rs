@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full};
 use wbx_core::capability::CommandRequest;
 use wbx_core::host_http::Caller;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
-use wbx_core::{Engine, Limits, Runtimes};
+use wbx_core::{Engine, Limits, ModuleKind, Runtimes};
 use wbx_events::EventsRuntime;
 use wbx_events::kinds::{COMMAND, EFFECT};
 use wbx_events::layout::EventsLayout;
@@ -19,26 +19,52 @@ use wbx_mesh::kinds::SERVICE;
 
 use crate::support::{engine_of, guest, wait_until};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_service_executes_a_command_in_the_trace_of_its_request() {
+/// Every registered model over an engine with these test guests, each
+/// declared as (name, kind, namespace); `before` prepares the state first.
+struct Assembled {
+    _dir: tempfile::TempDir,
+    runtimes: Runtimes,
+    mesh: Arc<MeshRuntime>,
+    events: Arc<EventsRuntime>,
+}
+
+fn assembled(
+    guests: &[(&str, ModuleKind, Option<&str>)],
+    before: impl FnOnce(&StateLayout),
+) -> Assembled {
     let dir = tempfile::tempdir().unwrap();
     let state = StateLayout::new(dir.path().join(".wbx"));
     let models = wbx_engine::models::models();
     let engine: Arc<Engine> = Arc::new(engine_of(state.dir(), Limits::default(), models.catalog()));
-    engine
-        .load_file("echo", SERVICE, "0.1.0", &guest("echo"))
-        .unwrap();
-    engine
-        .load_file("counter", COMMAND, "0.1.0", &guest("counter"))
-        .unwrap();
-    let modules = [
-        ModuleDecl::prebuilt("echo", SERVICE, Some("test"), guest("echo")),
-        ModuleDecl::prebuilt("counter", COMMAND, None, guest("counter")),
-    ];
+    let mut modules = Vec::new();
+    for (name, kind, namespace) in guests {
+        engine
+            .load_file(name, *kind, "0.1.0", &guest(name))
+            .unwrap();
+        modules.push(ModuleDecl::prebuilt(name, *kind, *namespace, guest(name)));
+    }
+    before(&state);
     let runtimes =
         Runtimes::open(&models, &engine, &state, &Manifest::default(), &modules).unwrap();
-    let mesh = runtimes.get::<MeshRuntime>().unwrap();
-    let events = runtimes.get::<EventsRuntime>().unwrap();
+    Assembled {
+        _dir: dir,
+        mesh: runtimes.get::<MeshRuntime>().unwrap(),
+        events: runtimes.get::<EventsRuntime>().unwrap(),
+        runtimes,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_executes_a_command_in_the_trace_of_its_request() {
+    let Assembled {
+        _dir,
+        runtimes,
+        mesh,
+        events,
+    } = assembled(
+        &[("echo", SERVICE, Some("test")), ("counter", COMMAND, None)],
+        |_| {},
+    );
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller = Caller {
@@ -71,35 +97,27 @@ async fn a_service_executes_a_command_in_the_trace_of_its_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_effect_calls_a_service_without_listing_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = StateLayout::new(dir.path().join(".wbx"));
-    let models = wbx_engine::models::models();
-    let engine: Arc<Engine> = Arc::new(engine_of(state.dir(), Limits::default(), models.catalog()));
-    engine
-        .load_file("echo", SERVICE, "0.1.0", &guest("echo"))
-        .unwrap();
-    engine
-        .load_file("counter", COMMAND, "0.1.0", &guest("counter"))
-        .unwrap();
-    engine
-        .load_file("webhook", EFFECT, "0.1.0", &guest("webhook"))
-        .unwrap();
-    let modules = [
-        ModuleDecl::prebuilt("echo", SERVICE, Some("test"), guest("echo")),
-        ModuleDecl::prebuilt("counter", COMMAND, None, guest("counter")),
-        ModuleDecl::prebuilt("webhook", EFFECT, None, guest("webhook")),
-    ];
-    wbx_events::host_sql::open_database(&state.effect_db("webhook"))
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE config (url TEXT NOT NULL); \
-             INSERT INTO config VALUES ('http://test.echo/echo');",
-        )
-        .unwrap();
-    let runtimes =
-        Runtimes::open(&models, &engine, &state, &Manifest::default(), &modules).unwrap();
-    let mesh = runtimes.get::<MeshRuntime>().unwrap();
-    let events = runtimes.get::<EventsRuntime>().unwrap();
+    let Assembled {
+        _dir,
+        runtimes,
+        mesh,
+        events,
+    } = assembled(
+        &[
+            ("echo", SERVICE, Some("test")),
+            ("counter", COMMAND, None),
+            ("webhook", EFFECT, None),
+        ],
+        |state| {
+            wbx_events::host_sql::open_database(&state.effect_db("webhook"))
+                .unwrap()
+                .execute_batch(
+                    "CREATE TABLE config (url TEXT NOT NULL); \
+                     INSERT INTO config VALUES ('http://test.echo/echo');",
+                )
+                .unwrap();
+        },
+    );
     events
         .execute(CommandRequest {
             command: "counter".into(),
