@@ -329,3 +329,64 @@ fn dev_swaps_a_prebuilt_component_when_its_file_changes_and_loads_new_ones() {
     assert_eq!(called(dir, "test.wstd/"), "hello from wstd");
     dev.stop();
 }
+
+#[test]
+fn the_shop_example_passes_its_scenarios_and_places_an_order_in_the_callers_trace() {
+    let project = crate::support::project_copy("examples/mesh", "../../sdk");
+    let dir = project.path();
+    let tested = wbx(dir, &["test"]);
+    assert_eq!(
+        exit_code(&tested),
+        0,
+        "{}{}",
+        stdout(&tested),
+        stderr(&tested)
+    );
+    assert!(stdout(&tested).contains("0 failed"), "{}", stdout(&tested));
+
+    let engine = Engine::start(dir, &["run", "--no-build"]);
+    let output = wbx_with_trace(dir);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    let placed: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(placed["duplicate"], false, "{placed}");
+    // web → catalog and web → orders, each in the client's trace; the
+    // command's event carries it as its correlation id.
+    let calls = engine.get("/api/mesh/calls");
+    let callees: Vec<_> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["trace_id"] == TRACE)
+        .map(|c| {
+            format!(
+                "{} → {}",
+                c["caller"].as_str().unwrap(),
+                c["callee"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for pair in ["web → catalog", "web → orders", "gateway → web"] {
+        assert!(callees.contains(&pair.to_owned()), "{callees:?}");
+    }
+    let events = engine.get("/api/events?type=OrderPlaced");
+    assert_eq!(events[0]["correlation_id"], TRACE, "{events}");
+    engine.stop();
+}
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// `POST /buy/mug` through the gateway, in trace [`TRACE`].
+fn wbx_with_trace(dir: &Path) -> Output {
+    let traceparent = format!("traceparent: 00-{TRACE}-00f067aa0ba902b7-01");
+    wbx(
+        dir,
+        &[
+            "call",
+            "-X",
+            "POST",
+            "-H",
+            &traceparent,
+            "shop.web/buy/mug?order=t1&quantity=2",
+        ],
+    )
+}
