@@ -105,6 +105,18 @@ pub struct RouteLine<'a> {
     pub p99_ms: Option<f64>,
     /// Requests in each of the last [`HISTORY_SECONDS`], oldest first.
     pub history: Vec<u64>,
+    /// Who called it, each with its own figures (of the calls seen).
+    pub callers: Vec<CallerLine>,
+}
+
+/// A caller's row under its service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerLine {
+    pub caller: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -230,7 +242,13 @@ impl MeshPane {
     /// header and borders; at most half the area.
     pub fn table_height(&self) -> usize {
         let main = self.page + 3;
-        (self.routes.len().max(1) + 3).min(main / 2)
+        let callers: usize = self
+            .routes
+            .keys()
+            .filter_map(|service| self.figures.services.get(service))
+            .map(|f| f.callers.len())
+            .sum();
+        (self.routes.len().max(1) + callers + 3).min(main / 2)
     }
 
     /// Rows of the call log.
@@ -307,6 +325,20 @@ impl MeshPane {
                     p50_ms: total.and_then(|t| t.percentile_ms(0.5)),
                     p99_ms: total.and_then(|t| t.percentile_ms(0.99)),
                     history,
+                    callers: figures
+                        .map(|f| {
+                            f.callers
+                                .iter()
+                                .map(|(caller, c)| CallerLine {
+                                    caller: caller.clone(),
+                                    requests: c.requests,
+                                    errors: c.errors,
+                                    p50_ms: c.percentile_ms(0.5),
+                                    p99_ms: c.percentile_ms(0.99),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 }
             })
             .collect()

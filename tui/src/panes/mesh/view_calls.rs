@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
 use wbx_engine::mesh::CallRecord;
 
-use super::calls::{MeshPane, RATE_SECONDS, RouteLine};
+use super::calls::{CallerLine, MeshPane, RATE_SECONDS, RouteLine};
 use crate::view::{self, text, theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, pane: &MeshPane) {
@@ -81,7 +81,10 @@ fn routes(frame: &mut Frame, area: Rect, pane: &MeshPane) {
         .clamp(7, 20) as u16;
     let address_width = lines
         .iter()
-        .map(|l| l.route.address.chars().count())
+        .flat_map(|l| {
+            let callers = l.callers.iter().map(|c| c.caller.chars().count() + 2);
+            std::iter::once(l.route.address.chars().count()).chain(callers)
+        })
         .max()
         .unwrap_or(0)
         .clamp(7, 28) as u16;
@@ -99,7 +102,14 @@ fn routes(frame: &mut Frame, area: Rect, pane: &MeshPane) {
     let spark = inner.width.saturating_sub(needed + 1).min(60);
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(spark)]).areas(inner);
-    let rows = lines.iter().map(route_row);
+    // A service's row, then one per caller; a service's sparkline beside its row.
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut service_rows = Vec::new();
+    for line in &lines {
+        service_rows.push(rows.len());
+        rows.push(route_row(line));
+        rows.extend(line.callers.iter().map(|caller| caller_row(caller)));
+    }
     let header = Row::new([
         "Service", "Address", "Req/s", "Requests", "Errors", "p50", "p99", "Breaker",
     ])
@@ -118,7 +128,7 @@ fn routes(frame: &mut Frame, area: Rect, pane: &MeshPane) {
         .max()
         .unwrap_or(0)
         .max(1);
-    for (n, line) in lines.iter().enumerate() {
+    for (line, n) in lines.iter().zip(service_rows) {
         let y = right.y + 1 + n as u16;
         if y >= right.bottom() {
             break;
@@ -167,6 +177,29 @@ fn route_row<'a>(line: &RouteLine<'a>) -> Row<'a> {
             },
             breaker_style,
         ),
+    ])
+}
+
+/// A caller of the service above: its requests, errors and latencies.
+fn caller_row(caller: &CallerLine) -> Row<'static> {
+    Row::new(vec![
+        Span::raw(""),
+        Span::styled(format!("← {}", caller.caller), theme::DIM),
+        Span::raw(""),
+        Span::styled(
+            format!("{:>8}", text::thousands(caller.requests)),
+            theme::DIM,
+        ),
+        Span::styled(
+            format!("{:>6}", text::thousands(caller.errors)),
+            if caller.errors > 0 {
+                theme::ERROR
+            } else {
+                theme::DIM
+            },
+        ),
+        Span::styled(milliseconds(caller.p50_ms), theme::DIM),
+        Span::styled(milliseconds(caller.p99_ms), theme::DIM),
     ])
 }
 
