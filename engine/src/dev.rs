@@ -30,7 +30,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 
 use wbx_core::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
-use wbx_core::project::{MANIFEST_FILE, ModuleDecl, Project};
+use wbx_core::project::{MANIFEST_FILE, Project};
 use wbx_core::{Engine, Observation, Runtimes, SwapReport};
 
 /// Quiet time that ends a burst of changes.
@@ -490,36 +490,40 @@ impl DevLoop {
             Ok(envs) => envs,
             Err(error) => return self.config_refused(error.to_string(), report),
         };
-        self.engine.set_limits(manifest.limits());
-        self.engine.set_envs(envs);
-        self.runtimes.modules_changed(&project.modules);
-        if let Err(error) = self.runtimes.apply(&manifest).await {
-            return self.config_refused(format!("{error:#}"), report);
-        }
-        let declared: Vec<ModuleDecl> = project
+        // Prebuilt modules declared or moved meanwhile: loaded before any
+        // model may route to them.
+        let mut loaded = Vec::new();
+        for module in project
             .modules
             .iter()
-            .filter(|m| !m.is_crate() && self.project.module(&m.name) != Some(m))
-            .cloned()
-            .collect();
-        self.project = project;
-        self.engine
-            .observer()
-            .publish(Observation::ConfigReloaded { error: None });
-        report(DevEvent::ConfigApplied);
-        // Prebuilt modules declared or moved meanwhile: loaded now.
-        for module in declared {
-            let path = module.artifact_path(&self.project.target_dir, false);
+            .filter(|m| !m.is_crate() && self.project.module(&m.name) != Some(*m))
+        {
+            let path = module.artifact_path(&project.target_dir, false);
             match self
                 .engine
                 .load_file(&module.name, module.kind, &module.version, &path)
             {
-                Ok(_) => self.runtimes.module_swapped(&module.name, module.kind),
+                Ok(_) => loaded.push((module.name.clone(), module.kind)),
                 Err(error) => report(DevEvent::SwapFailed {
                     module: &module.name,
                     error: format!("{error:#}"),
                 }),
             }
+        }
+        self.runtimes.modules_changed(&project.modules);
+        if let Err(error) = self.runtimes.apply(&manifest).await {
+            self.runtimes.modules_changed(&self.project.modules);
+            return self.config_refused(format!("{error:#}"), report);
+        }
+        self.engine.set_limits(manifest.limits());
+        self.engine.set_envs(envs);
+        self.project = project;
+        self.engine
+            .observer()
+            .publish(Observation::ConfigReloaded { error: None });
+        report(DevEvent::ConfigApplied);
+        for (module, kind) in loaded {
+            self.runtimes.module_swapped(&module, kind);
         }
     }
 

@@ -100,6 +100,8 @@ pub type OnEnd = Box<dyn FnOnce(BodyEnd, u64, Vec<u8>) + Send>;
 /// A response body, counted; its end waits for the service's call to end.
 pub struct Tracked {
     inner: WasiBody,
+    /// The length its `content-length` declares, when it declares one.
+    declared: Option<u64>,
     ended: bool,
     /// The service's call outcome: `Err` with its failure in words.
     call: Option<oneshot::Receiver<Result<(), String>>>,
@@ -111,11 +113,13 @@ pub struct Tracked {
 impl Tracked {
     pub fn new(
         inner: WasiBody,
+        declared: Option<u64>,
         call: oneshot::Receiver<Result<(), String>>,
         on_end: OnEnd,
     ) -> Self {
         Tracked {
             inner,
+            declared,
             ended: false,
             call: Some(call),
             bytes: 0,
@@ -133,8 +137,11 @@ impl Tracked {
     /// The service's failure, if its call has ended in one by now.
     fn failure_now(&mut self) -> Option<String> {
         match self.call.as_mut()?.try_recv() {
-            Ok(Err(failure)) => Some(failure),
-            _ => None,
+            Ok(outcome) => {
+                self.call = None;
+                outcome.err()
+            }
+            Err(_) => None,
         }
     }
 }
@@ -192,7 +199,18 @@ impl Body for Tracked {
 }
 
 impl Drop for Tracked {
+    /// A body dropped before its end was polled: hyper does that once a
+    /// body's declared length is written (and for answers without a body),
+    /// which is a whole body, not one the client gave up on.
     fn drop(&mut self) {
-        self.finish(BodyEnd::Abandoned);
+        let whole = self.ended
+            || self.inner.is_end_stream()
+            || self.declared.is_some_and(|length| length == self.bytes);
+        let end = match (whole, self.failure_now()) {
+            (_, Some(failure)) => BodyEnd::Aborted(failure),
+            (true, None) => BodyEnd::Complete,
+            (false, None) => BodyEnd::Abandoned,
+        };
+        self.finish(end);
     }
 }

@@ -80,17 +80,18 @@ impl Breaker {
         self.failures
     }
 
-    /// Whether a call may go through now; an open breaker past its cool-down
-    /// turns half-open and lets this call through as its probe.
-    pub fn admit(&mut self, now: Instant) -> Result<(), Refused> {
+    /// Whether a call may go through now, and whether it is the breaker's
+    /// probe: an open breaker past its cool-down turns half-open and lets
+    /// this one call through to decide.
+    pub fn admit(&mut self, now: Instant) -> Result<Admitted, Refused> {
         match self.state {
-            BreakerState::Closed => Ok(()),
+            BreakerState::Closed => Ok(Admitted { probe: false }),
             BreakerState::Open => {
                 let until = self.opened_until.unwrap_or(now);
                 if now >= until {
                     self.state = BreakerState::HalfOpen;
                     self.probing = true;
-                    Ok(())
+                    Ok(Admitted { probe: true })
                 } else {
                     Err(self.refused(until - now))
                 }
@@ -98,7 +99,7 @@ impl Breaker {
             BreakerState::HalfOpen if self.probing => Err(self.refused(Duration::ZERO)),
             BreakerState::HalfOpen => {
                 self.probing = true;
-                Ok(())
+                Ok(Admitted { probe: true })
             }
         }
     }
@@ -110,33 +111,63 @@ impl Breaker {
         }
     }
 
-    /// Counts a call's outcome; returns the new state when it changed.
+    /// Counts how an admitted call ended: `outcome` is `None` when it never
+    /// reached the service (refused by a limit on the way), which counts
+    /// neither way but frees the probe. Only the probe's own result moves a
+    /// half-open breaker; results of calls let through before it opened
+    /// only add to the count. Returns the new state when it changed.
     pub fn record(
         &mut self,
-        success: bool,
+        admitted: Admitted,
+        outcome: Option<bool>,
         now: Instant,
         settings: BreakerSettings,
     ) -> Option<BreakerState> {
         let before = self.state;
-        self.probing = false;
-        if success {
-            self.failures = 0;
-            self.state = BreakerState::Closed;
-            self.opened_until = None;
-        } else {
-            self.failures = self.failures.saturating_add(1);
-            if self.state == BreakerState::HalfOpen || self.failures >= settings.failures {
-                self.state = BreakerState::Open;
-                self.opened_until = Some(now + settings.cooldown);
+        if admitted.probe {
+            self.probing = false;
+        }
+        let success = outcome?;
+        match (self.state, success) {
+            (BreakerState::Closed, true) => self.failures = 0,
+            (BreakerState::Closed, false) => {
+                self.failures = self.failures.saturating_add(1);
+                if self.failures >= settings.failures {
+                    self.open(now, settings);
+                }
             }
+            (BreakerState::HalfOpen, true) if admitted.probe => {
+                self.failures = 0;
+                self.state = BreakerState::Closed;
+                self.opened_until = None;
+            }
+            (BreakerState::HalfOpen, false) if admitted.probe => {
+                self.failures = self.failures.saturating_add(1);
+                self.open(now, settings);
+            }
+            (_, false) => self.failures = self.failures.saturating_add(1),
+            (_, true) => {}
         }
         (self.state != before).then_some(self.state)
     }
+
+    fn open(&mut self, now: Instant, settings: BreakerSettings) {
+        self.state = BreakerState::Open;
+        self.opened_until = Some(now + settings.cooldown);
+    }
+}
+
+/// A call the breaker let through; the probe decides a half-open breaker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Admitted {
+    pub probe: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CALL: Admitted = Admitted { probe: false };
 
     #[test]
     fn opens_after_n_failures_probes_after_the_cooldown_and_closes_on_success() {
@@ -146,32 +177,51 @@ mod tests {
         };
         let mut breaker = Breaker::default();
         let t0 = Instant::now();
-        assert_eq!(breaker.record(false, t0, settings), None);
-        assert_eq!(breaker.record(false, t0, settings), None);
+        assert_eq!(breaker.record(CALL, Some(false), t0, settings), None);
+        assert_eq!(breaker.record(CALL, Some(false), t0, settings), None);
         assert_eq!(
-            breaker.record(false, t0, settings),
+            breaker.record(CALL, Some(false), t0, settings),
             Some(BreakerState::Open)
         );
         let refused = breaker.admit(t0 + Duration::from_secs(4)).unwrap_err();
         assert_eq!(refused.failures, 3);
         assert_eq!(refused.retry_after, Duration::from_secs(6));
         // After the cool-down one probe goes through, a second waits.
-        assert!(breaker.admit(t0 + Duration::from_secs(10)).is_ok());
+        let probe = breaker.admit(t0 + Duration::from_secs(10)).unwrap();
+        assert!(probe.probe);
         assert_eq!(breaker.state(), BreakerState::HalfOpen);
         assert!(breaker.admit(t0 + Duration::from_secs(10)).is_err());
+        // A late success of a call let through earlier decides nothing.
+        assert_eq!(breaker.record(CALL, Some(true), t0, settings), None);
+        assert_eq!(breaker.state(), BreakerState::HalfOpen);
         // A failed probe opens it again; a good one closes it.
         let t1 = t0 + Duration::from_secs(11);
         assert_eq!(
-            breaker.record(false, t1, settings),
+            breaker.record(probe, Some(false), t1, settings),
             Some(BreakerState::Open)
         );
-        assert!(breaker.admit(t1 + Duration::from_secs(10)).is_ok());
+        let probe = breaker.admit(t1 + Duration::from_secs(10)).unwrap();
         assert_eq!(
-            breaker.record(true, t1, settings),
+            breaker.record(probe, Some(true), t1, settings),
             Some(BreakerState::Closed)
         );
         assert!(breaker.admit(t1).is_ok());
         assert_eq!(breaker.failures(), 0);
+    }
+
+    #[test]
+    fn a_probe_that_never_reached_the_service_frees_the_next_one() {
+        let settings = BreakerSettings {
+            failures: 1,
+            cooldown: Duration::ZERO,
+        };
+        let mut breaker = Breaker::default();
+        let now = Instant::now();
+        breaker.record(CALL, Some(false), now, settings);
+        let probe = breaker.admit(now).unwrap();
+        assert_eq!(breaker.record(probe, None, now, settings), None);
+        assert_eq!(breaker.state(), BreakerState::HalfOpen);
+        assert!(breaker.admit(now).unwrap().probe);
     }
 
     #[test]
@@ -180,11 +230,11 @@ mod tests {
         let mut breaker = Breaker::default();
         let now = Instant::now();
         for _ in 0..4 {
-            breaker.record(false, now, settings);
+            breaker.record(CALL, Some(false), now, settings);
         }
-        breaker.record(true, now, settings);
+        breaker.record(CALL, Some(true), now, settings);
         for _ in 0..4 {
-            breaker.record(false, now, settings);
+            breaker.record(CALL, Some(false), now, settings);
         }
         assert_eq!(breaker.state(), BreakerState::Closed);
     }

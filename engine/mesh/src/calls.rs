@@ -78,11 +78,14 @@ impl RouteFigures {
             self.latencies.pop_front();
         }
         self.latencies.push_back(call.latency_us);
-        let second = call.at_ms / 1000;
-        match self.seconds.back_mut() {
-            Some((s, count)) if *s == second => *count += 1,
-            _ => self.seconds.push_back((second, 1)),
+        // By when it ended: calls end out of the order they started in.
+        let second = (call.at_ms + call.latency_us / 1000) / 1000;
+        match self.seconds.iter().rposition(|(s, _)| *s <= second) {
+            Some(at) if self.seconds[at].0 == second => self.seconds[at].1 += 1,
+            Some(at) => self.seconds.insert(at + 1, (second, 1)),
+            None => self.seconds.push_front((second, 1)),
         }
+        let second = self.seconds.back().map_or(second, |(s, _)| *s);
         while self
             .seconds
             .front()
@@ -106,7 +109,7 @@ impl RouteFigures {
     /// Requests in each of the last [`HISTORY_SECONDS`] seconds up to
     /// `now_s`, oldest first.
     pub fn per_second(&self, now_s: u64) -> Vec<u64> {
-        let first = now_s + 1 - HISTORY_SECONDS as u64;
+        let first = (now_s + 1).saturating_sub(HISTORY_SECONDS as u64);
         (first..=now_s)
             .map(|s| {
                 self.seconds
@@ -148,6 +151,11 @@ impl Calls {
         self.keep_calls = keep_calls;
         self.keep_bodies = keep_bodies;
         self.trim();
+        let older = self.log.len().saturating_sub(keep_bodies);
+        for call in self.log.iter_mut().take(older) {
+            call.request_body = None;
+            call.response_body = None;
+        }
     }
 
     /// Records a finished call, giving it the next id. `service` is `None`
@@ -237,6 +245,21 @@ mod tests {
             request_body: Some("in".into()),
             response_body: Some("out".into()),
         }
+    }
+
+    #[test]
+    fn each_call_counts_in_the_second_it_ended_whatever_the_order() {
+        let mut figures = RouteFigures::default();
+        // A long call that started first ends after a short one.
+        let mut long = call(1, "a", 200, 2_500);
+        long.at_ms = 1_000_010_000;
+        let mut short = call(2, "a", 200, 1);
+        short.at_ms = 1_000_011_000;
+        figures.record(&long); // ends in second 12
+        figures.record(&short); // ends in second 11
+        figures.record(&short);
+        let seconds = figures.per_second(1_000_012);
+        assert_eq!(&seconds[seconds.len() - 2..], [2, 1]);
     }
 
     #[test]

@@ -37,10 +37,19 @@ impl MeshRuntime {
     /// Every service's row, those never called included.
     pub fn routes(&self) -> Vec<RouteRow> {
         let now_s = unix_ms(std::time::SystemTime::now()) / 1000;
-        let calls = lock(&self.calls);
-        self.services()
+        // The breakers first: a call being recorded holds its breaker, then the log.
+        let services: Vec<_> = self
+            .services()
             .into_iter()
             .map(|service| {
+                let breaker = self.breaker(&service.module).as_str();
+                (service, breaker)
+            })
+            .collect();
+        let calls = lock(&self.calls);
+        services
+            .into_iter()
+            .map(|(service, breaker)| {
                 let figures = calls.services.get(&service.module);
                 let total = figures.map(|f| f.total.clone()).unwrap_or_default();
                 RouteRow {
@@ -52,7 +61,7 @@ impl MeshRuntime {
                     errors: total.errors,
                     p50_ms: total.percentile_ms(0.5),
                     p99_ms: total.percentile_ms(0.99),
-                    breaker: self.breaker(&service.module).as_str(),
+                    breaker,
                     per_second: total.per_second(now_s),
                     callers: figures
                         .map(|f| {

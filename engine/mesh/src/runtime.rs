@@ -28,7 +28,7 @@ use wbx_core::{
 
 use crate::bindings::ServicePre;
 use crate::body::{BodyEnd, Inflow, Limited, Tracked};
-use crate::breaker::{Breaker, BreakerState};
+use crate::breaker::{Admitted, Breaker, BreakerState};
 use crate::calls::{CallRecord, Calls, body_text, unix_ms};
 use crate::kinds::SERVICE;
 use crate::observe::MeshObservation;
@@ -129,11 +129,13 @@ impl MeshRuntime {
         if host.len() != authority.len() {
             return false; // an address with a port is outside the engine
         }
+        // `{namespace}.{module}`: two labels, the first a namespace of the
+        // project (`api.example.org` stays outside, even with a namespace `api`).
         let services = read(&self.services);
         services.contains_key(host)
-            || host
-                .split_once('.')
-                .is_some_and(|(ns, _)| services.values().any(|s| s.namespace == ns))
+            || host.split_once('.').is_some_and(|(ns, module)| {
+                !module.contains('.') && services.values().any(|s| s.namespace == ns)
+            })
     }
 
     fn known_services(&self) -> String {
@@ -167,6 +169,25 @@ impl MeshRuntime {
     /// service's own, or the mesh's (502 unknown, 508 hop limit, 503
     /// breaker or concurrency, 413 body limit, 500 failure, 504 timeout).
     pub async fn dispatch(
+        self: &Arc<Self>,
+        caller: &Caller,
+        request: http::Request<WasiBody>,
+    ) -> http::Response<WasiBody> {
+        // On a task of its own, so it runs to its end even when whoever
+        // asked goes away (a client hanging up): the call is recorded and a
+        // half-open breaker's probe is counted either way.
+        let runtime = self.clone();
+        let caller = caller.clone();
+        match tokio::spawn(async move { runtime.route(&caller, request).await }).await {
+            Ok(response) => response,
+            Err(failed) => text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the mesh failed on this call: {failed}"),
+            ),
+        }
+    }
+
+    async fn route(
         self: &Arc<Self>,
         caller: &Caller,
         mut request: http::Request<WasiBody>,
@@ -211,6 +232,7 @@ impl MeshRuntime {
             record,
             started,
             inflow: inflow.clone(),
+            admitted: None,
         };
 
         let Some(service) = self.resolve(&authority) else {
@@ -221,7 +243,7 @@ impl MeshRuntime {
             return self.refuse(
                 call(record),
                 None,
-                Counted::Yes,
+                Counted::No,
                 StatusCode::BAD_GATEWAY,
                 message,
             );
@@ -238,32 +260,40 @@ impl MeshRuntime {
             return self.refuse(
                 call(record),
                 Some(&service),
-                Counted::Yes,
+                Counted::No,
                 StatusCode::LOOP_DETECTED,
                 message,
             );
         }
-        if let Err(refused) = lock(&self.breakers)
+        let admission = lock(&self.breakers)
             .entry(service.module.clone())
             .or_default()
-            .admit(Instant::now())
-        {
-            let message = format!(
-                "the circuit breaker of service '{}' is open after {} consecutive failures; \
-                 the next try goes through in {} ms",
-                service.module,
-                refused.failures,
-                refused.retry_after.as_millis()
-            );
-            // Not counted again: the breaker itself refused it.
-            return self.refuse(
-                call(record),
-                Some(&service),
-                Counted::No,
-                StatusCode::SERVICE_UNAVAILABLE,
-                message,
-            );
-        }
+            .admit(Instant::now());
+        let admitted = match admission {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                let message = format!(
+                    "the circuit breaker of service '{}' is open after {} consecutive failures; \
+                     the next try goes through in {} ms",
+                    service.module,
+                    refused.failures,
+                    refused.retry_after.as_millis()
+                );
+                // Not counted again: the breaker itself refused it.
+                return self.refuse(
+                    call(record),
+                    Some(&service),
+                    Counted::No,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    message,
+                );
+            }
+        };
+        // From here on, a refusal frees the breaker's probe when this is it.
+        let call = |record| Pending {
+            admitted: Some(admitted),
+            ..call(record)
+        };
         let declared = request
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -280,7 +310,7 @@ impl MeshRuntime {
             return self.refuse(
                 call(record),
                 Some(&service),
-                Counted::Yes,
+                Counted::No,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 message,
             );
@@ -288,10 +318,11 @@ impl MeshRuntime {
         let permit = match self.gate(&service.module, &settings).enter().await {
             Ok(permit) => permit,
             Err(message) => {
+                // Never reached the service: not the service's failure.
                 return self.refuse(
                     call(record),
                     Some(&service),
-                    Counted::Yes,
+                    Counted::No,
                     StatusCode::SERVICE_UNAVAILABLE,
                     message,
                 );
@@ -331,7 +362,7 @@ impl MeshRuntime {
         match head {
             // The service answered a body the limit cut short: the limit's answer.
             Ok(Ok(response)) if !over_limit => {
-                self.stream(record, service, inflow, started, response, done_rx)
+                self.stream(call(record), service, response, done_rx)
             }
             Ok(Err(code)) if !over_limit => {
                 let message = format!(
@@ -347,6 +378,9 @@ impl MeshRuntime {
                 )
             }
             _ => {
+                // The service's answer, if any, goes: it may be holding the
+                // service back from ending.
+                drop(head);
                 let (status, message) = match done_rx.await {
                     _ if inflow.over_limit.load(Ordering::Relaxed) => (
                         StatusCode::PAYLOAD_TOO_LARGE,
@@ -369,7 +403,13 @@ impl MeshRuntime {
                         ),
                     ),
                 };
-                self.refuse(call(record), Some(&service), Counted::Yes, status, message)
+                // A body over the limit is the caller's doing, not the service's.
+                let counted = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    Counted::No
+                } else {
+                    Counted::Yes
+                };
+                self.refuse(call(record), Some(&service), counted, status, message)
             }
         }
     }
@@ -423,34 +463,39 @@ impl MeshRuntime {
     /// The service's answer, its body streamed through and recorded at its end.
     fn stream(
         self: &Arc<Self>,
-        mut record: CallRecord,
+        mut call: Pending,
         service: Service,
-        inflow: Arc<Inflow>,
-        started: Instant,
         response: http::Response<WasiBody>,
         done: oneshot::Receiver<Result<(), String>>,
     ) -> http::Response<WasiBody> {
-        record.status = response.status().as_u16();
-        record.response_headers = header_list(response.headers());
+        call.record.status = response.status().as_u16();
+        call.record.response_headers = header_list(response.headers());
+        let declared = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         let runtime = self.clone();
         response.map(move |body| {
             Tracked::new(
                 body,
+                declared,
                 done,
                 Box::new(move |end, bytes, head| {
+                    let record = &mut call.record;
                     record.bytes_out = bytes;
                     record.response_body = Some(body_text(&head));
                     match end {
                         BodyEnd::Complete => {}
                         BodyEnd::Aborted(why) => {
                             record.aborted = true;
+                            let why = why.strip_prefix(TIMEOUT).unwrap_or(&why);
                             record.error = Some(format!("the body was aborted: {why}"));
                         }
                         BodyEnd::Abandoned => {
                             record.error = Some("the caller stopped reading the body".to_owned());
                         }
                     }
-                    runtime.finish(record, Some(&service), &inflow, started, true);
+                    runtime.finish(call, Some(&service), Counted::Yes);
                 }),
             )
             .boxed_unsync()
@@ -461,41 +506,36 @@ impl MeshRuntime {
     /// (and, when `counted`, counted by the service's breaker).
     fn refuse(
         &self,
-        call: Pending,
+        mut call: Pending,
         service: Option<&Service>,
         counted: Counted,
         status: StatusCode,
         message: String,
     ) -> http::Response<WasiBody> {
-        let Pending {
-            mut record,
-            started,
-            inflow,
-        } = call;
-        record.status = status.as_u16();
-        record.error = Some(message.clone());
-        self.finish(record, service, &inflow, started, counted == Counted::Yes);
+        call.record.status = status.as_u16();
+        call.record.error = Some(message.clone());
+        self.finish(call, service, counted);
         text_response(status, message)
     }
 
     /// Records a finished call: the log, the figures, the breaker, and the
     /// observation.
-    fn finish(
-        &self,
-        mut record: CallRecord,
-        service: Option<&Service>,
-        inflow: &Inflow,
-        started: Instant,
-        counted: bool,
-    ) {
+    fn finish(&self, call: Pending, service: Option<&Service>, counted: Counted) {
+        let Pending {
+            mut record,
+            started,
+            inflow,
+            admitted,
+        } = call;
         record.latency_us = started.elapsed().as_micros() as u64;
         record.bytes_in = inflow.bytes.load(Ordering::Relaxed);
         record.request_body = Some(body_text(&lock(&inflow.head)));
-        if counted && let Some(service) = service {
+        if let (Some(service), Some(admitted)) = (service, admitted) {
             let settings = read(&self.settings).service(&service.module);
+            let outcome = (counted == Counted::Yes).then(|| !record.failed());
             let mut breakers = lock(&self.breakers);
             let breaker = breakers.entry(service.module.clone()).or_default();
-            if let Some(state) = breaker.record(!record.failed(), Instant::now(), settings.breaker)
+            if let Some(state) = breaker.record(admitted, outcome, Instant::now(), settings.breaker)
             {
                 MeshObservation::Breaker {
                     service: service.module.clone(),
@@ -535,10 +575,13 @@ struct Pending {
     record: CallRecord,
     started: Instant,
     inflow: Arc<Inflow>,
+    /// How the breaker let it through (once it has).
+    admitted: Option<Admitted>,
 }
 
-/// Whether a refusal counts against the service's breaker (the breaker's
-/// own refusals do not).
+/// Whether a call's outcome counts for the service's breaker: the mesh's
+/// refusals of calls that never reached the service (the breaker's own,
+/// the hop limit, the body limit, the queue) do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Counted {
     Yes,

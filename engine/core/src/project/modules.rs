@@ -195,6 +195,10 @@ fn declaration(package: &Package, kinds: &Catalog) -> Result<Option<ModuleDecl>,
     let kind: ModuleKind = kinds
         .parse(&meta.kind)
         .map_err(|e| format!("[package.metadata.wbx] kind: {e}"))?;
+    check_name(&package.name)?;
+    if let Some(namespace) = &meta.namespace {
+        check_namespace(namespace).map_err(|e| format!("[package.metadata.wbx] {e}"))?;
+    }
     let needs_namespace = kinds.get(kind).is_some_and(|spec| spec.needs_namespace);
     match (&meta.namespace, needs_namespace) {
         (None, true) => {
@@ -237,6 +241,45 @@ fn declaration(package: &Package, kinds: &Catalog) -> Result<Option<ModuleDecl>,
     }))
 }
 
+/// What calls from outside the engine are recorded as coming from.
+pub const RESERVED_NAME: &str = "gateway";
+
+/// A module name: letters, digits, `-` and `_` (so `{namespace}.{module}`
+/// is one way to read), and not the name the gateway's calls go by.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "'{name}' is not a module name: use letters, digits, '-' and '_'"
+        ));
+    }
+    if name == RESERVED_NAME {
+        return Err(format!(
+            "'{RESERVED_NAME}' is the name calls from outside the engine go by; name the module otherwise"
+        ));
+    }
+    Ok(())
+}
+
+/// A namespace: lower-case letters, digits and `-`, as a host name's label.
+fn check_namespace(namespace: &str) -> Result<(), String> {
+    let label = !namespace.is_empty()
+        && !namespace.starts_with('-')
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if label {
+        Ok(())
+    } else {
+        Err(format!(
+            "namespace: '{namespace}' is not a namespace: use lower-case letters, digits and '-'"
+        ))
+    }
+}
+
 /// The prebuilt modules `wbx.toml` declares (`[modules.NAME] component`),
 /// checked against the kinds and the crate modules: a located error for a
 /// table that names a crate but sets what only a component may, a
@@ -273,6 +316,12 @@ pub fn prebuilt(
                     name.get_ref()
                 ),
             ));
+        }
+        check_name(name.get_ref())
+            .map_err(|e| manifest.error_at(name.span(), format!("{table}: {e}")))?;
+        if let Some(namespace) = &entry.namespace {
+            check_namespace(namespace.get_ref())
+                .map_err(|e| manifest.error_at(namespace.span(), format!("{table} {e}")))?;
         }
         let Some(kind) = &entry.kind else {
             return Err(manifest.error_at(
@@ -379,6 +428,14 @@ mod tests {
             (
                 "[modules.greet]\nkind = \"command\"\n",
                 "wbx.toml:2:8: [modules.greet]: a guest crate declares its kind",
+            ),
+            (
+                "[modules.gateway]\ncomponent = \"h.wasm\"\nkind = \"command\"\n",
+                "wbx.toml:1:10: [modules.gateway]: 'gateway' is the name calls from outside",
+            ),
+            (
+                "[modules.hello]\ncomponent = \"h.wasm\"\nkind = \"service\"\nnamespace = \"Shop.x\"\n",
+                "wbx.toml:4:13: [modules.hello] namespace: 'Shop.x' is not a namespace",
             ),
         ] {
             let error = prebuilt_of(text).unwrap_err();
