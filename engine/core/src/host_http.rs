@@ -24,6 +24,37 @@ pub struct OutsideHosts {
 }
 
 impl OutsideHosts {
+    /// Whether `entry` can be one of the hosts: a host name or address
+    /// (`api.example.org`, `127.0.0.1`, `[::1]`), with or without a port.
+    pub fn is_entry(entry: &str) -> bool {
+        let port_ok = |port: Option<&str>| port.is_none_or(|p| p.parse::<u16>().is_ok());
+        if let Some(rest) = entry.strip_prefix('[') {
+            let Some((address, tail)) = rest.split_once(']') else {
+                return false;
+            };
+            let port = match tail {
+                "" => None,
+                _ => match tail.strip_prefix(':') {
+                    Some(port) => Some(port),
+                    None => return false,
+                },
+            };
+            return !address.is_empty()
+                && address
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+                && port_ok(port);
+        }
+        let (host, port) = entry
+            .rsplit_once(':')
+            .map_or((entry, None), |(host, port)| (host, Some(port)));
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && port_ok(port)
+    }
+
     /// Whether `authority` (`host` or `host:port`) may be reached.
     pub fn allows(&self, authority: &str) -> bool {
         let host = authority
@@ -178,5 +209,27 @@ mod tests {
         assert!(!list.allows("127.0.0.1"));
         assert!(!list.allows("evil.example.org"));
         assert!(!OutsideHosts::default().allows("api.example.org"));
+    }
+
+    #[test]
+    fn entries_are_hosts_or_addresses_with_an_optional_port() {
+        for good in [
+            "api.example.org",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:8080",
+            "localhost",
+        ] {
+            assert!(OutsideHosts::is_entry(good), "{good}");
+        }
+        for bad in [
+            "", "http://x", "x/y", "a b", "x:99999", "[::1", "[::1]x", "::1",
+        ] {
+            assert!(!OutsideHosts::is_entry(bad), "{bad}");
+        }
+        let list = OutsideHosts {
+            hosts: vec!["[::1]".into()],
+        };
+        assert!(list.allows("[::1]:8080"));
     }
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
+use wbx_core::host_http::OutsideHosts;
 use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
 
 use crate::effect::EffectSettings;
@@ -41,7 +42,7 @@ const RETRY_MS: Range<u64> = 1..86_400_001;
 pub fn effects_section(manifest: &Manifest) -> Result<EffectsSection, ManifestError> {
     let effects: EffectsSection = manifest.section("effects")?;
     for hosts in effects.allow_http.values() {
-        if let Some(bad) = hosts.iter().find(|h| !valid_host(h.get_ref())) {
+        if let Some(bad) = hosts.iter().find(|h| !OutsideHosts::is_entry(h.get_ref())) {
             return Err(manifest.error_at(
                 bad.span(),
                 format!(
@@ -127,16 +128,6 @@ pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>,
 }
 
 /// `host` or `host:port`: no scheme, no path.
-fn valid_host(text: &str) -> bool {
-    let (host, port) = text
-        .rsplit_once(':')
-        .map_or((text, None), |(h, p)| (h, Some(p)));
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        && port.is_none_or(|p| p.parse::<u16>().is_ok())
-}
 
 #[cfg(test)]
 mod tests {

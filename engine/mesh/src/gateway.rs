@@ -20,29 +20,45 @@ use wbx_core::host_http::Caller;
 use crate::runtime::{GATEWAY, MeshRuntime, host_of, strip_internal_headers, text_response};
 use crate::trace::TraceParent;
 
-/// Serves the gateway on `listener` until `shutdown` resolves.
+/// Serves the gateway on `listener` until `shutdown` resolves; then each
+/// open connection finishes the request it serves and closes.
 pub async fn serve(
     runtime: Arc<MeshRuntime>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let mut shutdown = std::pin::pin!(shutdown);
+    let (closing, closed) = tokio::sync::watch::channel(false);
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => accepted.context("the gateway cannot accept")?,
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => {
+                closing.send_replace(true);
+                return Ok(());
+            }
         };
         let _ = stream.set_nodelay(true);
         let runtime = runtime.clone();
+        let mut closed = closed.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let runtime = runtime.clone();
                 async move { Ok::<_, Infallible>(route(&runtime, request).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
+            let connection = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+                .serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let closing = async move {
+                let _ = closed.wait_for(|closed| *closed).await;
+            };
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = closing => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
         });
     }
 }

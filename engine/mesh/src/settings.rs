@@ -143,7 +143,11 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
             &table.breaker_cooldown_ms,
             COOLDOWN_MS,
         )?;
-        if let Some(bad) = table.allow_http.iter().find(|h| !valid_host(h.get_ref())) {
+        if let Some(bad) = table
+            .allow_http
+            .iter()
+            .find(|h| !OutsideHosts::is_entry(h.get_ref()))
+        {
             return Err(manifest.error_at(
                 bad.span(),
                 format!(
@@ -180,15 +184,6 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
         settings.services.insert(service.clone(), settings_of);
     }
     Ok(settings)
-}
-
-/// `host` or `host:port`, without a scheme or a path.
-fn valid_host(host: &str) -> bool {
-    !host.is_empty()
-        && !host.contains(['/', ' ', '@'])
-        && host
-            .rsplit_once(':')
-            .is_none_or(|(name, port)| !name.is_empty() && port.parse::<u16>().is_ok())
 }
 
 /// The model's check: its tables read strictly.
