@@ -127,8 +127,6 @@ pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>,
         .collect())
 }
 
-/// `host` or `host:port`: no scheme, no path.
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
