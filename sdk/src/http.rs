@@ -3,7 +3,8 @@
 //! Services reach each other as `http://{namespace}.{module}/{path}`: the
 //! engine routes those requests in-process to the service module, whatever
 //! library made them. Anything else goes out only to hosts the project
-//! allows the module to reach (`wbx.toml`, `[effects.<name>] allow-http`);
+//! allows the module to reach (`wbx.toml`: an effect's in `[effects.allow-http]`,
+//! a service's in its `[modules.NAME] allow-http`);
 //! the rest fails with `HttpRequestDenied`.
 //!
 //! ```ignore
@@ -99,7 +100,7 @@ pub fn request(
         .set_authority(Some(authority))
         .map_err(|()| "bad authority")?;
     request
-        .set_path_with_query(Some(path))
+        .set_path_with_query(Some(&path))
         .map_err(|()| "bad path")?;
 
     let outgoing = request.body().map_err(|()| "request body taken")?;
@@ -147,16 +148,18 @@ fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {
 }
 
 /// `http://host:port/path?q` → (`http`, `host:port`, `/path?q`).
-fn split_url(url: &str) -> Result<(&str, &str, &str), String> {
+fn split_url(url: &str) -> Result<(&str, &str, String), String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| format!("'{url}' is not an absolute http(s) URL"))?;
     if scheme != "http" && scheme != "https" {
         return Err(format!("'{url}': only http and https are supported"));
     }
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+    // The authority ends at the path or, when there is none, the query.
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+        Some(i) => (&rest[..i], rest[i..].to_owned()),
+        None => (rest, "/".to_owned()),
     };
     Ok((scheme, authority, path))
 }

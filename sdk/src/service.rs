@@ -339,11 +339,17 @@ fn send(out: ResponseOutparam, response: Response) {
         Body::Stream(write) => write(&mut writer),
     };
     drop(writer);
-    if let Err(e) = written {
-        // The client may have gone; the head is out, so this can only be logged.
-        crate::log::warn(&e);
+    match written {
+        Ok(()) => {
+            let _ = OutgoingBody::finish(body, None);
+        }
+        Err(e) => {
+            // The head is out: the body is left unfinished, so the client
+            // sees a broken transfer, not a shorter answer that looks whole.
+            crate::log::warn(&e);
+            drop(body);
+        }
     }
-    let _ = OutgoingBody::finish(body, None);
 }
 
 /// Exports a [`Service`] as `wasi:http/incoming-handler`.

@@ -291,6 +291,8 @@ fn send(gateway: &str, target: &Target, outgoing: &Outgoing) -> Result<Reply> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        // Any method a service may answer, as the gateway passes them all.
+        .allow_non_standard_methods(true)
         .build()
         .into();
     let url = format!("{gateway}/{}{}", target.address, target.path);
@@ -333,8 +335,8 @@ fn send(gateway: &str, target: &Target, outgoing: &Outgoing) -> Result<Reply> {
     })
 }
 
-/// A mesh gateway served in this process on a free port of 127.0.0.1, for
-/// as long as this value lives (it stops with the async runtime).
+/// A mesh gateway served in this process on a free port of 127.0.0.1; it
+/// serves until the process ends, which is when `wbx call` is done.
 struct LocalGateway {
     url: String,
     /// The project's engine, when that is what answers.

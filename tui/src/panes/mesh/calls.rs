@@ -141,6 +141,8 @@ pub struct MeshPane {
     figures: Calls,
     /// Milliseconds since the Unix epoch, as of the last frame.
     pub now_ms: u64,
+    /// The id of the latest call taken in.
+    last_id: u64,
 }
 
 impl Default for MeshPane {
@@ -157,6 +159,7 @@ impl Default for MeshPane {
             routes: BTreeMap::new(),
             figures: Calls::new(0, 0),
             now_ms: 0,
+            last_id: 0,
         }
     }
 }
@@ -207,6 +210,12 @@ impl MeshPane {
     }
 
     fn push(&mut self, call: CallRecord) {
+        // A call both in the runtime's log when the pane opened and told of
+        // after: counted once (ids grow in the order calls end).
+        if call.id != 0 && call.id <= self.last_id {
+            return;
+        }
+        self.last_id = self.last_id.max(call.id);
         self.seen += 1;
         // A call no service answered names the address asked for as its
         // callee (module names have no dot): it has no row.
@@ -217,9 +226,6 @@ impl MeshPane {
             }
             if call.version.is_some() {
                 route.version = call.version.clone();
-            }
-            if call.status == 503 && call.error.as_deref().is_some_and(|e| e.contains("breaker")) {
-                route.breaker = "open".to_owned();
             }
             self.figures.record(strip(&call), Some(&call.callee));
         }
@@ -414,6 +420,16 @@ mod tests {
         assert_eq!(ids(&pane), [1, 3]);
         pane.set_filter(CallFilter::default());
         assert_eq!(ids(&pane), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_call_in_the_seed_and_told_again_counts_once() {
+        let seeded = call(7, "web", "/", 200);
+        let mut pane = MeshPane::new(vec![], vec![seeded.clone()]);
+        pane.observe(&MeshObservation::Call(Box::new(seeded)));
+        pane.observe(&MeshObservation::Call(Box::new(call(8, "web", "/", 200))));
+        assert_eq!(ids(&pane), [7, 8]);
+        assert_eq!(pane.seen, 2);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub const SPEC: UiSpec = UiSpec {
     )],
     filters: &[(
         "mesh:",
-        "2xx 5xx (a status class)  404 (a status)  and text in the caller, callee or path",
+        "2xx 5xx (a status class)  404 (a status)  and text in the caller, callee, address, method or path",
     )],
 };
 
@@ -196,7 +196,11 @@ impl ModelUi for MeshUi {
             (Nav::Step(delta), None) => pane.step(delta),
             (Nav::Top, _) => pane.top(),
             (Nav::Bottom, _) => pane.bottom(),
-            (Nav::Open, _) if selected => pane.detail = Some(0),
+            (Nav::Open, _) if selected => {
+                // The call stays the one opened while new calls arrive.
+                pane.cursor.follow = false;
+                pane.detail = Some(0);
+            }
             (Nav::Open, _) => {}
             (Nav::Back, Some(_)) => pane.detail = None,
             (Nav::Back, None) if !pane.filter.is_empty() => pane.set_filter(CallFilter::default()),
