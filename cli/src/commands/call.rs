@@ -23,7 +23,6 @@
 //! headers stripped, a trace started.
 
 use std::io::Read;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -444,24 +443,13 @@ fn service<'a>(project: &'a Project, target: &Target) -> Result<&'a ModuleDecl> 
 
 /// `--against`: a version of `decl` kept from an earlier run, or a .wasm file.
 fn version_bytes(project: &Project, decl: &ModuleDecl, against: &str) -> Result<Vec<u8>> {
-    let dir = project.state.versions_dir();
-    let kept = versions::file(&dir, &decl.name, against);
-    let path = if kept.is_file() {
-        kept
-    } else if Path::new(against).is_file() {
-        Path::new(against).to_owned()
-    } else {
-        let listed = versions::list(&dir, &decl.name);
-        bail!(
+    let path = match versions::against(&project.state.versions_dir(), &decl.name, against) {
+        Ok(found) => found.path().to_owned(),
+        Err(kept) => bail!(
             "--against '{against}' is neither a version of {} kept from an earlier run nor a \
-             .wasm file; kept versions: {}",
-            decl.name,
-            if listed.is_empty() {
-                "none yet".to_owned()
-            } else {
-                listed.join(", ")
-            }
-        );
+             .wasm file; kept versions: {kept}",
+            decl.name
+        ),
     };
     std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -145,24 +145,15 @@ fn working_tree(project: &Project, decl: &ModuleDecl, release: bool) -> Result<O
 
 /// `--against` naming a .wasm file or a version kept from an earlier run.
 fn other_version(project: &Project, decl: &ModuleDecl, against: &str) -> Result<Candidate> {
-    let versions = project.state.versions_dir();
-    let kept = versions::file(&versions, &decl.name, against);
-    let (label, path) = if Path::new(against).is_file() {
-        ("--against", Path::new(against).to_owned())
-    } else if kept.is_file() {
-        ("kept", kept)
-    } else {
-        let listed = versions::list(&versions, &decl.name);
-        bail!(
+    let found = versions::against(&project.state.versions_dir(), &decl.name, against);
+    let (label, path) = match found {
+        Ok(found @ versions::Against::File(_)) => ("--against", found.path().to_owned()),
+        Ok(found) => ("kept", found.path().to_owned()),
+        Err(kept) => bail!(
             "--against '{against}' is neither `build`, a .wasm file, nor a version of {} kept \
-             from an earlier run; kept versions: {}",
-            decl.name,
-            if listed.is_empty() {
-                "none yet".to_owned()
-            } else {
-                listed.join(", ")
-            }
-        );
+             from an earlier run; kept versions: {kept}",
+            decl.name
+        ),
     };
     Ok(Candidate {
         label,

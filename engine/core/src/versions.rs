@@ -64,6 +64,40 @@ fn prune(dir: &Path) -> Result<()> {
 }
 
 /// The versions of `module` kept, newest first.
+/// Where an `--against` argument points: a `.wasm` file, else a version
+/// of `module` kept from an earlier run; `Err` with the kept versions
+/// listed (`none yet` when there are none), for the caller's message.
+pub fn against(versions: &Path, module: &str, against: &str) -> Result<Against, String> {
+    let kept = file(versions, module, against);
+    if Path::new(against).is_file() {
+        Ok(Against::File(PathBuf::from(against)))
+    } else if kept.is_file() {
+        Ok(Against::Kept(kept))
+    } else {
+        let listed = list(versions, module);
+        Err(if listed.is_empty() {
+            "none yet".to_owned()
+        } else {
+            listed.join(", ")
+        })
+    }
+}
+
+/// What an `--against` argument named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Against {
+    File(PathBuf),
+    Kept(PathBuf),
+}
+
+impl Against {
+    pub fn path(&self) -> &Path {
+        match self {
+            Against::File(path) | Against::Kept(path) => path,
+        }
+    }
+}
+
 pub fn list(versions: &Path, module: &str) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(module_dir(versions, module)) else {
         return Vec::new();

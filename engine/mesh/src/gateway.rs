@@ -2,8 +2,9 @@
 //! any client reach a project's services. A request goes to the service
 //! its `Host` header names (`{namespace}.{module}`, path unchanged), or
 //! else the one its first path segment names (`/{namespace}.{module}/…`,
-//! that segment removed). Headers starting `wbx-` are stripped, and the
-//! request gets a W3C `traceparent` (the client's, when it sent a valid one).
+//! that segment removed). Like every call it loses its `wbx-*` headers in
+//! the mesh's call path, and it gets a W3C `traceparent` (the client's,
+//! when it sent a valid one).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, WasiBody};
 use wbx_core::host_http::Caller;
 
-use crate::runtime::{GATEWAY, MeshRuntime, host_of, strip_internal_headers, text_response};
+use crate::runtime::{GATEWAY, MeshRuntime, host_of, text_response};
 use crate::trace::TraceParent;
 
 /// Serves the gateway on `listener` until `shutdown` resolves; then each
@@ -101,7 +102,6 @@ pub async fn route(
             ),
         );
     };
-    strip_internal_headers(&mut parts.headers);
     let traceparent = parts
         .headers
         .get("traceparent")

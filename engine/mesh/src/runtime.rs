@@ -294,19 +294,8 @@ impl MeshRuntime {
             admitted: Some(admitted),
             ..call(record)
         };
-        let declared = request
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > settings.body_limit) {
-            let message = format!(
-                "the request body of {} bytes is over service '{}''s limit of {} bytes \
-                 ([modules.{}] body-limit-kb)",
-                declared.unwrap_or_default(),
-                service.module,
-                settings.body_limit,
-                service.module
-            );
+        if content_length(request.headers()).is_some_and(|length| length > settings.body_limit) {
+            let message = over_body_limit(&service, &settings);
             return self.refuse(
                 call(record),
                 Some(&service),
@@ -330,7 +319,7 @@ impl MeshRuntime {
         };
 
         let headers = request.headers_mut();
-        headers.retain_not_wbx();
+        strip_internal_headers(headers);
         headers.insert(
             HeaderName::from_static("traceparent"),
             HeaderValue::from_str(&trace.to_string()).expect("a traceparent is ASCII"),
@@ -384,11 +373,7 @@ impl MeshRuntime {
                 let (status, message) = match done_rx.await {
                     _ if inflow.over_limit.load(Ordering::Relaxed) => (
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!(
-                            "the request body is over service '{}''s limit of {} bytes \
-                             ([modules.{}] body-limit-kb)",
-                            service.module, settings.body_limit, service.module
-                        ),
+                        over_body_limit(&service, &settings),
                     ),
                     Ok(Err(failure)) if failure.starts_with(TIMEOUT) => (
                         StatusCode::GATEWAY_TIMEOUT,
@@ -470,10 +455,7 @@ impl MeshRuntime {
     ) -> http::Response<WasiBody> {
         call.record.status = response.status().as_u16();
         call.record.response_headers = header_list(response.headers());
-        let declared = response
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = content_length(response.headers());
         let runtime = self.clone();
         response.map(move |body| {
             Tracked::new(
@@ -531,11 +513,11 @@ impl MeshRuntime {
         record.bytes_in = inflow.bytes.load(Ordering::Relaxed);
         record.request_body = Some(body_text(&lock(&inflow.head)));
         if let (Some(service), Some(admitted)) = (service, admitted) {
-            let settings = read(&self.settings).service(&service.module);
+            let breaker_settings = read(&self.settings).breaker(&service.module);
             let outcome = (counted == Counted::Yes).then(|| !record.failed());
             let mut breakers = lock(&self.breakers);
             let breaker = breakers.entry(service.module.clone()).or_default();
-            if let Some(state) = breaker.record(admitted, outcome, Instant::now(), settings.breaker)
+            if let Some(state) = breaker.record(admitted, outcome, Instant::now(), breaker_settings)
             {
                 MeshObservation::Breaker {
                     service: service.module.clone(),
@@ -659,27 +641,35 @@ impl Gate {
     }
 }
 
-trait WbxHeaders {
-    /// Drops every `wbx-*` header: only the engine sets those.
-    fn retain_not_wbx(&mut self);
-}
-
-impl WbxHeaders for HeaderMap {
-    fn retain_not_wbx(&mut self) {
-        let internal: Vec<HeaderName> = self
-            .keys()
-            .filter(|name| name.as_str().starts_with("wbx-"))
-            .cloned()
-            .collect();
-        for name in internal {
-            self.remove(name);
-        }
+/// Drops every `wbx-*` header: only the engine sets those, so no caller,
+/// inside or outside, can pass for a module.
+fn strip_internal_headers(headers: &mut HeaderMap) {
+    let internal: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("wbx-"))
+        .cloned()
+        .collect();
+    for name in internal {
+        headers.remove(name);
     }
 }
 
-/// Strips `wbx-*` headers (the gateway does, so no client can pass for a module).
-pub fn strip_internal_headers(headers: &mut HeaderMap) {
-    headers.retain_not_wbx();
+/// The length a message's `content-length` declares.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Why a request body is refused: over the service's limit.
+fn over_body_limit(service: &Service, settings: &ServiceSettings) -> String {
+    format!(
+        "the request body is over service '{0}''s limit of {1} bytes ([modules.{0}] body-limit-kb)",
+        service.module, settings.body_limit
+    )
 }
 
 fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {

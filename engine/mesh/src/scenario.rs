@@ -343,12 +343,8 @@ async fn answer(mesh: &Arc<MeshRuntime>, scenario: &Scenario) -> Result<Answer> 
         .method(sent.method.clone())
         .uri(format!("http://{address}{}", sent.path))
         .header(http::header::HOST, &address);
-    // As the gateway sends it: no `wbx-*` header passes for the engine's.
-    for (name, value) in sent
-        .headers
-        .iter()
-        .filter(|(n, _)| !n.as_str().starts_with("wbx-"))
-    {
+    // `wbx-*` headers are dropped by the call path, as for the gateway's.
+    for (name, value) in &sent.headers {
         request = request.header(name, value);
     }
     if !sent.body.is_empty() {

@@ -77,6 +77,13 @@ impl MeshSettings {
     pub fn service(&self, name: &str) -> ServiceSettings {
         self.services.get(name).cloned().unwrap_or_default()
     }
+
+    /// Service `name`'s breaker settings (what every call's end reads).
+    pub fn breaker(&self, name: &str) -> BreakerSettings {
+        self.services
+            .get(name)
+            .map_or_else(BreakerSettings::default, |s| s.breaker)
+    }
 }
 
 /// One service's settings.
