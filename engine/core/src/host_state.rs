@@ -50,7 +50,7 @@ pub struct HostState {
     logs: Arc<Logs>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     call_timeout: Duration,
-    deadline: Instant,
+    deadline: Deadline,
     /// What the instance's model keeps per instance, by type.
     pub extensions: Extensions,
 }
@@ -93,7 +93,7 @@ impl HostState {
             logs,
             stderr_tail,
             call_timeout,
-            deadline: Instant::now() + call_timeout,
+            deadline: Deadline::new(call_timeout),
             extensions: setup.extensions,
         };
         let mut store = Store::new(engine, state);
@@ -101,7 +101,7 @@ impl HostState {
         // Each epoch tick either yields to the async runtime, so a long guest
         // call never holds a worker thread, or ends the call past its deadline.
         store.epoch_deadline_callback(|store| {
-            if Instant::now() >= store.data().deadline {
+            if store.data().deadline.passed() {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 Ok(UpdateDeadline::Yield(1))
@@ -117,7 +117,19 @@ impl HostState {
 
     /// Gives the next call a full call timeout.
     pub(crate) fn arm_deadline(&mut self) {
-        self.deadline = Instant::now() + self.call_timeout;
+        self.deadline.arm(self.call_timeout);
+    }
+
+    /// Stops the call's clock while the guest waits in a host call for
+    /// something that is not its own computing (an actor's reply): the
+    /// wait does not count against its deadline. [`Self::resume_deadline`]
+    /// starts the clock again with what was left.
+    pub fn pause_deadline(&mut self) {
+        self.deadline.pause();
+    }
+
+    pub fn resume_deadline(&mut self) {
+        self.deadline.resume();
     }
 
     pub(crate) fn probe(&self) -> Probe {
@@ -125,6 +137,7 @@ impl HostState {
             refused: self.limiter.refused.clone(),
             stderr_tail: self.stderr_tail.clone(),
             call_timeout: self.call_timeout,
+            deadline: self.deadline.clone(),
         }
     }
 
@@ -153,6 +166,53 @@ impl log::Host for HostState {
             log::Level::Error => Level::Error,
         };
         self.logs.push(&self.module, level, LogSource::Log, message);
+    }
+}
+
+/// A call's deadline, shared by the epoch callback (inside the store) and
+/// the timer that bounds the call from outside ([`crate::instance`]), so
+/// both see a pause.
+#[derive(Clone)]
+pub(crate) struct Deadline(Arc<Mutex<DeadlineAt>>);
+
+#[derive(Clone, Copy)]
+pub(crate) enum DeadlineAt {
+    Running(Instant),
+    /// Stopped with this much of the call's time left.
+    Paused(Duration),
+}
+
+impl Deadline {
+    fn new(limit: Duration) -> Self {
+        Deadline(Arc::new(Mutex::new(DeadlineAt::Running(
+            Instant::now() + limit,
+        ))))
+    }
+
+    fn arm(&self, limit: Duration) {
+        *crate::sync::lock(&self.0) = DeadlineAt::Running(Instant::now() + limit);
+    }
+
+    pub(crate) fn at(&self) -> DeadlineAt {
+        *crate::sync::lock(&self.0)
+    }
+
+    fn passed(&self) -> bool {
+        matches!(self.at(), DeadlineAt::Running(at) if Instant::now() >= at)
+    }
+
+    fn pause(&self) {
+        let mut at = crate::sync::lock(&self.0);
+        if let DeadlineAt::Running(until) = *at {
+            *at = DeadlineAt::Paused(until.saturating_duration_since(Instant::now()));
+        }
+    }
+
+    fn resume(&self) {
+        let mut at = crate::sync::lock(&self.0);
+        if let DeadlineAt::Paused(left) = *at {
+            *at = DeadlineAt::Running(Instant::now() + left);
+        }
     }
 }
 

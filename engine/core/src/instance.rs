@@ -16,7 +16,7 @@ use wasmtime::component::InstancePre;
 use wasmtime::{Store, Trap};
 
 use crate::error::{Failure, GuestError};
-use crate::host_state::HostState;
+use crate::host_state::{Deadline, DeadlineAt, HostState};
 use crate::kind::ModuleKind;
 use crate::limits::Refusal;
 use crate::observe::{Observation, Observer};
@@ -47,6 +47,7 @@ pub(crate) struct Probe {
     pub(crate) refused: Arc<Mutex<Option<Refusal>>>,
     pub(crate) stderr_tail: Arc<Mutex<VecDeque<String>>>,
     pub(crate) call_timeout: Duration,
+    pub(crate) deadline: Deadline,
 }
 
 /// An instance of one module version. It keeps that version alive, so a swap
@@ -109,22 +110,37 @@ impl<B: Send + Sync + 'static> Guest<B> {
             observer,
         } = self;
         store.data_mut().arm_deadline();
-        let result = timed(probe.call_timeout, call(bindings, store)).await;
+        let result = timed(&probe.deadline, call(bindings, store)).await;
         result.map_err(|e| explain(module, probe, observer, e))
     }
 }
 
-/// Runs a guest call, giving up a little after the call timeout. Dropping
-/// the call's future leaves the instance spent, which is what a timeout means.
+/// Runs a guest call, giving up a little after its deadline. Dropping the
+/// call's future leaves the instance spent, which is what a timeout means.
 async fn timed<R>(
-    limit: Duration,
+    deadline: &Deadline,
     call: impl Future<Output = wasmtime::Result<R>>,
 ) -> wasmtime::Result<R> {
     // The epoch deadline normally fires first; this catches host waits.
-    let grace = limit + crate::engine::EPOCH_TICK * 4;
-    match tokio::time::timeout(grace, call).await {
-        Ok(result) => result,
-        Err(_) => Err(Trap::Interrupt.into()),
+    let grace = crate::engine::EPOCH_TICK * 4;
+    // How often a paused deadline is looked at again: a pause ends when
+    // the awaited reply arrives, and this is far below any call timeout.
+    let paused_check = Duration::from_millis(20);
+    tokio::pin!(call);
+    loop {
+        let wake = match deadline.at() {
+            DeadlineAt::Running(at) => {
+                if std::time::Instant::now() >= at + grace {
+                    return Err(Trap::Interrupt.into());
+                }
+                tokio::time::Instant::from_std(at + grace)
+            }
+            DeadlineAt::Paused(_) => tokio::time::Instant::now() + paused_check,
+        };
+        tokio::select! {
+            result = &mut call => return result,
+            () = tokio::time::sleep_until(wake) => {}
+        }
     }
 }
 
