@@ -39,6 +39,12 @@ impl Booted {
         self.runtime()
             .expect("the mesh model is registered in models.rs")
     }
+
+    /// The actors model's runtime (every engine registers it).
+    pub fn actors(&self) -> Arc<wbx_actors::ActorRuntime> {
+        self.runtime()
+            .expect("the actors model is registered in models.rs")
+    }
 }
 
 /// Loads the project's built components (`release` picks the profile) into a

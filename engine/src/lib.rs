@@ -7,7 +7,8 @@
 //!   (wasmtime host, registry, cache, limits, logs, observations, the
 //!   project model, builds, doctor);
 //! - one sibling crate per model, each in the same shape: `wbx-events`
-//!   (`engine/events`), `wbx-mesh` (`engine/mesh`);
+//!   (`engine/events`), `wbx-mesh` (`engine/mesh`), `wbx-actors`
+//!   (`engine/actors`);
 //! - this crate, which depends on all of them.
 //!
 //! Code map:

@@ -13,7 +13,6 @@ use wbx_core::{KindSpec, Models, ModuleKind};
 /// Kinds projects may already declare (SPEC.md lists them) that no
 /// registered model runs yet: loading one says so.
 pub const PLANNED: &[KindSpec] = &[
-    KindSpec::planned(ModuleKind::new("actor"), false),
     KindSpec::planned(ModuleKind::new("source"), false),
     KindSpec::planned(ModuleKind::new("processor"), false),
     KindSpec::planned(ModuleKind::new("sink"), false),
@@ -21,6 +20,7 @@ pub const PLANNED: &[KindSpec] = &[
 
 /// Each model's crate, under the model's name (`wbx_engine::events`).
 pub mod crates {
+    pub use wbx_actors as actors;
     pub use wbx_events as events;
     pub use wbx_mesh as mesh;
 }
@@ -31,6 +31,7 @@ pub fn models() -> Models {
         vec![
             Arc::new(wbx_events::EventsModel),
             Arc::new(wbx_mesh::MeshModel),
+            Arc::new(wbx_actors::ActorsModel),
         ],
         PLANNED,
     )

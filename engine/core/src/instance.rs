@@ -88,6 +88,16 @@ impl<B: Send + Sync + 'static> Guest<B> {
         &self.module
     }
 
+    /// The instance's exports, to see which optional ones it has.
+    pub fn bindings(&self) -> &B {
+        &self.bindings
+    }
+
+    /// The linear memory the instance holds, readable while it runs.
+    pub fn memory(&self) -> crate::limits::MemoryGauge {
+        self.store.data().limiter.memory.clone()
+    }
+
     /// The instance's host state, where a model keeps its extensions.
     pub fn state(&mut self) -> &mut HostState {
         self.store.data_mut()

@@ -4,6 +4,7 @@
 //! failed allocation the error can say it hit the memory limit instead of
 //! showing only the guest's own abort.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,6 +68,8 @@ pub(crate) struct Limiter {
     limits: Limits,
     /// Shared with the instance, which reads it to explain a failed call.
     pub(crate) refused: Arc<Mutex<Option<Refusal>>>,
+    /// The linear memory the instance holds, readable while it runs.
+    pub(crate) memory: MemoryGauge,
 }
 
 impl Limiter {
@@ -74,14 +77,26 @@ impl Limiter {
         Limiter {
             limits,
             refused: Arc::default(),
+            memory: MemoryGauge::default(),
         }
+    }
+}
+
+/// The bytes of linear memory one instance holds (every memory it has),
+/// shared so views can read it while the instance is busy.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryGauge(Arc<AtomicUsize>);
+
+impl MemoryGauge {
+    pub fn bytes(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -92,6 +107,9 @@ impl ResourceLimiter for Limiter {
             });
             return Ok(false);
         }
+        self.memory
+            .0
+            .fetch_add(desired.saturating_sub(current), Ordering::Relaxed);
         Ok(true)
     }
 

@@ -1,0 +1,1 @@
+//! The actors model's tests.
