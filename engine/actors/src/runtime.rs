@@ -154,8 +154,9 @@ impl ActorRuntime {
     }
 
     /// Starts the trees of `settings` that are not running as they are
-    /// declared, and stops those no longer declared or declared otherwise.
-    async fn converge(&self) {
+    /// declared, and stops those no longer declared or declared otherwise
+    /// ([`Runtime::start`] does it in the background).
+    pub async fn converge(&self) {
         let wanted = self.system.settings().trees;
         let mut trees = self.trees.lock().await;
         let stale: Vec<String> = trees

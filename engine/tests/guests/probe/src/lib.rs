@@ -26,7 +26,7 @@
 //! | `{"op":"done"}` | pushes count + 1 to `seen`, count += 1 | count |
 //! | `{"op":"send","to":T,"msg":M}` | sends M to T | ok/error |
 //! | `{"op":"relay","to":T,"msg":M}` | sends M to T, records nothing | ok/error |
-//! | `{"op":"call","to":T,"msg":M,"timeout_ms":N}` | calls T (N defaults to 5000) | `{"ok": reply}` or `{"error": …}` |
+//! | `{"op":"call","to":T,"msg":M,"timeout_ms":N,"then_ms":W}` | calls T (N defaults to 5000), then busy-waits W ms (default 0) | `{"ok": reply}` or `{"error": …}` |
 //! | `{"op":"spawn","module":m,"args":a,"link":b,"monitor":b,"register":n}` | spawns (all but `module` optional) | `{"pid":p,"monitor":ref\|null}` or `{"error": …}` |
 //! | `{"op":"link","to":T}` | links | ok/error |
 //! | `{"op":"unlink","to":T}` | unlinks | null |
@@ -98,6 +98,9 @@ enum Op {
         msg: Value,
         #[serde(default = "default_timeout_ms")]
         timeout_ms: u64,
+        /// Busy-waits this long after the call returns.
+        #[serde(default)]
+        then_ms: u64,
     },
     Spawn {
         module: String,
@@ -259,10 +262,15 @@ impl Probe {
                 to,
                 msg,
                 timeout_ms,
-            } => match actor::call::<Value>(&to, &msg, Duration::from_millis(timeout_ms)) {
-                Ok(reply) => json!({"ok": reply}),
-                Err(e) => json!({"error": e.to_string()}),
-            },
+                then_ms,
+            } => {
+                let reply = match actor::call::<Value>(&to, &msg, Duration::from_millis(timeout_ms)) {
+                    Ok(reply) => json!({"ok": reply}),
+                    Err(e) => json!({"error": e.to_string()}),
+                };
+                busy(then_ms);
+                reply
+            }
             Op::Spawn {
                 module,
                 args,
@@ -307,12 +315,7 @@ impl Probe {
             }
             Op::CancelTimer { timer } => json!(actor::cancel_timer(timer)),
             Op::Compute { ms } => {
-                // `Instant` reads `wasi:clocks/monotonic-clock`: wall time,
-                // however often the engine interrupts the loop.
-                let start = Instant::now();
-                while start.elapsed() < Duration::from_millis(ms) {
-                    black_box(());
-                }
+                busy(ms);
                 json!(ms)
             }
             Op::Stop { reason } => return Err(reason),
@@ -388,3 +391,13 @@ fn trap() -> ! {
 wbx_guest::export_actor!(Probe with state);
 #[cfg(not(feature = "state"))]
 wbx_guest::export_actor!(Probe);
+
+/// Busy-waits `ms` of wall clock. `Instant` reads
+/// `wasi:clocks/monotonic-clock`: wall time, however often the engine
+/// interrupts the loop.
+fn busy(ms: u64) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(ms) {
+        black_box(());
+    }
+}
