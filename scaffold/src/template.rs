@@ -296,11 +296,11 @@ mod tests {
         );
         assert_eq!(
             project("nope").unwrap_err().to_string(),
-            "no project template named 'nope'; templates: events, mesh"
+            "no project template named 'nope'; templates: actors, events, mesh"
         );
         assert_eq!(
             module("gadget").unwrap_err().to_string(),
-            "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector, service"
+            "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, projector, service"
         );
     }
 
@@ -318,6 +318,8 @@ mod tests {
         assert_eq!(
             ids,
             [
+                "actor",
+                "actors",
                 "command",
                 "effect",
                 "events",
@@ -329,8 +331,8 @@ mod tests {
         assert_eq!(ids, dirs);
 
         let projects: Vec<String> = projects().unwrap().into_iter().map(|t| t.id).collect();
-        assert_eq!(projects, ["events", "mesh"]);
-        for kind in ["command", "effect", "projector", "service"] {
+        assert_eq!(projects, ["actors", "events", "mesh"]);
+        for kind in ["actor", "command", "effect", "projector", "service"] {
             let template = module(kind).unwrap();
             assert_eq!(template.id, kind);
             assert_eq!(template.manifest.creates, Creates::Module);

@@ -1,0 +1,101 @@
+//! `moderator`: one process (registered as `moderator`) that every room
+//! calls before passing a line on. Banned words (its args, in wbx.toml)
+//! become `***`; it counts who said them.
+//!
+//! | message | what it does | as a call, it replies |
+//! |---|---|---|
+//! | `{"check": {"member": "ada", "text": "…"}}` | masks banned words, counts a flagged line | `{"text": …, "flagged": bool}` |
+//! | `{"ban": "word"}` | bans one more word | the banned words |
+//! | `{"flagged": {}}` | nothing | lines flagged, per member |
+//!
+//! Kill it (`wbx kill moderator`) and rooms go on: their call fails, they
+//! pass lines unchecked and log it until the supervisor has started it
+//! again, with the words of wbx.toml and no counts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use wbx_guest::actor::{Actor, Message};
+
+#[derive(Serialize, Deserialize)]
+struct Moderator {
+    /// Lower case.
+    banned: Vec<String>,
+    flagged: BTreeMap<String, u64>,
+}
+
+#[derive(Deserialize)]
+struct Args {
+    #[serde(default)]
+    banned: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Op {
+    Check { member: String, text: String },
+    Ban(String),
+    Flagged {},
+}
+
+impl Actor for Moderator {
+    type Args = Args;
+    type Message = Op;
+    type Reply = Value;
+
+    fn init(args: Args) -> Result<Self, String> {
+        Ok(Moderator {
+            banned: args.banned.iter().map(|w| w.to_lowercase()).collect(),
+            flagged: BTreeMap::new(),
+        })
+    }
+
+    fn handle(&mut self, message: Message<Op>) -> Result<Option<Value>, String> {
+        let Some(op) = message.body() else {
+            // It monitors nothing and traps no exits.
+            return Ok(None);
+        };
+        Ok(Some(match op {
+            Op::Check { member, text } => {
+                let (text, flagged) = self.mask(text);
+                if flagged {
+                    *self.flagged.entry(member.clone()).or_default() += 1;
+                    wbx_guest::info!("flagged a line from {member}");
+                }
+                json!({ "text": text, "flagged": flagged })
+            }
+            Op::Ban(word) => {
+                let word = word.to_lowercase();
+                if !self.banned.contains(&word) {
+                    self.banned.push(word);
+                }
+                json!(self.banned)
+            }
+            Op::Flagged {} => json!(self.flagged),
+        }))
+    }
+}
+
+impl Moderator {
+    /// `text` with each banned word (whole words, any case) as `***`, and
+    /// whether there was one.
+    fn mask(&self, text: &str) -> (String, bool) {
+        let mut flagged = false;
+        let words: Vec<String> = text
+            .split(' ')
+            .map(|word| {
+                let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+                if !bare.is_empty() && self.banned.contains(&bare.to_lowercase()) {
+                    flagged = true;
+                    word.replace(bare, "***")
+                } else {
+                    word.to_owned()
+                }
+            })
+            .collect();
+        (words.join(" "), flagged)
+    }
+}
+
+wbx_guest::export_actor!(Moderator with state);
