@@ -1,6 +1,7 @@
 //! Observations as lines for plain output (`wbx run`).
 
 use wbx_engine::Observation;
+use wbx_engine::actors::ActorObservation;
 use wbx_engine::events::EventsObservation;
 use wbx_engine::logs::Level;
 
@@ -22,10 +23,12 @@ pub fn describe(observation: &Observation) -> Option<String> {
             format!("{} {module}: {error}", err("failed", RED))
         }
         Observation::CallFailed { error, .. } => format!("{} {error}", err("error", RED)),
-        Observation::Model(model) => match model.get::<EventsObservation>() {
-            Some(event) => return describe_events(event),
-            None => return None,
-        },
+        Observation::Model(model) => {
+            if let Some(event) = model.get::<EventsObservation>() {
+                return describe_events(event);
+            }
+            return model.get::<ActorObservation>().and_then(describe_actors);
+        }
         Observation::Log(line) => {
             let level = match line.level {
                 Level::Warn => format!("{} ", err("warn", YELLOW)),
@@ -77,5 +80,63 @@ fn describe_events(event: &EventsObservation) -> Option<String> {
             format!("{} effect {module} stopped: {error}", err("error", RED))
         }
         EventsObservation::ProjectorCaughtUp { .. } => return None,
+    })
+}
+
+/// A line for an observation of the actors model; a send that reached no
+/// mailbox is counted, not printed (a storm of them would drown the rest).
+fn describe_actors(event: &ActorObservation) -> Option<String> {
+    let err = |text: &str, style| paint(Stream::Stderr, text, style);
+    let named = |name: &Option<String>| name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+    Some(match event {
+        ActorObservation::Spawned {
+            pid, module, name, ..
+        } => err(&format!("spawned {pid} {module}{}", named(name)), DIM),
+        ActorObservation::Exited {
+            pid,
+            module,
+            name,
+            reason,
+        } => {
+            let line = format!("{pid} {module}{} exited: {reason}", named(name));
+            if reason == "normal" || reason == "shutdown" {
+                err(&line, DIM)
+            } else {
+                format!("{} {line}", err("exit", YELLOW))
+            }
+        }
+        ActorObservation::Restarted {
+            supervisor,
+            child,
+            old_pid,
+            new_pid,
+            reason,
+        } => format!(
+            "{} supervisor {supervisor} restarted '{child}' ({old_pid} → {new_pid}) after: {reason}",
+            err("restart", YELLOW)
+        ),
+        ActorObservation::Escalated {
+            supervisor,
+            restarts,
+            period_s,
+        } => format!(
+            "{} supervisor {supervisor} gave up: more than {restarts} restarts in {period_s} s; its parent decides",
+            err("escalate", RED)
+        ),
+        ActorObservation::Swapped {
+            pid,
+            module,
+            to,
+            carried,
+            note,
+            ..
+        } => match (carried, note) {
+            (true, _) => format!("{pid} {module} now runs {to}, its state carried over"),
+            (false, note) => format!(
+                "{pid} {module}: {}",
+                note.as_deref().unwrap_or("started again through init")
+            ),
+        },
+        ActorObservation::Undelivered { .. } => return None,
     })
 }

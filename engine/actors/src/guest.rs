@@ -149,7 +149,7 @@ fn stays_on(system: &System, entry: &Entry, version: &ModuleVersion, why: &str) 
         module: entry.module.clone(),
         from: Some(version.to_string()),
         to: version.to_string(),
-        carried: true,
+        carried: false,
         note: Some(format!(
             "the new version did not start, so the process stays on this one: {why}"
         )),
