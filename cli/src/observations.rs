@@ -87,7 +87,8 @@ fn describe_events(event: &EventsObservation) -> Option<String> {
 /// mailbox is counted, not printed (a storm of them would drown the rest).
 fn describe_actors(event: &ActorObservation) -> Option<String> {
     let err = |text: &str, style| paint(Stream::Stderr, text, style);
-    let named = |name: &Option<String>| name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let named =
+        |name: &Option<String>| name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
     Some(match event {
         ActorObservation::Spawned {
             pid, module, name, ..
