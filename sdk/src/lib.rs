@@ -15,6 +15,13 @@
 //! - [`service`]: services, modules that answer HTTP requests: [`Request`](service::Request),
 //!   [`Response`](service::Response) (whole or streamed), the [`Service`] trait and
 //!   [`export_service!`], which exports the standard `wasi:http/incoming-handler`.
+//! - [`actor`]: actors, long-lived processes with a mailbox: the [`Actor`] trait
+//!   (typed args, messages and replies through serde), [`export_actor!`]
+//!   (`export_actor!(Counter with state)` hands the actor's value over on a hot
+//!   swap when it derives `Serialize` and `Deserialize`; `export_actor!(Counter)`
+//!   restarts through `init`), and the process functions: [`actor::send`],
+//!   [`actor::call`], [`actor::spawn`], links, monitors, timers, the registry.
+//!   The world `actor-module-with-state` is generated in `actor_world`.
 //! - [`typed`]: typed events (`#[derive(Event)]`, [`emit!`]), folds, and
 //!   commands as [`Decide`] + [`command!`].
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
@@ -95,6 +102,26 @@ pub mod effect {
     });
 }
 
+/// Bindings of the `actor-module-with-state` world: what [`export_actor!`]
+/// expands to. Write actors with [`actor`] rather than with these.
+#[doc(hidden)]
+pub mod actor_world {
+    wit_bindgen::generate!({
+        world: "actor-module-with-state",
+        path: "../wit",
+        with: {
+            "wbx:guest/log@0.1.0": crate::imports::wbx::guest::log,
+            "wbx:guest/commands@0.1.0": crate::imports::wbx::guest::commands,
+            "wbx:guest/read-model@0.1.0": crate::imports::wbx::guest::read_model,
+            "wbx:guest/process@0.1.0": crate::imports::wbx::guest::process,
+        },
+        pub_export_macro: true,
+        export_macro_name: "__export_actor_world",
+        default_bindings_module: "wbx_guest::actor_world",
+    });
+}
+
+pub mod actor;
 pub mod http;
 pub mod log;
 pub mod read_model;
@@ -115,6 +142,7 @@ pub use effect::exports::wbx::guest::effect::Guest as Effect;
 pub use imports::wbx::guest::types::{Event, NewEvent, QueryItem};
 pub use projector::exports::wbx::guest::projector::Guest as Projector;
 
+pub use actor::Actor;
 pub use command::export_command;
 pub use effect::export_effect;
 pub use projector::export_projector;
