@@ -2,6 +2,7 @@
 
 use wbx_engine::Observation;
 use wbx_engine::actors::ActorObservation;
+use wbx_engine::actors::message::reason;
 use wbx_engine::events::EventsObservation;
 use wbx_engine::logs::Level;
 
@@ -83,61 +84,66 @@ fn describe_events(event: &EventsObservation) -> Option<String> {
     })
 }
 
-/// A line for an observation of the actors model; a send that reached no
-/// mailbox is counted, not printed (a storm of them would drown the rest).
+/// A line for an observation of the actors model: abnormal exits, restarts,
+/// escalations and swaps that could not carry a process's state. Spawns,
+/// normal exits and undelivered sends are too many to print (`wbx ps` and
+/// the Actors pane count them).
 fn describe_actors(event: &ActorObservation) -> Option<String> {
     let err = |text: &str, style| paint(Stream::Stderr, text, style);
-    let named =
-        |name: &Option<String>| name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let who = |pid: &str, name: &Option<String>, module: &str| match name {
+        Some(name) => format!("{pid} {name} ({module})"),
+        None => format!("{pid} ({module})"),
+    };
     Some(match event {
-        ActorObservation::Spawned {
-            pid, module, name, ..
-        } => err(&format!("spawned {pid} {module}{}", named(name)), DIM),
         ActorObservation::Exited {
             pid,
             module,
             name,
             reason,
-        } => {
-            let line = format!("{pid} {module}{} exited: {reason}", named(name));
-            if reason == "normal" || reason == "shutdown" {
-                err(&line, DIM)
-            } else {
-                format!("{} {line}", err("exit", YELLOW))
-            }
-        }
+        } if !reason::is_normal(reason) => format!(
+            "{} {} exited: {reason}",
+            err("warn", YELLOW),
+            who(pid, name, module)
+        ),
         ActorObservation::Restarted {
             supervisor,
             child,
             old_pid,
             new_pid,
             reason,
-        } => format!(
-            "{} supervisor {supervisor} restarted '{child}' ({old_pid} → {new_pid}) after: {reason}",
-            err("restart", YELLOW)
-        ),
+        } => format!("{supervisor} restarted {child}: {old_pid} → {new_pid} (it exited: {reason})"),
         ActorObservation::Escalated {
             supervisor,
             restarts,
             period_s,
         } => format!(
-            "{} supervisor {supervisor} gave up: more than {restarts} restarts in {period_s} s; its parent decides",
-            err("escalate", RED)
+            "{} supervisor {supervisor} gave up: more than {} in {period_s} s; its parent decides",
+            err("error", RED),
+            crate::console::count(u64::from(*restarts), "restart")
         ),
         ActorObservation::Swapped {
             pid,
             module,
-            to,
-            carried,
+            carried: false,
             note,
-            ..
-        } => match (carried, note) {
-            (true, _) => format!("{pid} {module} now runs {to}, its state carried over"),
-            (false, note) => format!(
-                "{pid} {module}: {}",
-                note.as_deref().unwrap_or("started again through init")
-            ),
-        },
-        ActorObservation::Undelivered { .. } => return None,
+            from,
+            to,
+        } => {
+            let why = note
+                .as_deref()
+                .unwrap_or("its state could not be carried over");
+            if from.as_deref() == Some(to.as_str()) {
+                format!(
+                    "{} {pid} ({module}) stays on {to}: {why}",
+                    err("warn", YELLOW)
+                )
+            } else {
+                format!(
+                    "{} {pid} ({module}) started again through init on {to}: {why}",
+                    err("warn", YELLOW)
+                )
+            }
+        }
+        _ => return None,
     })
 }
