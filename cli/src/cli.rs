@@ -1,6 +1,6 @@
 //! The command line: every subcommand and flag, with its help text.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +49,14 @@ pub enum Command {
     Call(CallArgs),
     /// Show each mesh service's requests, errors, latency and breaker, and who calls it
     Routes(RoutesArgs),
+    /// List the running engine's processes: mailbox, messages handled, memory, restarts
+    Ps(PsArgs),
+    /// Send a JSON message to a process, or call it and print the reply
+    Send(SendArgs),
+    /// Draw the running engine's supervision trees
+    Tree(TreeArgs),
+    /// Kill a process; its supervisor decides what follows
+    Kill(KillArgs),
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +221,75 @@ pub struct RoutesArgs {
     /// Print the routes as the control API gives them: a JSON array
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `wbx ps --help` and `wbx tree --help` end with.
+const NEEDS_ENGINE: &str = "Processes exist only while an engine runs (`wbx run` or `wbx dev`): \
+                            without one, this says so and exits 1.";
+
+#[derive(Debug, Args)]
+#[command(after_help = NEEDS_ENGINE)]
+pub struct PsArgs {
+    /// Print the processes as the control API gives them: a JSON array
+    #[arg(long)]
+    pub json: bool,
+    /// Order by this column: counts largest first, text from A to Z
+    #[arg(long, value_enum, value_name = "COLUMN", default_value_t = PsSort::Pid)]
+    pub sort: PsSort,
+}
+
+/// The columns `wbx ps` orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PsSort {
+    Pid,
+    Name,
+    Module,
+    Mailbox,
+    Handled,
+    Memory,
+    Restarts,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TARGET: a pid such as '<0.12>' (quoted for the shell, or 0.12) or a \
+                        registered name.\n\
+                        Exits 0 once the message is in the target's mailbox (with --call, once \
+                        the reply arrived); 1 when no engine runs, the message is not JSON, the \
+                        target does not exist or its mailbox is full, or the call timed out or \
+                        the target exited before replying."
+)]
+pub struct SendArgs {
+    /// The process: a pid such as '<0.12>' or a registered name
+    pub target: String,
+    /// The message: JSON text, @FILE to read it from a file, or - to read standard input
+    #[arg(value_name = "JSON|@FILE|-")]
+    pub message: String,
+    /// Call instead: wait for the handler's reply and print it (JSON)
+    #[arg(long)]
+    pub call: bool,
+    /// How long --call waits for the reply, in milliseconds (the engine's default: 5000)
+    #[arg(long, value_name = "MS", requires = "call", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = NEEDS_ENGINE)]
+pub struct TreeArgs {
+    /// Print the trees as the control API gives them: a JSON array of nested nodes
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TARGET: a pid such as '<0.12>' (quoted for the shell, or 0.12) or a \
+                        registered name. The kill cannot be trapped; a supervised process is \
+                        restarted or not as its restart type says."
+)]
+pub struct KillArgs {
+    /// The process: a pid such as '<0.12>' or a registered name
+    pub target: String,
 }
 
 #[derive(Debug, Args)]

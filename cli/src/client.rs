@@ -9,6 +9,8 @@ use serde_json::Value;
 use wbx_engine::api::EngineFile;
 use wbx_engine::project::Project;
 
+use crate::console;
+
 pub struct Client {
     api: String,
     /// The mesh gateway's address, when the engine serves one.
@@ -20,6 +22,9 @@ pub struct Client {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The body as it came, for printing it unchanged (keys in the
+    /// engine's order).
+    pub text: String,
 }
 
 impl Client {
@@ -32,6 +37,20 @@ impl Client {
             gateway: file.gateway,
             ..Client::new(&file.api, None)
         })
+    }
+
+    /// The project's engine; when none runs, says so on stderr (`what`
+    /// exists only while one does) and gives `None`, for the commands that
+    /// have nothing to show without one.
+    pub fn running_for(project: &Project, what: &str) -> Option<Client> {
+        let client = Client::running(project);
+        if client.is_none() {
+            console::error(&format!(
+                "no engine runs for this project: {what} exist only while one does (start it \
+                 with `wbx run` or `wbx dev`)"
+            ));
+        }
+        client
     }
 
     fn new(api: &str, timeout: Option<Duration>) -> Client {
@@ -62,8 +81,8 @@ impl Client {
             .into_body()
             .read_to_string()
             .context("cannot read the engine's answer")?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Answer { status, body })
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
+        Ok(Answer { status, body, text })
     }
 
     pub fn get(&self, path: &str) -> Result<Answer> {
@@ -109,6 +128,27 @@ impl Client {
         }
         Ok(())
     }
+}
+
+impl Answer {
+    /// The `error` kind of an API error body (`not-found`, …).
+    pub fn error_kind(&self) -> Option<&str> {
+        self.body["error"].as_str()
+    }
+}
+
+/// `text` as one segment of a URL's path: every byte but letters, digits
+/// and `-._~` percent-encoded (a pid's `<` and `>`, a name's `/` or `?`).
+pub fn path_segment(text: &str) -> String {
+    let mut segment = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            segment.push(byte as char);
+        } else {
+            segment.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    segment
 }
 
 /// The `message` of an API error body, or the body itself.

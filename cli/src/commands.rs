@@ -10,11 +10,15 @@ mod events;
 mod exec;
 mod export;
 mod import;
+mod kill;
 mod new;
+mod ps;
 mod replay;
 mod routes;
 mod run;
+mod send;
 mod test;
+mod tree;
 
 use std::process::ExitCode;
 
@@ -39,6 +43,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Call(args) => call::run(args),
         Command::Routes(args) => routes::run(args),
+        Command::Ps(args) => ps::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Tree(args) => tree::run(args),
+        Command::Kill(args) => kill::run(args),
     }
 }
 

@@ -41,13 +41,17 @@ pub const GREEN: &str = "1;32";
 pub const YELLOW: &str = "1;33";
 pub const DIM: &str = "2";
 
-/// Whether `stream` takes colour: a terminal, and NO_COLOR unset.
-pub fn color(stream: Stream) -> bool {
-    let terminal = match stream {
+/// Whether `stream` goes to a terminal (a person reads it, not a program).
+pub fn terminal(stream: Stream) -> bool {
+    match stream {
         Stream::Stdout => std::io::stdout().is_terminal(),
         Stream::Stderr => std::io::stderr().is_terminal(),
-    };
-    terminal && std::env::var_os("NO_COLOR").is_none()
+    }
+}
+
+/// Whether `stream` takes colour: a terminal, and NO_COLOR unset.
+pub fn color(stream: Stream) -> bool {
+    terminal(stream) && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// `text` in an ANSI style when `stream` takes colour.

@@ -6,18 +6,23 @@
 //!   `wbx-engine` (and `wbx-scaffold` for `new` and `add`) that turns
 //!   results into output and an exit code.
 //! - [`console`]: the only place that writes to stdout and stderr.
-//! - [`client`]: talking to a running engine over its control API.
+//! - [`client`]: talking to a running engine over its control API;
+//!   [`actors`]: what the process commands (`ps`, `send`, `tree`, `kill`)
+//!   share over it.
+//! - [`table`]: the text tables of the commands that list things.
 //! - [`observations`], [`show`]: engine observations and events as lines.
 //!
 //! `main` parses, runs, prints the error chain on failure and maps it to an
 //! exit code; nothing else in wbx exits the process.
 
+mod actors;
 mod cli;
 mod client;
 mod commands;
 mod console;
 mod observations;
 mod show;
+mod table;
 
 use std::process::ExitCode;
 

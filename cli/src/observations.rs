@@ -1,6 +1,8 @@
 //! Observations as lines for plain output (`wbx run`).
 
 use wbx_engine::Observation;
+use wbx_engine::actors::ActorObservation;
+use wbx_engine::actors::message::reason;
 use wbx_engine::events::EventsObservation;
 use wbx_engine::logs::Level;
 
@@ -22,10 +24,12 @@ pub fn describe(observation: &Observation) -> Option<String> {
             format!("{} {module}: {error}", err("failed", RED))
         }
         Observation::CallFailed { error, .. } => format!("{} {error}", err("error", RED)),
-        Observation::Model(model) => match model.get::<EventsObservation>() {
-            Some(event) => return describe_events(event),
-            None => return None,
-        },
+        Observation::Model(model) => {
+            if let Some(event) = model.get::<EventsObservation>() {
+                return describe_events(event);
+            }
+            return model.get::<ActorObservation>().and_then(describe_actors);
+        }
         Observation::Log(line) => {
             let level = match line.level {
                 Level::Warn => format!("{} ", err("warn", YELLOW)),
@@ -77,5 +81,69 @@ fn describe_events(event: &EventsObservation) -> Option<String> {
             format!("{} effect {module} stopped: {error}", err("error", RED))
         }
         EventsObservation::ProjectorCaughtUp { .. } => return None,
+    })
+}
+
+/// A line for an observation of the actors model: abnormal exits, restarts,
+/// escalations and swaps that could not carry a process's state. Spawns,
+/// normal exits and undelivered sends are too many to print (`wbx ps` and
+/// the Actors pane count them).
+fn describe_actors(event: &ActorObservation) -> Option<String> {
+    let err = |text: &str, style| paint(Stream::Stderr, text, style);
+    let who = |pid: &str, name: &Option<String>, module: &str| match name {
+        Some(name) => format!("{pid} {name} ({module})"),
+        None => format!("{pid} ({module})"),
+    };
+    Some(match event {
+        ActorObservation::Exited {
+            pid,
+            module,
+            name,
+            reason,
+        } if !reason::is_normal(reason) => format!(
+            "{} {} exited: {reason}",
+            err("warn", YELLOW),
+            who(pid, name, module)
+        ),
+        ActorObservation::Restarted {
+            supervisor,
+            child,
+            old_pid,
+            new_pid,
+            reason,
+        } => format!("{supervisor} restarted {child}: {old_pid} → {new_pid} (it exited: {reason})"),
+        ActorObservation::Escalated {
+            supervisor,
+            restarts,
+            period_s,
+        } => format!(
+            "{} supervisor {supervisor} gave up: more than {} in {period_s} s; its parent decides",
+            err("error", RED),
+            crate::console::count(u64::from(*restarts), "restart")
+        ),
+        ActorObservation::Swapped {
+            pid,
+            module,
+            carried: false,
+            note,
+            from,
+            to,
+        } => {
+            let why = note
+                .as_deref()
+                .unwrap_or("its state could not be carried over");
+            if from.as_deref() == Some(to.as_str()) {
+                format!(
+                    "{} {pid} ({module}) stays on {to}: {why}",
+                    err("warn", YELLOW)
+                )
+            } else {
+                format!(
+                    "{} {pid} ({module}) started again through init on {to}: {why}",
+                    err("warn", YELLOW)
+                )
+            }
+        }
+        _ => return None,
     })
 }

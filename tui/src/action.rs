@@ -23,7 +23,8 @@ pub enum Action {
     Observed(Observation),
     /// The app fell behind the observation stream and skipped this many.
     Lagged(u64),
-    /// Time passes (only while something animates).
+    /// Time passes (only while something animates or the pane shown is
+    /// refreshed with time).
     Tick(Instant),
     Done(Done),
     /// The result of a model's request, for its panes.

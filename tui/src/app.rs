@@ -162,9 +162,18 @@ impl App {
         app
     }
 
-    /// Whether a clock tick changes what is drawn (a spinner turns).
+    /// Whether the clock should tick: a spinner turns, or the pane shown
+    /// is refreshed as time passes (the Actors pane re-reads its table).
     pub fn animating(&self) -> bool {
         self.status.build.is_building()
+            || self
+                .owner(self.pane)
+                .is_some_and(|index| self.models[index].refreshes(self.pane))
+    }
+
+    /// Whether the app has a pane `pane` (a model without a runtime has none).
+    pub fn has_pane(&self, pane: PaneId) -> bool {
+        self.panes.iter().any(|p| p.id == pane)
     }
 
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {

@@ -136,7 +136,7 @@ const CORE_AFTER_PANES: &[(Command, &str, &str, &[&str], Scope)] = &[
     (
         Command::Open,
         "open",
-        "open the selected module or event",
+        "open the selected row: a module, an event, a call, a process",
         &["enter"],
         Scope::Everywhere,
     ),

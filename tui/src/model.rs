@@ -17,6 +17,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -106,6 +107,22 @@ pub trait ModelUi: fmt::Debug + Send {
 
     /// Reads what observations made stale, before a frame.
     fn settle(&mut self) {}
+
+    /// Whether `pane`, while shown, is refreshed as time passes: the app
+    /// then ticks ([`ModelUi::tick`]) instead of sleeping until something
+    /// happens. Its other panes, and every pane of it hidden, cost nothing.
+    fn refreshes(&self, pane: PaneId) -> bool {
+        let _ = pane;
+        false
+    }
+
+    /// Time passes while `pane` shows and [`ModelUi::refreshes`] it: what to
+    /// ask of the engine to bring it up to date (the model decides how
+    /// often; ticks come every 100 ms).
+    fn tick(&mut self, pane: PaneId, now: Instant, app: &mut App) -> Vec<Request> {
+        let _ = (pane, now, app);
+        Vec::new()
+    }
 
     /// One of its key actions, pressed where its scope allows.
     fn act(&mut self, action: &'static str, app: &mut App) -> Vec<Request>;

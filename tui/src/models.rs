@@ -10,7 +10,11 @@ use crate::model::{ModelParts, UiSpec};
 use crate::panes;
 
 /// The registered models' panes, keys and commands.
-pub const SPECS: &[&UiSpec] = &[&panes::events::SPEC, &panes::mesh::SPEC];
+pub const SPECS: &[&UiSpec] = &[
+    &panes::events::SPEC,
+    &panes::mesh::SPEC,
+    &panes::actors::SPEC,
+];
 
 /// Each registered model's part, over the runtime of its model.
 pub fn open(runtimes: &Runtimes) -> Vec<ModelParts> {
@@ -20,6 +24,9 @@ pub fn open(runtimes: &Runtimes) -> Vec<ModelParts> {
     }
     if let Some(mesh) = runtimes.get() {
         parts.push(panes::mesh::open(mesh));
+    }
+    if let Some(actors) = runtimes.get() {
+        parts.push(panes::actors::open(actors));
     }
     parts
 }

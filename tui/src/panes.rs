@@ -1,7 +1,8 @@
 //! Each pane's state and how observations and keys change it. Drawing lives
 //! in `view/`. The core's panes are here; each model's are in a folder of
-//! their own (`events/`, `mesh/`), with their drawing.
+//! their own (`events/`, `mesh/`, `actors/`), with their drawing.
 
+pub mod actors;
 pub mod events;
 mod list;
 mod logs;

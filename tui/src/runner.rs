@@ -31,7 +31,8 @@ use crate::{models, view};
 
 /// The shortest time between two frames.
 pub const FRAME: Duration = Duration::from_millis(16);
-/// How often a spinner turns while something builds.
+/// How often the clock ticks while something builds (the spinner turns)
+/// or the pane shown is refreshed with time (the Actors pane).
 const TICK: Duration = Duration::from_millis(100);
 /// Observations taken in at most before a frame is drawn.
 pub const BATCH: usize = 2048;

@@ -58,7 +58,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Request> {
             }
             app.dirty = true;
         }
-        Action::Tick(now) => app.dirty |= app.status.tick(now),
+        Action::Tick(now) => {
+            app.dirty |= app.status.tick(now);
+            let pane = app.pane;
+            if let Some(index) = app.owner(pane) {
+                return app.with_model(index, |model, app| model.tick(pane, now, app));
+            }
+        }
         Action::Done(done) => {
             app.notify(done.message, !done.ok);
             app.dirty = true;
@@ -206,7 +212,13 @@ fn command_line(app: &mut App, line: Line) -> Vec<Request> {
                 app.pane = pane;
                 return Vec::new();
             }
-            for index in 0..app.models.len() {
+            // The model of the pane shown reads a word first: `:call` is the
+            // Actors pane's there and the mesh's elsewhere.
+            let shown = app.owner(app.pane);
+            let order = shown
+                .into_iter()
+                .chain((0..app.models.len()).filter(|index| Some(*index) != shown));
+            for index in order.collect::<Vec<_>>() {
                 let taken = app.with_model(index, |model, app| model.command(&word, &rest, app));
                 if let Some(requests) = taken {
                     return requests;
@@ -270,7 +282,14 @@ fn run(app: &mut App, command: Command) -> Vec<Request> {
         }
         Command::NextPane => app.pane = app.pane_after(1),
         Command::PrevPane => app.pane = app.pane_after(-1),
-        Command::Pane(pane) => app.pane = pane,
+        Command::Pane(pane) if app.has_pane(pane) => app.pane = pane,
+        Command::Pane(pane) => app.notify(
+            format!(
+                "the {} pane is not open: its model does not run here",
+                pane.name()
+            ),
+            true,
+        ),
         Command::Up => return nav(app, Nav::Step(-1)),
         Command::Down => return nav(app, Nav::Step(1)),
         Command::PageUp => return nav(app, Nav::Step(-page)),

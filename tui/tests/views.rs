@@ -182,6 +182,9 @@ macro_rules! snapshot {
 #[path = "mesh_pane/mod.rs"]
 mod mesh_pane;
 
+#[path = "actors_pane/mod.rs"]
+mod actors_pane;
+
 fn reloaded() -> Observation {
     Observation::Reloaded {
         module: "add-book".to_owned(),
@@ -374,7 +377,7 @@ fn help_lists_every_key_including_remapped_ones() {
     f.app.keys =
         KeyMap::from_toml("[keys]\nquit = [\"x\"]\n", std::path::Path::new("tui.toml")).unwrap();
     f.keys("?");
-    let screen = f.screen(110, 50);
+    let screen = f.screen(110, 62);
     assert!(
         screen
             .lines()
@@ -383,7 +386,7 @@ fn help_lists_every_key_including_remapped_ones() {
     );
     snapshot!("help", screen);
     f.act(key(KeyCode::Esc));
-    assert!(!f.screen(110, 50).contains("Commands (after :)"));
+    assert!(!f.screen(110, 62).contains("Commands (after :)"));
 }
 
 /// The text inside the help box, its lines joined and its spaces collapsed.

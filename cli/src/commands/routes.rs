@@ -11,14 +11,11 @@ use serde_json::Value;
 use crate::cli::RoutesArgs;
 use crate::client::{Client, error_message};
 use crate::console::{self, DIM, RED, Stream, YELLOW, paint};
+use crate::table;
 
 pub fn run(args: RoutesArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
-    let Some(client) = Client::running(&project) else {
-        console::error(
-            "no engine runs for this project: routes and their figures exist only while one \
-             does (start it with `wbx run` or `wbx dev`)",
-        );
+    let Some(client) = Client::running_for(&project, "routes and their figures") else {
         return Ok(ExitCode::FAILURE);
     };
     let answer = client.get("/api/mesh/routes")?;
@@ -80,12 +77,7 @@ fn print_table(rows: &[Value]) {
             ));
         }
     }
-    let mut widths = HEADINGS.map(|h| h.chars().count());
-    for (cells, _) in &lines {
-        for (width, cell) in widths.iter_mut().zip(cells) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
+    let widths = table::widths(&HEADINGS, lines.iter().map(|(cells, _)| cells));
     let heading = HEADINGS.map(str::to_owned);
     console::out(&paint(Stream::Stdout, &layout(&heading, &widths), DIM));
     for (cells, caller) in &lines {
@@ -102,20 +94,7 @@ fn print_table(rows: &[Value]) {
 
 /// Cells padded to their column; numbers to the right.
 fn layout(cells: &[String; 8], widths: &[usize; 8]) -> String {
-    let numeric = |column: usize| (3..=6).contains(&column);
-    let line: Vec<String> = cells
-        .iter()
-        .zip(widths)
-        .enumerate()
-        .map(|(column, (cell, &width))| {
-            if numeric(column) {
-                format!("{cell:>width$}")
-            } else {
-                format!("{cell:<width$}")
-            }
-        })
-        .collect();
-    line.join("  ").trim_end().to_owned()
+    table::line(cells, widths, |column| (3..=6).contains(&column))
 }
 
 fn text(value: &Value) -> String {

@@ -6,11 +6,13 @@
 //! cargo's build directory (`target/wasm-guests`), so each dependency
 //! compiles once per run (see `support`).
 
-/// The engine's test guests (services for the mesh tests), built once per run.
+/// The engine's test guests (services for the mesh tests, actors for the
+/// process commands'), built once per run.
 #[path = "../../../engine/tests/support/guests.rs"]
 mod guests;
 mod support;
 
+mod actors;
 mod bench;
 mod cli;
 mod dev;

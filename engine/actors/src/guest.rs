@@ -124,7 +124,7 @@ impl GuestBody {
                     .await
                     .map_err(|e| format!("init of the new version failed: {e}"))?;
                 entry.lock().restarts += 1;
-                Some(format!("{why}: started again through init"))
+                Some(why)
             }
         };
         self.show(entry);
@@ -149,10 +149,8 @@ fn stays_on(system: &System, entry: &Entry, version: &ModuleVersion, why: &str) 
         module: entry.module.clone(),
         from: Some(version.to_string()),
         to: version.to_string(),
-        carried: true,
-        note: Some(format!(
-            "the new version did not start, so the process stays on this one: {why}"
-        )),
+        carried: false,
+        note: Some(format!("the new version did not start: {why}")),
     }
     .publish(&system.engine);
 }

@@ -38,6 +38,10 @@ pub struct ProcessInfo {
     /// Its supervisor's pid and its id there, when supervised.
     pub supervisor: Option<String>,
     pub child_id: Option<String>,
+    /// Its place among its supervisor's children, for drawing the tree in
+    /// their start order.
+    #[serde(skip)]
+    pub child_position: Option<usize>,
     /// A supervisor's strategy; null for a worker.
     pub strategy: Option<&'static str>,
     pub trap_exit: bool,
@@ -62,6 +66,7 @@ impl ProcessInfo {
             last_exit: shared.last_exit.clone(),
             supervisor: shared.supervised.as_ref().map(|s| s.supervisor.to_string()),
             child_id: shared.supervised.as_ref().map(|s| s.id.clone()),
+            child_position: shared.supervised.as_ref().map(|s| s.position),
             strategy: shared.strategy,
             trap_exit: shared.trap_exit,
         }
@@ -86,9 +91,14 @@ pub struct TreeNode {
 
 impl TreeNode {
     /// The trees over `rows`: every process no supervisor holds is a root
-    /// (a supervisor's children in their start order, by pid).
+    /// (a supervisor's children in their start order).
     pub fn trees(rows: &[ProcessInfo]) -> Vec<TreeNode> {
         fn node(row: &ProcessInfo, rows: &[ProcessInfo]) -> TreeNode {
+            let mut children: Vec<&ProcessInfo> = rows
+                .iter()
+                .filter(|r| r.supervisor.as_deref() == Some(row.pid.as_str()))
+                .collect();
+            children.sort_by_key(|r| r.child_position);
             TreeNode {
                 pid: row.pid.clone(),
                 name: row.name.clone(),
@@ -98,11 +108,7 @@ impl TreeNode {
                 status: row.status,
                 restarts: row.restarts,
                 last_exit: row.last_exit.clone(),
-                children: rows
-                    .iter()
-                    .filter(|r| r.supervisor.as_deref() == Some(row.pid.as_str()))
-                    .map(|r| node(r, rows))
-                    .collect(),
+                children: children.into_iter().map(|r| node(r, rows)).collect(),
             }
         }
         rows.iter()

@@ -81,7 +81,8 @@ impl fmt::Display for ActorError {
             ActorError::NoSuchProcess(target) => write!(f, "no process '{target}'"),
             ActorError::MailboxFull { target, capacity } => write!(
                 f,
-                "the mailbox of '{target}' is full ({capacity} messages); the message was not queued"
+                "the mailbox of '{target}' is full ({capacity} message{}); the message was not queued",
+                if *capacity == 1 { "" } else { "s" }
             ),
             ActorError::Timeout { target, after_ms } => {
                 write!(f, "no reply from '{target}' within {after_ms} ms")

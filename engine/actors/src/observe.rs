@@ -47,7 +47,8 @@ pub enum ActorObservation {
         from: Option<String>,
         to: String,
         /// True when its state was handed over; false when it started
-        /// again through `init` (`note` says why).
+        /// again through `init`, or stayed on its version because the new
+        /// one did not start (`note` says why).
         carried: bool,
         note: Option<String>,
     },

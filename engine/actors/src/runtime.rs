@@ -155,14 +155,26 @@ impl ActorRuntime {
 
     /// Starts the trees of `settings` that are not running as they are
     /// declared, and stops those no longer declared or declared otherwise
-    /// ([`Runtime::start`] does it in the background).
+    /// ([`Runtime::start`] does it in the background). A tree that could
+    /// not start is tried again; one whose root exited (killed, or over
+    /// its restart intensity) is started again only when `wbx.toml` is
+    /// applied ([`Runtime::apply`]), not at every swap.
     pub async fn converge(&self) {
+        self.converge_trees(false).await;
+    }
+
+    async fn converge_trees(&self, restart_exited: bool) {
         let wanted = self.system.settings().trees;
         let mut trees = self.trees.lock().await;
+        let table = &self.system.table;
         let stale: Vec<String> = trees
             .iter()
             .filter(|(name, (spec, tree))| {
-                wanted.get(*name) != Some(spec) || matches!(tree, Tree::Failed(_))
+                wanted.get(*name) != Some(spec)
+                    || match tree {
+                        Tree::Failed(_) => true,
+                        Tree::Running(pid) => restart_exited && table.get(*pid).is_none(),
+                    }
             })
             .map(|(name, _)| name.clone())
             .collect();
@@ -230,7 +242,7 @@ impl Runtime for ActorRuntime {
                 }
             }
             *write(&self.system.settings) = settings;
-            self.converge().await;
+            self.converge_trees(true).await;
             Ok(())
         })
     }

@@ -103,6 +103,7 @@ impl SupervisorBody {
                 supervised: Some(Supervised {
                     supervisor: self.me.pid,
                     id: child.spec.id.clone(),
+                    position: i,
                 }),
                 restarts: child.restarts,
                 last_exit: child.last_exit.clone(),

@@ -57,6 +57,8 @@ pub struct Supervised {
     pub supervisor: Pid,
     /// The child's id in the supervisor's spec.
     pub id: String,
+    /// Its place among the supervisor's children (their start order).
+    pub position: usize,
 }
 
 /// The mutable part of an entry, behind one lock.

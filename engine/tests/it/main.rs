@@ -7,6 +7,7 @@ mod events_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod actors;
 mod api;
 mod engine;
 mod mesh;

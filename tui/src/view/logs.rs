@@ -2,22 +2,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
-use wbx_engine::logs::{Level, LogSource};
+use wbx_engine::logs::LogSource;
 
 use super::{text, theme};
 use crate::app::App;
-
-fn level_style(level: Level) -> Style {
-    match level {
-        Level::Error => theme::ERROR,
-        Level::Warn => theme::WARN,
-        Level::Info => theme::OK,
-        Level::Debug | Level::Trace => theme::DIM,
-    }
-}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let pane = &app.logs;
@@ -70,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(format!("{:<width$} ", line.module), theme::ACCENT),
                 Span::styled(
                     format!("{:<5} ", line.level.as_str()),
-                    level_style(line.level),
+                    theme::level(line.level),
                 ),
                 Span::styled(source, theme::DIM),
                 Span::raw(line.text.clone()),

@@ -36,6 +36,17 @@ pub fn clock(t: SystemTime) -> String {
     full.get(11..23).unwrap_or(&full).to_owned()
 }
 
+/// A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`, `1.1 GiB`.
+pub fn bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    match n {
+        0..KIB => format!("{n} B"),
+        KIB..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+        _ => format!("{:.1} GiB", n as f64 / 1_073_741_824.0),
+    }
+}
+
 /// At most `width` characters, with `…` when cut.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -83,6 +94,9 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(2340)), "2.34 s");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 * 1_048_576), "3.0 MiB");
         assert_eq!(
             strip_ansi("\u{1b}[1m\u{1b}[38;5;9merror\u{1b}[0m: x"),
             "error: x"

@@ -1,6 +1,7 @@
 //! The few styles the view uses, so the screen reads as one piece.
 
 use ratatui::style::{Color, Modifier, Style};
+use wbx_engine::logs::Level;
 
 pub const DIM: Style = Style::new().fg(Color::DarkGray);
 pub const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
@@ -19,3 +20,13 @@ pub const SELECTED_TAB: Style = Style::new()
     .add_modifier(Modifier::BOLD.union(Modifier::UNDERLINED));
 /// Events that share the selected event's correlation id.
 pub const RELATED: Style = Style::new().fg(Color::Magenta);
+
+/// A log line's level.
+pub fn level(level: Level) -> Style {
+    match level {
+        Level::Error => ERROR,
+        Level::Warn => WARN,
+        Level::Info => OK,
+        Level::Debug | Level::Trace => DIM,
+    }
+}

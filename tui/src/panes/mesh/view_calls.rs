@@ -50,14 +50,6 @@ fn time(call: &CallRecord) -> String {
     text::clock(SystemTime::UNIX_EPOCH + Duration::from_millis(call.at_ms))
 }
 
-fn bytes(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
-    }
-}
-
 /// Per service: rate, totals, latency percentiles, breaker, and beside
 /// them the requests of each second, as far back as the width allows.
 fn routes(frame: &mut Frame, area: Rect, pane: &MeshPane) {
@@ -247,7 +239,11 @@ fn calls(frame: &mut Frame, area: Rect, pane: &MeshPane) {
             Span::styled(call.status.to_string(), status_style(call)),
             Span::raw(format!("{:>9}", latency(call))),
             Span::styled(
-                format!("{} / {}", bytes(call.bytes_in), bytes(call.bytes_out)),
+                format!(
+                    "{} / {}",
+                    text::bytes(call.bytes_in),
+                    text::bytes(call.bytes_out)
+                ),
                 theme::DIM,
             ),
         ])
@@ -311,8 +307,8 @@ fn detail(frame: &mut Frame, area: Rect, call: &CallRecord, scroll: u16) {
             "bytes",
             Span::raw(format!(
                 "{} in, {} out",
-                bytes(call.bytes_in),
-                bytes(call.bytes_out)
+                text::bytes(call.bytes_in),
+                text::bytes(call.bytes_out)
             )),
         ),
         field(

@@ -41,6 +41,8 @@
 //! | `{"op":"send_after","to":T,"msg":M,"ms":N}` | starts a timer | the timer's id (a number) |
 //! | `{"op":"cancel_timer","timer":t}` | | true when cancelled in time |
 //! | `{"op":"compute","ms":N}` | busy-waits N ms of wall clock | N |
+//! | `{"op":"http","url":U}` | `GET U` (a service is `http://{namespace}.{module}/…`) | `{"status":s,"body":text}` or `{"error": …}` |
+//! | `{"op":"exec","command":C,"input":I}` | executes command C with input I | `{"events":n,"position":p}` or `{"error": …}` |
 //! | `{"op":"stop","reason":r}` | exits with reason r | — |
 //! | `{"op":"loop"}` | logs `looping`, then loops forever | — |
 //! | `{"op":"trap"}` | executes `unreachable` | — |
@@ -154,6 +156,13 @@ enum Op {
     },
     Compute {
         ms: u64,
+    },
+    Http {
+        url: String,
+    },
+    Exec {
+        command: String,
+        input: Value,
     },
     Stop {
         reason: String,
@@ -314,6 +323,16 @@ impl Probe {
                 json!(actor::send_after(&to, &msg, Duration::from_millis(ms))?)
             }
             Op::CancelTimer { timer } => json!(actor::cancel_timer(timer)),
+            Op::Http { url } => match wbx_guest::http::get(&url) {
+                Ok(response) => json!({"status": response.status, "body": response.text()}),
+                Err(e) => json!({"error": e}),
+            },
+            Op::Exec { command, input } => {
+                match wbx_guest::commands::execute(&command, &input.to_string(), None) {
+                    Ok(done) => json!({"events": done.events, "position": done.position}),
+                    Err(e) => json!({"error": format!("{e:?}")}),
+                }
+            }
             Op::Compute { ms } => {
                 busy(ms);
                 json!(ms)
