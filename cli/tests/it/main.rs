@@ -13,6 +13,7 @@ mod guests;
 mod support;
 
 mod actors;
+mod actors_dev;
 mod bench;
 mod cli;
 mod dev;
