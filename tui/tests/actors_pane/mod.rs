@@ -48,6 +48,7 @@ fn process(pid: u64, name: Option<&str>, module: &str) -> ProcessInfo {
         last_exit: None,
         supervisor: None,
         child_id: None,
+        child_position: None,
         strategy: None,
         trap_exit: false,
     }

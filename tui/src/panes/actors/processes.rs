@@ -229,6 +229,7 @@ impl ProcessTable {
             last_exit: None,
             supervisor: None,
             child_id: None,
+            child_position: None,
             strategy: None,
             trap_exit: false,
         };
@@ -374,6 +375,7 @@ pub(crate) mod tests {
             last_exit: None,
             supervisor: None,
             child_id: None,
+            child_position: None,
             strategy: None,
             trap_exit: false,
         }

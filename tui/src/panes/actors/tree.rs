@@ -181,8 +181,8 @@ impl TreeView {
     }
 }
 
-/// The trees of `rows` (by pid, so children come in start order), root by
-/// root, each node followed by its children.
+/// The trees of `rows`, root by root, each node followed by its children
+/// in their supervisor's start order.
 pub fn build(rows: &[ProcessInfo]) -> Vec<TreeLine> {
     let index: HashMap<&str, usize> = rows
         .iter()
@@ -196,6 +196,9 @@ pub fn build(rows: &[ProcessInfo]) -> Vec<TreeLine> {
             Some(&parent) if parent != i => children.entry(parent).or_default().push(i),
             _ => roots.push(i),
         }
+    }
+    for siblings in children.values_mut() {
+        siblings.sort_by_key(|&i| rows[i].child_position);
     }
     let mut tree = Walk {
         children: &children,
@@ -253,6 +256,7 @@ mod tests {
         ProcessInfo {
             supervisor: Some(format!("<0.{supervisor}>")),
             child_id: Some(id.to_owned()),
+            child_position: None,
             ..row(pid, name, "counter")
         }
     }
