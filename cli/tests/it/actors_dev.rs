@@ -114,7 +114,12 @@ fn a_new_actors_project_restarts_what_dies_and_swaps_the_counter_keeping_its_cou
     let mut trees = Value::Null;
     wait_for("the supervision tree", || {
         trees = dev.get("/api/actors/tree");
-        trees.as_array().unwrap().iter().map(shape).collect::<Vec<_>>()
+        trees
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(shape)
+            .collect::<Vec<_>>()
             == ["root (counter, pool (worker-1, worker-2, worker-3))"]
     });
 
@@ -185,7 +190,10 @@ fn a_new_actors_project_restarts_what_dies_and_swaps_the_counter_keeping_its_cou
     );
     let swapped = dev.get("/api/actors/counter");
     assert_eq!(swapped["pid"], counter["pid"], "{swapped}");
-    assert_eq!(swapped["restarts"], 0, "the state was handed over: {swapped}");
+    assert_eq!(
+        swapped["restarts"], 0,
+        "the state was handed over: {swapped}"
+    );
     assert_eq!(swapped["state"], json!({ "count": 16 }), "{swapped}");
     // The workers reach the new version by its name.
     assert_eq!(
@@ -239,7 +247,11 @@ fn the_chat_example_passes_its_scenarios_and_chats_under_wbx_run() {
     });
     assert_eq!(
         inbox,
-        json!(["#general: bo joined", "ada: want some ***?", "bo: no thanks"])
+        json!([
+            "#general: bo joined",
+            "ada: want some ***?",
+            "bo: no thanks"
+        ])
     );
 
     // A member killed: the room, which monitors it, lets the others know.
@@ -262,9 +274,6 @@ fn the_chat_example_passes_its_scenarios_and_chats_under_wbx_run() {
     wait_for("ada's process to end with its room", || {
         process(&engine, "ada@general").is_none()
     });
-    assert_eq!(
-        call(&engine, "general", json!({ "who": {} })),
-        json!([])
-    );
+    assert_eq!(call(&engine, "general", json!({ "who": {} })), json!([]));
     engine.stop();
 }

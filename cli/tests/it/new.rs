@@ -63,7 +63,7 @@ fn project_templates() -> Vec<String> {
 #[test]
 fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_module() {
     let templates = project_templates();
-    assert!(templates.contains(&"events".to_owned()), "{templates:?}");
+    assert_eq!(templates, ["actors", "events", "mesh"]);
     let home = tempfile::tempdir().unwrap();
     for template in &templates {
         let name = format!("my-{template}");
@@ -268,7 +268,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused(&["new", "My App", "--yes"], "'My App' is not a usable name");
     refused(
         &["new", "app", "--template", "nope"],
-        "no project template named 'nope'; templates: events, mesh",
+        "no project template named 'nope'; templates: actors, events, mesh",
     );
     refused(
         &["new", "app", "--yes", "--set", "colour=red"],
@@ -307,7 +307,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused_in(
         &project,
         &["add", "gadget", "pinger"],
-        "no template for 'gadget' modules; wbx adds modules of these kinds: command, effect, projector, service",
+        "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, projector, service",
     );
     refused_in(
         &project,
@@ -426,6 +426,81 @@ fn the_mesh_template_serves_through_the_gateway_tests_its_services_and_takes_a_s
     assert_eq!(outcomes.len(), 3, "{outcomes:#?}");
 }
 
+#[test]
+fn the_actors_template_tests_its_actors_and_takes_an_actor() {
+    let home = tempfile::tempdir().unwrap();
+    ok(
+        home.path(),
+        &["new", "demo", "--template", "actors", "--yes"],
+    );
+    let dir = home.path().join("demo");
+    self_contained(&dir);
+    let manifest = std::fs::read_to_string(dir.join("wbx.toml")).unwrap();
+    for table in [
+        "[supervisors.root]",
+        "[supervisors.pool]",
+        "[modules.counter]",
+    ] {
+        assert!(manifest.contains(table), "{table}: {manifest}");
+    }
+
+    // Its scenarios pass as generated: a worker's call reaches the counter.
+    let (passed, outcomes) = scenario_outcomes(&dir, &[]);
+    assert!(passed, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 4, "{outcomes:#?}");
+    let worker = outcomes
+        .iter()
+        .find(|o| o["scenario"] == "a worker adds the words it counts to the counter")
+        .unwrap_or_else(|| panic!("{outcomes:#?}"));
+    assert_eq!(worker["file"], "scenarios/actors/worker.toml");
+    assert_eq!(worker["module"], "worker");
+    assert_eq!(worker["passed"], true);
+
+    // An actor scenario that fails: the diff names the reply that differs.
+    let counter_file = dir.join("scenarios/actors/counter.toml");
+    let text = std::fs::read_to_string(&counter_file).unwrap();
+    std::fs::write(
+        &counter_file,
+        text.replacen("reply = { count = 6 }", "reply = { count = 7 }", 1),
+    )
+    .unwrap();
+    let output = wbx(&dir, &["test", "--no-build", "counter"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let printed = stdout(&output);
+    for line in [
+        "FAIL scenarios/actors/counter.toml:6  the counter adds what it is sent  (counter)",
+        "     --- expected",
+        "     +++ actual",
+        "     -step 2 reply.count: 7",
+        "     +step 2 reply.count: 6",
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "no {line:?} in:\n{printed}"
+        );
+    }
+    assert!(printed.contains("1 passed, 1 failed ("), "{printed}");
+    std::fs::write(&counter_file, text).unwrap();
+
+    // `wbx add actor`: a crate that builds, with scenarios that pass.
+    let printed = ok(&dir, &["add", "actor", "stash"]);
+    assert!(
+        printed.starts_with("added actor 'stash' to the workspace"),
+        "{printed}"
+    );
+    assert!(printed.contains("scenarios/actors/stash.toml"), "{printed}");
+    let manifest = std::fs::read_to_string(dir.join("stash/Cargo.toml")).unwrap();
+    assert!(manifest.contains("kind = \"actor\""), "{manifest}");
+    let (passed, outcomes) = scenario_outcomes(&dir, &["--no-build", "stash"]);
+    assert!(passed, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 2, "{outcomes:#?}");
+    let doctor = ok(&dir, &["doctor"]);
+    assert!(
+        doctor.contains("stash (actor)") && doctor.contains("counter (actor)"),
+        "{doctor}"
+    );
+}
+
 fn refused_in(dir: &Path, args: &[&str], wanted: &str) {
     let output = wbx(dir, args);
     assert_eq!(output.status.code(), Some(1), "{args:?}");
@@ -451,10 +526,13 @@ fn new_asks_in_a_terminal() {
     tmux.type_text("chores");
     tmux.press(&["Enter"]);
     let screen = tmux.wait_for("Template:");
-    assert!(
-        screen.contains("events: A task board on the events model"),
-        "{screen}"
-    );
+    for template in [
+        "actors: A counter and a pool of workers on the actors model",
+        "events: A task board on the events model",
+        "mesh: Two services on the mesh model",
+    ] {
+        assert!(screen.contains(template), "{template}: {screen}");
+    }
     tmux.press(&["Enter"]);
     tmux.wait_for("Describe the project in a line");
     tmux.type_text("Our chores");

@@ -1,10 +1,12 @@
 //! `moderator`: one process (registered as `moderator`) that every room
 //! calls before passing a line on. Banned words (its args, in wbx.toml)
-//! become `***`; it counts who said them.
+//! become `***`; it counts who said them, and reports each flagged line
+//! by executing the command `report-member` (events model), whose events
+//! outlive any process.
 //!
 //! | message | what it does | as a call, it replies |
 //! |---|---|---|
-//! | `{"check": {"member": "ada", "text": "…"}}` | masks banned words, counts a flagged line | `{"text": …, "flagged": bool}` |
+//! | `{"check": {"member": "ada", "room": "general", "text": "…"}}` | masks banned words; a flagged line is counted and reported | `{"text": …, "flagged": bool, "reported": bool}` |
 //! | `{"ban": "word"}` | bans one more word | the banned words |
 //! | `{"flagged": {}}` | nothing | lines flagged, per member |
 //!
@@ -34,7 +36,12 @@ struct Args {
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Op {
-    Check { member: String, text: String },
+    Check {
+        member: String,
+        #[serde(default)]
+        room: String,
+        text: String,
+    },
     Ban(String),
     Flagged {},
 }
@@ -57,13 +64,13 @@ impl Actor for Moderator {
             return Ok(None);
         };
         Ok(Some(match op {
-            Op::Check { member, text } => {
-                let (text, flagged) = self.mask(text);
-                if flagged {
+            Op::Check { member, room, text } => {
+                let (masked, flagged) = self.mask(text);
+                let reported = flagged && {
                     *self.flagged.entry(member.clone()).or_default() += 1;
-                    wbx_guest::info!("flagged a line from {member}");
-                }
-                json!({ "text": text, "flagged": flagged })
+                    report(member, room, text)
+                };
+                json!({ "text": masked, "flagged": flagged, "reported": reported })
             }
             Op::Ban(word) => {
                 let word = word.to_lowercase();
@@ -74,6 +81,22 @@ impl Actor for Moderator {
             }
             Op::Flagged {} => json!(self.flagged),
         }))
+    }
+}
+
+/// Executes `report-member`; whether it was recorded. A report that
+/// fails is logged, not fatal: moderation goes on without it.
+fn report(member: &str, room: &str, text: &str) -> bool {
+    let input = json!({ "member": member, "room": room, "text": text });
+    match wbx_guest::commands::execute("report-member", &input.to_string(), None) {
+        Ok(_) => {
+            wbx_guest::info!("reported a line from {member} in #{room}");
+            true
+        }
+        Err(e) => {
+            wbx_guest::warn!("the report on {member} was not recorded: {e:?}");
+            false
+        }
     }
 }
 

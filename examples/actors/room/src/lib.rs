@@ -80,7 +80,11 @@ enum ToMember<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum ToModerator<'a> {
-    Check { member: &'a str, text: &'a str },
+    Check {
+        member: &'a str,
+        room: &'a str,
+        text: &'a str,
+    },
 }
 
 #[derive(Deserialize)]
@@ -166,7 +170,11 @@ impl Room {
         }
         // Request/reply with another process; if the moderator is down
         // (restarting, say), the line goes out as it is rather than not at all.
-        let check = ToModerator::Check { member, text };
+        let check = ToModerator::Check {
+            member,
+            room: &self.name,
+            text,
+        };
         let checked = match actor::call::<Checked>("moderator", &check, MODERATOR_TIMEOUT) {
             Ok(checked) => checked,
             Err(e) => {

@@ -95,7 +95,9 @@ impl Actor for Worker {
                     // Request/reply: this handler waits for the counter's
                     // answer; every other process goes on meanwhile.
                     let Count { count } = actor::call(COUNTER, &add, COUNTER_TIMEOUT)?;
-                    Ok(Some(json!({ "worker": self.name, "words": words, "count": count })))
+                    Ok(Some(
+                        json!({ "worker": self.name, "words": words, "count": count }),
+                    ))
                 } else {
                     // Fire and forget: queued in the counter's mailbox.
                     actor::send(COUNTER, &add)?;
