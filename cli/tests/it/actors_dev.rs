@@ -238,6 +238,13 @@ fn the_chat_example_passes_its_scenarios_and_chats_under_wbx_run() {
         ),
         json!({ "delivered": 2, "flagged": true })
     );
+    // The flagged line is on record: the moderator executed a command.
+    let reports = engine.get("/api/events?type=MemberReported");
+    assert_eq!(reports.as_array().unwrap().len(), 1, "{reports}");
+    assert_eq!(
+        reports[0]["data"],
+        json!({ "member": "ada", "room": "general", "text": "want some spam?", "strike": 1 })
+    );
     // A member speaks through its own process, which casts to the room.
     send(&engine, "bo@general", json!({ "say": "no thanks" }));
     let mut inbox = Value::Null;
