@@ -171,7 +171,10 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     // a kill, confirmed, and the supervisor starts the child again.
     tmux.type_text("6");
     let screen = tmux.wait_for("Processes");
-    assert!(screen.contains("2 processes") && screen.contains("probe"), "{screen}");
+    assert!(
+        screen.contains("2 processes") && screen.contains("probe"),
+        "{screen}"
+    );
     tmux.type_text("1");
     tmux.wait_gone("Processes");
     tmux.type_text(":actors");
@@ -190,11 +193,15 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     tmux.wait_for("Kill ");
     tmux.type_text("y");
     tmux.wait("the child restarted", Duration::from_secs(30), |s| {
-        s.lines().any(|l| l.contains("probe") && l.contains("killed"))
+        s.lines()
+            .any(|l| l.contains("probe") && l.contains("killed"))
     });
     tmux.type_text("t");
     let screen = tmux.wait_for("└─");
-    assert!(screen.contains("root") && screen.contains("probe"), "{screen}");
+    assert!(
+        screen.contains("root") && screen.contains("probe"),
+        "{screen}"
+    );
     tmux.press(&["Escape"]);
 
     // A saved file: the reload's account in the status bar.
