@@ -1,39 +1,89 @@
 //! `wbx test [FILTER] [--json] [--no-build]`: builds the project, then runs
-//! its scenarios against the built modules on scratch state: the events
-//! model's (`scenarios/*.toml`, commands and projectors), then the mesh's
-//! (`scenarios/services/*.toml`, requests to services). A failure shows a
-//! diff of expected against actual; the exit code is non-zero when any
-//! scenario fails or cannot run.
+//! its scenarios against the built modules on scratch state, model by
+//! model: the events model's (`scenarios/*.toml`, commands and
+//! projectors), the mesh's (`scenarios/services/*.toml`, requests to
+//! services), then the actors' (`scenarios/actors/*.toml`, messages to an
+//! actor). A failure shows a diff of expected against actual; the exit
+//! code is non-zero when any scenario fails or cannot run.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use tokio::runtime::Runtime;
+use wbx_engine::actors::scenario as actors;
 use wbx_engine::mesh::scenario as services;
-use wbx_engine::scenario::{self, Outcome};
+use wbx_engine::scenario::{self as events, Outcome};
 
 use crate::cli::TestArgs;
 use crate::console::{self, DIM, GREEN, RED, Stream, paint};
 
+/// Shows one outcome, as text or as a JSON line.
+type Show<'s> = dyn Fn(&Outcome) + 's;
+
+/// Runs one model's scenarios, showing each outcome as it comes.
+type Runner<'a> = Box<dyn FnOnce(&Runtime, &Show<'_>) -> Result<Vec<Outcome>> + 'a>;
+
+/// One model's scenarios that the filter keeps, and how they run.
+struct Set<'a> {
+    dir: &'static str,
+    count: usize,
+    run: Runner<'a>,
+}
+
+impl<'a> Set<'a> {
+    fn new<S: 'a>(
+        dir: &'static str,
+        mut scenarios: Vec<S>,
+        keep: impl FnMut(&S) -> bool,
+        run: impl FnOnce(&Runtime, &[S], &Show<'_>) -> Result<Vec<Outcome>> + 'a,
+    ) -> Self {
+        scenarios.retain(keep);
+        Set {
+            dir,
+            count: scenarios.len(),
+            run: Box::new(move |runtime, show| run(runtime, &scenarios, show)),
+        }
+    }
+}
+
 pub fn run(args: TestArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
     let filter = args.filter.as_deref().unwrap_or_default();
-    let wanted = |file: &std::path::Path, module: &str, name: &str| {
+    let wanted = |file: &Path, module: &str, name: &str| {
         file.to_string_lossy().contains(filter) || module.contains(filter) || name.contains(filter)
     };
-    let mut scenarios = scenario::load(&project)?;
-    scenarios.retain(|s| wanted(&s.file, &s.module, &s.name));
-    let mut requests = services::load(&project)?;
-    requests.retain(|s| wanted(&s.file, &s.module, &s.name));
-    if scenarios.is_empty() && requests.is_empty() {
+    let sets = [
+        Set::new(
+            events::DIR,
+            events::load(&project)?,
+            |s| wanted(&s.file, &s.module, &s.name),
+            |runtime, s, show| runtime.block_on(events::run(&project, s, show)),
+        ),
+        Set::new(
+            services::DIR,
+            services::load(&project)?,
+            |s| wanted(&s.file, &s.module, &s.name),
+            |runtime, s, show| runtime.block_on(services::run(&project, s, show)),
+        ),
+        Set::new(
+            actors::DIR,
+            actors::load(&project)?,
+            |s| wanted(&s.file, &s.module, &s.name),
+            |runtime, s, show| runtime.block_on(actors::run(&project, s, show)),
+        ),
+    ];
+    if sets.iter().all(|set| set.count == 0) {
+        let dirs: Vec<_> = sets.iter().map(|set| format!("{}/", set.dir)).collect();
+        let (last, rest) = dirs.split_last().expect("every model has a folder");
         console::err(&format!(
-            "no scenarios{} in {}/ or {}/ (see docs/testing.md for the format)",
+            "no scenarios{} in {} or {last} (see docs/testing.md for the format)",
             args.filter
                 .as_ref()
                 .map(|f| format!(" matching '{f}'"))
                 .unwrap_or_default(),
-            scenario::DIR,
-            services::DIR
+            rest.join(", "),
         ));
         return Ok(ExitCode::FAILURE);
     }
@@ -45,7 +95,7 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
         }
     }
     let start = Instant::now();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = Runtime::new().context("cannot start the async runtime")?;
     let show = |outcome: &Outcome| {
         if args.json {
             console::out(&serde_json::to_string(outcome).unwrap_or_default());
@@ -54,11 +104,10 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
         }
     };
     let mut outcomes = Vec::new();
-    if !scenarios.is_empty() {
-        outcomes = runtime.block_on(scenario::run(&project, &scenarios, show))?;
-    }
-    if !requests.is_empty() {
-        outcomes.extend(runtime.block_on(services::run(&project, &requests, show))?);
+    for set in sets {
+        if set.count > 0 {
+            outcomes.extend((set.run)(&runtime, &show)?);
+        }
     }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
     if !args.json {

@@ -16,12 +16,15 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     // A service beside the library's modules: a prebuilt test component.
     std::fs::create_dir_all(dir.join("components")).unwrap();
     std::fs::copy(guest("echo"), dir.join("components/echo.wasm")).unwrap();
+    std::fs::copy(guest("probe"), dir.join("components/probe.wasm")).unwrap();
     let manifest = std::fs::read_to_string(dir.join("wbx.toml")).unwrap();
     std::fs::write(
         dir.join("wbx.toml"),
         manifest
             + "\n[modules.echo]\ncomponent = \"components/echo.wasm\"\nkind = \"service\"\n\
-               namespace = \"test\"\n",
+               namespace = \"test\"\n\
+               \n[modules.probe]\ncomponent = \"components/probe.wasm\"\nkind = \"actor\"\n\
+               \n[supervisors.root]\nchildren = [{ id = \"p\", module = \"probe\", register = \"p\" }]\n",
     )
     .unwrap();
     // A remapped key, to see the user's key map taken up.
@@ -42,7 +45,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
 
     // The first build, then the Modules pane with every module running.
     let screen = tmux.wait("the modules running", Duration::from_secs(300), |s| {
-        s.contains("Modules 8") && s.matches("running").count() >= 8
+        s.contains("Modules 9") && s.matches("running").count() >= 9
     });
     assert!(screen.contains("library") && screen.contains("engine http://127.0.0.1:"));
     assert!(screen.contains("catalog") && screen.contains("projector"));
@@ -163,6 +166,44 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
         "{screen}"
     );
 
+    // The Actors pane, by its number and by its name: the boot tree's
+    // supervisor and its child; a message sent from the prompt is counted;
+    // a kill, confirmed, and the supervisor starts the child again.
+    tmux.type_text("6");
+    let screen = tmux.wait_for("Processes");
+    assert!(
+        screen.contains("2 processes") && screen.contains("probe"),
+        "{screen}"
+    );
+    tmux.type_text("1");
+    tmux.wait_gone("Processes");
+    tmux.type_text(":actors");
+    tmux.wait_for(":actors");
+    tmux.press(&["Enter"]);
+    tmux.wait_for("Processes");
+    command(r#"send p {"op":"count"}"#, "sent to p");
+    command(r#"call p {"op":"count"}"#, "p replied: 2");
+    // Filtered down to the child, which is then the selected row.
+    tmux.type_text("/");
+    tmux.type_text("probe");
+    tmux.press(&["Enter"]);
+    let screen = tmux.wait_for("filter: probe (1 shown)");
+    assert!(!screen.contains("wbx:supervisor"), "{screen}");
+    tmux.type_text("K");
+    tmux.wait_for("Kill ");
+    tmux.type_text("y");
+    tmux.wait("the child restarted", Duration::from_secs(30), |s| {
+        s.lines()
+            .any(|l| l.contains("probe") && l.contains("killed"))
+    });
+    tmux.type_text("t");
+    let screen = tmux.wait_for("└─");
+    assert!(
+        screen.contains("root") && screen.contains("probe"),
+        "{screen}"
+    );
+    tmux.press(&["Escape"]);
+
     // A saved file: the reload's account in the status bar.
     let lend_book = dir.join("lend-book/src/lib.rs");
     edit(&lend_book, "are on loan", "are all on loan");
@@ -175,7 +216,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     );
 
     // A broken file: the failing module and its compiler error, in the
-    // detail of lend-book (fourth from the end of the Modules pane).
+    // detail of lend-book (fifth from the end of the Modules pane).
     edit(
         &lend_book,
         "are all on loan",
@@ -185,7 +226,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
         s.contains("build failed: lend-book")
     });
     tmux.type_text("1");
-    tmux.press(&["End", "Up", "Up", "Up", "Enter"]);
+    tmux.press(&["End", "Up", "Up", "Up", "Up", "Enter"]);
     let screen = tmux.wait_for("The last build failed");
     assert!(screen.contains("lend-book/src/lib.rs:"), "{screen}");
     tmux.press(&["Escape"]);
@@ -193,6 +234,9 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
 
     // Help, through the remapped key, lists the keys and the commands.
     tmux.type_text("h");
+    tmux.wait_for("show or hide this help");
+    // The list is longer than the screen: it scrolls.
+    tmux.press(&["PageDown", "PageDown", "PageDown"]);
     let screen = tmux.wait_for("Commands (after :)");
     assert!(screen.contains("rebuild-read-model"), "{screen}");
     tmux.press(&["Escape"]);

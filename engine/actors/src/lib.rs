@@ -26,6 +26,7 @@
 //!   escalations, swaps, undelivered sends.
 //! - [`settings`]: each actor's `[modules.NAME]` table and `[supervisors.NAME]`.
 //! - [`api`]: its control-API routes.
+//! - [`scenario`]: `wbx test`'s actor scenarios (`scenarios/actors/*.toml`).
 //! - `tests/it/`: its tests, one binary, against real guests.
 
 pub mod api;
@@ -40,6 +41,7 @@ pub mod observe;
 pub mod pid;
 pub mod process;
 pub mod runtime;
+pub mod scenario;
 pub mod settings;
 pub mod spec;
 pub mod supervisor;

@@ -115,32 +115,14 @@ pub fn settings(manifest: &Manifest, actors: &[String]) -> Result<ActorSettings,
         let name = format!("modules.{actor}");
         manifest.check_range(&name, "mailbox", &table.mailbox, MAILBOX)?;
         manifest.check_range(&name, "timeout-ms", &table.timeout_ms, TIMEOUT_MS)?;
-        if let Some(bad) = table
-            .allow_http
-            .iter()
-            .find(|h| !OutsideHosts::is_entry(h.get_ref()))
-        {
-            return Err(manifest.error_at(
-                bad.span(),
-                format!(
-                    "[{name}] allow-http: '{}' is not a host or host:port",
-                    bad.get_ref()
-                ),
-            ));
-        }
+        let outside = manifest.outside_hosts(&name, &table.allow_http)?;
         let value = |v: &Option<Spanned<u64>>| v.as_ref().map(|v| *v.get_ref());
         settings.modules.insert(
             actor.clone(),
             ModuleSettings {
                 mailbox: value(&table.mailbox).map_or(DEFAULT_MAILBOX, |v| v as usize),
                 timeout: value(&table.timeout_ms).map(Duration::from_millis),
-                outside: OutsideHosts {
-                    hosts: table
-                        .allow_http
-                        .iter()
-                        .map(|h| h.get_ref().clone())
-                        .collect(),
-                },
+                outside,
             },
         );
     }
@@ -317,9 +299,5 @@ pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>,
 
 /// The names of the project's actor modules.
 pub fn actor_names(modules: &[ModuleDecl]) -> Vec<String> {
-    modules
-        .iter()
-        .filter(|m| m.kind == ACTOR)
-        .map(|m| m.name.clone())
-        .collect()
+    ModuleDecl::names_of(modules, ACTOR)
 }

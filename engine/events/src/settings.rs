@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
-use wbx_core::host_http::OutsideHosts;
 use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
 
 use crate::effect::EffectSettings;
@@ -42,15 +41,7 @@ const RETRY_MS: Range<u64> = 1..86_400_001;
 pub fn effects_section(manifest: &Manifest) -> Result<EffectsSection, ManifestError> {
     let effects: EffectsSection = manifest.section("effects")?;
     for hosts in effects.allow_http.values() {
-        if let Some(bad) = hosts.iter().find(|h| !OutsideHosts::is_entry(h.get_ref())) {
-            return Err(manifest.error_at(
-                bad.span(),
-                format!(
-                    "[effects.allow-http]: '{}' is not a host or host:port",
-                    bad.get_ref()
-                ),
-            ));
-        }
+        manifest.outside_hosts("effects", hosts)?;
     }
     manifest.check_range("effects", "lanes", &effects.lanes, LANES)?;
     manifest.check_range(
@@ -165,7 +156,7 @@ mod tests {
             settings("[effects.allow-http]\nnotify = [\"https://a.example/x\"]\n").unwrap_err();
         assert_eq!(
             err,
-            "wbx.toml:2:11: [effects.allow-http]: 'https://a.example/x' is not a host or host:port"
+            "wbx.toml:2:11: [effects] allow-http: 'https://a.example/x' is not a host or host:port"
         );
     }
 }

@@ -150,19 +150,7 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
             &table.breaker_cooldown_ms,
             COOLDOWN_MS,
         )?;
-        if let Some(bad) = table
-            .allow_http
-            .iter()
-            .find(|h| !OutsideHosts::is_entry(h.get_ref()))
-        {
-            return Err(manifest.error_at(
-                bad.span(),
-                format!(
-                    "[{name}] allow-http: '{}' is not a host or host:port",
-                    bad.get_ref()
-                ),
-            ));
-        }
+        let outside = manifest.outside_hosts(&name, &table.allow_http)?;
         let mut settings_of = ServiceSettings::default();
         let value = |v: &Option<Spanned<u64>>| v.as_ref().map(|v| *v.get_ref());
         settings_of.timeout = value(&table.timeout_ms).map(Duration::from_millis);
@@ -181,13 +169,7 @@ pub fn settings(manifest: &Manifest, services: &[String]) -> Result<MeshSettings
         if let Some(v) = value(&table.breaker_cooldown_ms) {
             settings_of.breaker.cooldown = Duration::from_millis(v);
         }
-        settings_of.outside = OutsideHosts {
-            hosts: table
-                .allow_http
-                .iter()
-                .map(|h| h.get_ref().clone())
-                .collect(),
-        };
+        settings_of.outside = outside;
         settings.services.insert(service.clone(), settings_of);
     }
     Ok(settings)
@@ -201,9 +183,5 @@ pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>,
 
 /// The names of the project's services.
 pub fn service_names(modules: &[ModuleDecl]) -> Vec<String> {
-    modules
-        .iter()
-        .filter(|m| m.kind == SERVICE)
-        .map(|m| m.name.clone())
-        .collect()
+    ModuleDecl::names_of(modules, SERVICE)
 }

@@ -9,6 +9,7 @@ mod support;
 mod isolation;
 mod links;
 mod processes;
+mod scenario;
 mod supervisors;
 mod swap;
 

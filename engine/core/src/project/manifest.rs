@@ -30,6 +30,7 @@ use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visito
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use crate::host_http::OutsideHosts;
 use crate::limits::Limits;
 
 /// The keys of a `[modules.NAME]` table the core reads itself
@@ -309,6 +310,27 @@ impl Manifest {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// The hosts of an `allow-http` list of `[table]`, each checked to be a
+    /// host or `host:port`.
+    pub fn outside_hosts(
+        &self,
+        table: &str,
+        hosts: &[Spanned<String>],
+    ) -> Result<OutsideHosts, ManifestError> {
+        if let Some(bad) = hosts.iter().find(|h| !OutsideHosts::is_entry(h.get_ref())) {
+            return Err(self.error_at(
+                bad.span(),
+                format!(
+                    "[{table}] allow-http: '{}' is not a host or host:port",
+                    bad.get_ref()
+                ),
+            ));
+        }
+        Ok(OutsideHosts {
+            hosts: hosts.iter().map(|h| h.get_ref().clone()).collect(),
+        })
     }
 
     /// Guest limits with this manifest's overrides applied.

@@ -40,6 +40,15 @@ pub struct ModuleDecl {
 }
 
 impl ModuleDecl {
+    /// The names of the modules of `kind` among `modules`.
+    pub fn names_of(modules: &[ModuleDecl], kind: ModuleKind) -> Vec<String> {
+        modules
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.name.clone())
+            .collect()
+    }
+
     /// Where this module's component is: a prebuilt module's file, or where
     /// `cargo build --target wasm32-wasip2` puts a crate's.
     pub fn artifact_path(&self, target_dir: &Path, release: bool) -> PathBuf {
