@@ -142,11 +142,13 @@ impl Room {
         let args = json!({ "name": member, "room": self.name });
         // Monitored, not linked: a member that crashes must not take the
         // room down, and a `down` message tells the room it is gone.
-        let spawned = actor::spawn(
-            "member",
-            &args,
-            SpawnOptions::default().monitored().registered(&address),
-        )?;
+        let options = SpawnOptions::default().monitored().registered(&address);
+        let spawned = match actor::spawn("member", &args, options) {
+            Ok(spawned) => spawned,
+            // The name still held by a process on its way out, say: the
+            // join fails, the room goes on.
+            Err(e) => return Ok(json!({ "error": format!("{member} cannot join: {e}") })),
+        };
         let monitor = spawned.monitor.ok_or("spawn gave no monitor")?;
         self.announce(&format!("{member} joined"));
         self.members.insert(
