@@ -5,7 +5,7 @@
 //! | scenario | value | baseline (the limit) |
 //! |---|---|---|
 //! | `actor-spawn` | processes/s spawned and initialised by the engine, one after another, in batches (killed between repetitions) | `probe` instantiated from its `InstancePre` in a store like a process's (WASI, the resource limits), `init` called, the instance dropped, in a loop |
-//! | `actor-ping-pong` | round trips/s between two processes (`ping`: one message each way) | the two handlers called directly in one loop, alternately, on two bare instances (`{"op":"count"}`, no imports) |
+//! | `actor-ping-pong` | round trips/s between two processes (`ping`: one message each way) | the same rally between two bare instances in one loop: each handler's ping, as its `send` import got it, handed straight to the other's handler |
 //! | `actor-ring` | messages/s: a token passed around a ring of 1 000 processes (Savina's thread ring) | — |
 //! | `actor-fork-join` | messages/s: one sender (the host), 60 receivers, each sent its share round-robin, until all are handled (Savina's fork-join throughput) | — |
 //! | `actor-idle-memory` | KiB of resident memory each idle process adds | — |
@@ -36,6 +36,7 @@ use wbx_core::project::ModuleDecl;
 use wbx_core::{Catalog, Engine, EngineConfig, Limits};
 
 use crate::bindings::actor_module::{ActorModule, ActorModulePre};
+use crate::bindings::process::SendError;
 use crate::bindings::{Kind, Message};
 use crate::kinds::{ACTOR, KINDS};
 use crate::pid::Pid;
@@ -51,6 +52,8 @@ const COUNT: &str = r#"{"op":"count"}"#;
 const POLL: Duration = Duration::from_millis(1);
 /// How long a timed run may take before the scenario gives up on it.
 const PATIENCE: Duration = Duration::from_secs(120);
+/// Where the baseline's rally ends: no instance has this pid.
+const BARE_DONE: Pid = Pid(3);
 
 /// The actors model's scenarios.
 pub fn groups() -> Vec<BenchGroup> {
@@ -126,16 +129,16 @@ impl Scenario {
                 Ok(measurement(name, "processes/s", values, baselines))
             }
             Scenario::PingPong => {
-                let round_trips = options.size(10_000.0);
+                let round_trips = options.size(20_000.0);
                 let mut pair = PingPong::start(actors).await?;
-                let mut bare_pair = [bare.start().await?, bare.start().await?];
+                let mut bare_pair = [bare.start(Pid(1)).await?, bare.start(Pid(2)).await?];
                 // Every handler's first calls (its pages touched) untimed.
                 let warm = round_trips.min(100);
                 pair.round_trips(actors, warm).await?;
-                bare_round_trips(&mut bare_pair, warm).await?;
+                bare_rally(&mut bare_pair, warm).await?;
                 for _ in 0..reps {
                     values.push(pair.round_trips(actors, round_trips).await?);
-                    baselines.push(bare_round_trips(&mut bare_pair, round_trips).await?);
+                    baselines.push(bare_rally(&mut bare_pair, round_trips).await?);
                 }
                 let (values, baselines) = (summarize(values), summarize(baselines));
                 Ok(measurement(name, "round trips/s", values, baselines))
@@ -435,37 +438,59 @@ fn resident_kib() -> Result<u64> {
         .context("/proc/self/status has no readable VmRSS line")
 }
 
-/// Round trips/s of `n` rounds of the two handlers called in turn with a
-/// message that calls no import.
-async fn bare_round_trips(pair: &mut [BareActor; 2], n: usize) -> Result<f64> {
-    let message = Message {
+/// Round trips/s of a rally of `n` between two bare instances: each
+/// handler's ping (what it sent through its `send` import) handed straight
+/// to the other's handler, in one loop, until the last goes to `done`.
+async fn bare_rally(pair: &mut [BareActor; 2], n: usize) -> Result<f64> {
+    let done = BARE_DONE.to_string();
+    let serve = json!({"op": "ping", "peer": pair[1].pid(), "left": 2 * n, "done": done});
+    let mut message = Message {
         kind: Kind::Cast,
-        from: Some(Pid(1).to_string()),
-        body: COUNT.to_owned(),
+        from: None,
+        body: serve.to_string(),
     };
+    let mut at = 0;
     let start = Instant::now();
-    for _ in 0..n {
-        for actor in pair.iter_mut() {
-            actor.handle(&message).await?;
+    loop {
+        pair[at].handle(&message).await?;
+        let (to, body) = pair[at]
+            .store
+            .data_mut()
+            .outbox
+            .take()
+            .context("the bare probe's ping sent nothing")?;
+        if to == done {
+            break;
         }
+        message = Message {
+            kind: Kind::Cast,
+            from: Some(pair[at].pid()),
+            body,
+        };
+        at = 1 - at;
     }
     Ok(per_second(n, start.elapsed()))
 }
 
 /// The baselines' host: `probe` compiled by a plain wasmtime engine and
-/// linked with WASI; its other imports (`log`, `process`, …) trap, since
-/// neither `init` nor a `count` calls them.
+/// linked with WASI; of its other imports only `self-pid` and `send` do
+/// something (what a ping calls), the rest trap, since neither `init` nor
+/// a ping calls them.
 struct Bare {
     pre: ActorModulePre<BareState>,
     limits: Limits,
 }
 
 /// What a process's store holds that the baselines keep: the WASI context,
-/// its resource table and the engine's resource limits.
+/// its resource table and the engine's resource limits; and for the rally,
+/// the instance's pid and the message its handler sent.
 struct BareState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
+    pid: String,
+    /// The target and the body of the last send.
+    outbox: Option<(String, String)>,
 }
 
 impl WasiView for BareState {
@@ -491,7 +516,7 @@ impl Bare {
         })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        trap_outside_wasi(&mut linker, &component)?;
+        link_outside_wasi(&mut linker, &component)?;
         Ok(Bare {
             pre: ActorModulePre::new(linker.instantiate_pre(&component)?)?,
             limits: Limits::default(),
@@ -499,7 +524,7 @@ impl Bare {
     }
 
     /// A fresh instance in a fresh store, its `init` returned.
-    async fn start(&self) -> Result<BareActor> {
+    async fn start(&self, pid: Pid) -> Result<BareActor> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
             .table_elements(self.limits.table_elements)
@@ -510,6 +535,8 @@ impl Bare {
                 wasi: WasiCtx::builder().build(),
                 table: ResourceTable::new(),
                 limits,
+                pid: pid.to_string(),
+                outbox: None,
             },
         );
         store.limiter(|state| &mut state.limits);
@@ -526,13 +553,17 @@ impl Bare {
     async fn spawns(&self, n: usize) -> Result<f64> {
         let start = Instant::now();
         for _ in 0..n {
-            drop(self.start().await?);
+            drop(self.start(Pid(1)).await?);
         }
         Ok(per_second(n, start.elapsed()))
     }
 }
 
 impl BareActor {
+    fn pid(&self) -> String {
+        self.store.data().pid.clone()
+    }
+
     async fn handle(&mut self, message: &Message) -> Result<()> {
         self.actor
             .wbx_guest_actor()
@@ -543,11 +574,12 @@ impl BareActor {
     }
 }
 
-/// Links `component`'s imports outside WASI to functions that trap.
-/// Wasmtime's `define_unknown_imports_as_traps` would also take the WASI
-/// interfaces the component imports at a newer patch version than the
-/// linker's, breaking the resources they share.
-fn trap_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> Result<()> {
+/// Links `component`'s imports outside WASI: `process`'s `self-pid`
+/// (the store's pid) and `send` (kept in the store's outbox), and the rest
+/// to functions that trap. Wasmtime's `define_unknown_imports_as_traps`
+/// would also take the WASI interfaces the component imports at a newer
+/// patch version than the linker's, breaking the resources they share.
+fn link_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> Result<()> {
     let engine = linker.engine().clone();
     for (name, item) in component.component_type().imports(&engine) {
         if name.starts_with("wasi:") {
@@ -556,11 +588,19 @@ fn trap_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> R
         let ComponentItem::ComponentInstance(instance) = item.ty else {
             bail!("the probe imports '{name}', which is no interface");
         };
-        let mut traps = linker.instance(name)?;
+        let process = name.starts_with("wbx:guest/process@");
+        let mut functions = linker.instance(name)?;
         for (function, item) in instance.exports(&engine) {
-            if let ComponentItem::ComponentFunc(_) = item.ty {
+            if process && function == "self-pid" {
+                functions.func_wrap(function, |store, (): ()| Ok((store.data().pid.clone(),)))?;
+            } else if process && function == "send" {
+                functions.func_wrap(function, |mut store, (to, body): (String, String)| {
+                    store.data_mut().outbox = Some((to, body));
+                    Ok((Ok::<(), SendError>(()),))
+                })?;
+            } else if let ComponentItem::ComponentFunc(_) = item.ty {
                 let what = format!("{name}#{function}");
-                traps.func_new(function, move |_, _, _, _| {
+                functions.func_new(function, move |_, _, _, _| {
                     Err(wasmtime::Error::msg(format!(
                         "{what} is not linked in the baseline"
                     )))
