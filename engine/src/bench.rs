@@ -27,7 +27,14 @@ pub use wbx_core::bench::{
 };
 
 /// The guest crates of `tests/guests` the scenarios run.
-const GUESTS: [&str; 5] = ["counter", "ledger_v2", "greeter", "greeter_v2", "echo"];
+const GUESTS: [&str; 6] = [
+    "counter",
+    "ledger_v2",
+    "greeter",
+    "greeter_v2",
+    "echo",
+    "probe",
+];
 
 /// Every scenario group of `models`, then the core's.
 fn groups(models: &Models) -> Vec<BenchGroup> {

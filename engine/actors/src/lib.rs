@@ -26,10 +26,13 @@
 //!   escalations, swaps, undelivered sends.
 //! - [`settings`]: each actor's `[modules.NAME]` table and `[supervisors.NAME]`.
 //! - [`api`]: its control-API routes.
+//! - [`bench`]: its `wbx bench` scenarios (spawn, ping-pong, ring,
+//!   fork-join, memory per idle process).
 //! - [`scenario`]: `wbx test`'s actor scenarios (`scenarios/actors/*.toml`).
 //! - `tests/it/`: its tests, one binary, against real guests.
 
 pub mod api;
+pub mod bench;
 pub mod bindings;
 pub mod guest;
 pub mod host;

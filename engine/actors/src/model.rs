@@ -45,6 +45,6 @@ impl Model for ActorsModel {
     }
 
     fn bench(&self) -> Vec<BenchGroup> {
-        Vec::new()
+        crate::bench::groups()
     }
 }
