@@ -28,6 +28,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use wbx_core::bench::{
     BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement, per_second,
     summarize,
@@ -486,6 +487,8 @@ struct Bare {
 /// the instance's pid and the message its handler sent.
 struct BareState {
     wasi: WasiCtx,
+    /// `wasi:http`, which every module's linker has in the engine too.
+    http: WasiHttpCtx,
     table: ResourceTable,
     limits: StoreLimits,
     pid: String,
@@ -498,6 +501,16 @@ impl WasiView for BareState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for BareState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
         }
     }
 }
@@ -516,6 +529,7 @@ impl Bare {
         })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         link_outside_wasi(&mut linker, &component)?;
         Ok(Bare {
             pre: ActorModulePre::new(linker.instantiate_pre(&component)?)?,
@@ -533,6 +547,7 @@ impl Bare {
             self.pre.engine(),
             BareState {
                 wasi: WasiCtx::builder().build(),
+                http: WasiHttpCtx::new(),
                 table: ResourceTable::new(),
                 limits,
                 pid: pid.to_string(),
