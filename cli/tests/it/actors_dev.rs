@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, edit, project_copy, stderr, stdout, wait_for, wbx};
+use crate::support::{Engine, edit, project_copy, stderr, stdout, template_turn, wait_for, wbx};
 
 /// Runs wbx and insists it succeeds; its stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -98,6 +98,8 @@ fn shape(node: &Value) -> String {
 
 #[test]
 fn a_new_actors_project_restarts_what_dies_and_swaps_the_counter_keeping_its_count() {
+    // It edits the counter: no other test builds the template meanwhile.
+    let _turn = template_turn("actors");
     let home = tempfile::tempdir().unwrap();
     ok(
         home.path(),

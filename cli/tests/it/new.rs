@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Engine, Tmux, repo_root, stderr, stdout, wait_for, wbx};
+use crate::support::{Engine, Tmux, repo_root, stderr, stdout, template_turn, wait_for, wbx};
 use serde_json::{Value, json};
 
 /// Runs wbx and insists it succeeds; its stdout.
@@ -66,11 +66,13 @@ fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_
     assert_eq!(templates, ["actors", "events", "mesh"]);
     let home = tempfile::tempdir().unwrap();
     for template in &templates {
-        let name = format!("my-{template}");
-        let printed = ok(
-            home.path(),
-            &["new", &name, "--template", template, "--yes"],
-        );
+        let _turn = template_turn(template);
+        // Every project is `demo`, as the other tests' are: the mesh
+        // template's `front` has the project's name in its code.
+        let name = "demo".to_owned();
+        let parent = home.path().join(template);
+        std::fs::create_dir_all(&parent).unwrap();
+        let printed = ok(&parent, &["new", &name, "--template", template, "--yes"]);
         assert!(
             printed.contains(&format!("created {name} from the '{template}' template")),
             "{printed}"
@@ -83,7 +85,7 @@ fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_
         ] {
             assert!(printed.contains(&next), "{printed}");
         }
-        let dir = home.path().join(&name);
+        let dir = parent.join(&name);
         self_contained(&dir);
 
         ok(&dir, &["build"]);
@@ -109,7 +111,8 @@ fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_
 
     // The events project: its commands through the running engine, then a
     // module of each kind added, built and tested.
-    let dir = home.path().join("my-events");
+    let _turn = template_turn("events");
+    let dir = home.path().join("events/demo");
     let dev = Engine::start(&dir, &["dev", "--no-tui"]);
     ok(
         &dir,
@@ -339,6 +342,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
 
 #[test]
 fn the_mesh_template_serves_through_the_gateway_tests_its_services_and_takes_a_service() {
+    let _turn = template_turn("mesh");
     let home = tempfile::tempdir().unwrap();
     ok(home.path(), &["new", "demo", "--template", "mesh", "--yes"]);
     let dir = home.path().join("demo");
@@ -428,6 +432,7 @@ fn the_mesh_template_serves_through_the_gateway_tests_its_services_and_takes_a_s
 
 #[test]
 fn the_actors_template_tests_its_actors_and_takes_an_actor() {
+    let _turn = template_turn("actors");
     let home = tempfile::tempdir().unwrap();
     ok(
         home.path(),

@@ -113,6 +113,14 @@ fn turn(source: &str) -> Option<Turn> {
     })
 }
 
+/// The turn of the projects made from project template `template` with
+/// `wbx new`: they share cargo's intermediate files as copies of one
+/// project do, so a test that builds one (and may edit it) holds the turn
+/// while it does; `None` when this thread holds it already.
+pub fn template_turn(template: &str) -> Option<impl Drop> {
+    turn(&format!("template {template}"))
+}
+
 /// A copy of the project at `source` (relative to the repository) in a
 /// temporary directory, its path to the SDK (`sdk_path` in a manifest of
 /// the project) made absolute.
