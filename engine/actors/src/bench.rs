@@ -25,13 +25,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi::{WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use wbx_core::bench::{
-    BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement, per_second,
-    summarize,
+    BareWasi, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
+    per_second, summarize,
 };
 use wbx_core::project::ModuleDecl;
 use wbx_core::{Catalog, Engine, EngineConfig, Limits};
@@ -486,10 +486,7 @@ struct Bare {
 /// its resource table and the engine's resource limits; and for the rally,
 /// the instance's pid and the message its handler sent.
 struct BareState {
-    wasi: WasiCtx,
-    /// `wasi:http`, which every module's linker has in the engine too.
-    http: WasiHttpCtx,
-    table: ResourceTable,
+    host: BareWasi,
     limits: StoreLimits,
     pid: String,
     /// The target and the body of the last send.
@@ -498,20 +495,13 @@ struct BareState {
 
 impl WasiView for BareState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        self.host.ctx()
     }
 }
 
 impl WasiHttpView for BareState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
+        self.host.http()
     }
 }
 
@@ -546,9 +536,7 @@ impl Bare {
         let mut store = Store::new(
             self.pre.engine(),
             BareState {
-                wasi: WasiCtx::builder().build(),
-                http: WasiHttpCtx::new(),
-                table: ResourceTable::new(),
+                host: BareWasi::default(),
                 limits,
                 pid: pid.to_string(),
                 outbox: None,

@@ -37,7 +37,6 @@
 //! shows only what differs.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -45,9 +44,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use toml::Spanned;
 use wbx_core::observe::Subscription;
-use wbx_core::project::{Project, StateLayout};
+use wbx_core::project::Project;
 use wbx_core::scenario::{self as shared, Problem, Table, diff, flatten, listing, shaped};
-use wbx_core::{Engine, Runtimes};
 
 use crate::observe::ActorObservation;
 use crate::pid::Pid;
@@ -310,40 +308,10 @@ pub async fn run(
     scenarios: &[Scenario],
     on_outcome: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
-    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let engine = shared::engine(project, scratch.path())?;
-    engine.set_envs(project.manifest.module_envs()?);
-    // Every module, not only the scenarios' actors: an actor may spawn
-    // any actor, call any service and execute any command.
-    let unloaded = shared::unloaded(&engine, project);
-    let one = async |state, scenario: &Scenario| run_one(&engine, project, state, scenario).await;
-    Ok(shared::run_each(scenarios, scratch.path(), &unloaded, on_outcome, one).await)
-}
-
-/// One scenario over the runtimes opened on `state`: `None` when it
-/// passes, else the diff.
-async fn run_one(
-    engine: &Arc<Engine>,
-    project: &Project,
-    state: StateLayout,
-    scenario: &Scenario,
-) -> Result<Option<String>> {
-    state.create().context("cannot lay out scratch state")?;
-    let runtimes = Runtimes::open(
-        &project.models,
-        engine,
-        &state,
-        &project.manifest,
-        &project.modules,
-    )?;
-    let result = match runtimes.get::<ActorRuntime>() {
-        Some(actors) => happened(&actors, scenario).await,
-        None => Err(anyhow::anyhow!(
-            "the actors model is not registered in this engine"
-        )),
-    };
-    runtimes.shutdown().await;
-    Ok(compare(&scenario.test, &result?))
+    shared::run_in_models(project, scenarios, on_outcome, async |actors, scenario| {
+        Ok(compare(&scenario.test, &happened(actors, scenario).await?))
+    })
+    .await
 }
 
 /// What a scenario saw happen.

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// One scenario's result: `ratio = value / baseline`, higher is better.
 #[derive(Debug, Clone, Serialize)]
@@ -154,4 +157,42 @@ pub fn summarize(mut values: Vec<f64>) -> (f64, (f64, f64)) {
 
 pub fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// What a bare baseline's store holds for WASI and `wasi:http`, as every
+/// module's store in the engine does: both contexts over one resource
+/// table, nothing granted.
+pub struct BareWasi {
+    pub wasi: WasiCtx,
+    pub http: WasiHttpCtx,
+    pub table: ResourceTable,
+}
+
+impl Default for BareWasi {
+    fn default() -> Self {
+        BareWasi {
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for BareWasi {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for BareWasi {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
 }

@@ -11,6 +11,9 @@
 //!   order, each a list of `[[scenario]]` tables read strictly (unknown
 //!   fields refused); every error located at `file:line:column`, a model's
 //!   [`Problem`] at the span it names or else at its scenario.
+//! - [`run_in_models`]: a model's scenarios against every module, each
+//!   with every model's runtime opened on scratch state (the mesh's, the
+//!   actors').
 //! - [`engine`], [`unloaded`] and [`run_each`]: one engine for a run, the
 //!   modules that did not load, and each scenario run on scratch state of
 //!   its own into an [`Outcome`], the one shape `wbx test` shows.
@@ -31,7 +34,7 @@ use serde_json::Value as Json;
 use toml::Spanned;
 
 use crate::project::{Project, StateLayout, line_column, load_modules};
-use crate::{Engine, EngineConfig};
+use crate::{Engine, EngineConfig, Runtime, Runtimes};
 
 /// One scenario, read and checked; `T` is the model's part (what it sets
 /// up, does and expects).
@@ -214,6 +217,45 @@ pub async fn run_each<T>(
         outcomes.push(outcome);
     }
     outcomes
+}
+
+/// Runs `scenarios` against every one of the project's built modules,
+/// each scenario on scratch state of its own with every registered model's
+/// runtime opened over it (as `wbx run` opens them over the project's), so
+/// what the module reaches (another model's modules, a service, a command)
+/// runs too; nothing is started. `test` gets the runtime of model `R` and
+/// the scenario, and gives `None` when it passes, else the diff;
+/// `on_outcome` sees each result as it comes.
+pub async fn run_in_models<T, R: Runtime>(
+    project: &Project,
+    scenarios: &[Scenario<T>],
+    on_outcome: impl FnMut(&Outcome),
+    test: impl AsyncFn(&Arc<R>, &Scenario<T>) -> Result<Option<String>>,
+) -> Result<Vec<Outcome>> {
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let engine = engine(project, scratch.path())?;
+    engine.set_envs(project.manifest.module_envs()?);
+    let unloaded = unloaded(&engine, project);
+    let one = async |state: StateLayout, scenario: &Scenario<T>| {
+        state.create().context("cannot lay out scratch state")?;
+        let runtimes = Runtimes::open(
+            &project.models,
+            &engine,
+            &state,
+            &project.manifest,
+            &project.modules,
+        )?;
+        let result = match runtimes.get::<R>() {
+            Some(runtime) => test(&runtime, scenario).await,
+            None => Err(anyhow::anyhow!(
+                "the model of '{}' is not registered in this engine",
+                scenario.module
+            )),
+        };
+        runtimes.shutdown().await;
+        result
+    };
+    Ok(run_each(scenarios, scratch.path(), &unloaded, on_outcome, one).await)
 }
 
 /// `actual` cut down to the keys `shape` names, object by object: what is

@@ -28,16 +28,15 @@ use hyper::client::conn::http1::SendRequest;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Barrier;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 use wbx_core::bench::{
-    BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement, per_second,
-    summarize,
+    BareWasi, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
+    per_second, summarize,
 };
 use wbx_core::host_http::Caller;
 use wbx_core::project::ModuleDecl;
@@ -291,30 +290,8 @@ struct Bare {
     pre: ProxyPre<BareState>,
 }
 
-struct BareState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for BareState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for BareState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
-    }
-}
+/// A baseline request's store: WASI and `wasi:http`, nothing more.
+type BareState = BareWasi;
 
 impl Bare {
     fn new(component: &[u8]) -> Result<Self> {
@@ -341,14 +318,7 @@ impl Bare {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        let mut store = wasmtime::Store::new(
-            self.pre.engine(),
-            BareState {
-                wasi: WasiCtx::builder().build(),
-                http: WasiHttpCtx::new(),
-                table: ResourceTable::new(),
-            },
-        );
+        let mut store = wasmtime::Store::new(self.pre.engine(), BareWasi::default());
         let (head_tx, head_rx) = tokio::sync::oneshot::channel();
         let request = store
             .data_mut()

@@ -45,9 +45,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use toml::Spanned;
 use wbx_core::host_http::Caller;
-use wbx_core::project::{Project, StateLayout};
+use wbx_core::project::Project;
 use wbx_core::scenario::{self as shared, Problem, Table, diff, flatten, listing, shaped};
-use wbx_core::{Engine, Runtimes};
 
 use crate::kinds::SERVICE;
 use crate::runtime::{GATEWAY, MeshRuntime};
@@ -286,41 +285,11 @@ pub async fn run(
     scenarios: &[Scenario],
     on_outcome: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
-    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let engine = shared::engine(project, scratch.path())?;
-    engine.set_envs(project.manifest.module_envs()?);
-    // Every module, not only the scenarios' services: a service may call
-    // any other service and execute any command.
-    let unloaded = shared::unloaded(&engine, project);
-    let one = async |state, scenario: &Scenario| run_one(&engine, project, state, scenario).await;
-    Ok(shared::run_each(scenarios, scratch.path(), &unloaded, on_outcome, one).await)
-}
-
-/// One scenario over the runtimes opened on `state`: `None` when it
-/// passes, else the diff.
-async fn run_one(
-    engine: &Arc<Engine>,
-    project: &Project,
-    state: StateLayout,
-    scenario: &Scenario,
-) -> Result<Option<String>> {
-    state.create().context("cannot lay out scratch state")?;
-    let runtimes = Runtimes::open(
-        &project.models,
-        engine,
-        &state,
-        &project.manifest,
-        &project.modules,
-    )?;
-    let result = match runtimes.get::<MeshRuntime>() {
-        Some(mesh) => answer(&mesh, scenario).await,
-        None => Err(anyhow::anyhow!(
-            "the mesh model is not registered in this engine"
-        )),
-    };
-    runtimes.shutdown().await;
-    let answer = result?;
-    Ok(compare(&scenario.test.expect, &answer))
+    shared::run_in_models(project, scenarios, on_outcome, async |mesh, scenario| {
+        let answer = answer(mesh, scenario).await?;
+        Ok(compare(&scenario.test.expect, &answer))
+    })
+    .await
 }
 
 /// The answer to a scenario's request, its body read whole.
