@@ -25,8 +25,9 @@ pub(crate) trait Body: Send + 'static {
         letter: &'a Letter,
     ) -> BoxFuture<'a, Result<Option<String>, String>>;
 
-    /// Between two messages (and while idle, when a module's version
-    /// changed): an error ends the process with that reason.
+    /// Between two messages, when a module's version changed since the
+    /// last boundary (and once at the start): an error ends the process
+    /// with that reason.
     fn boundary<'a>(&'a mut self, entry: &'a Arc<Entry>) -> BoxFuture<'a, Result<(), String>> {
         let _ = entry;
         Box::pin(async { Ok(()) })
@@ -47,13 +48,20 @@ pub(crate) trait Body: Send + 'static {
 /// Runs a started process until it exits, then takes it out of the table.
 pub(crate) async fn run(system: Arc<System>, entry: Arc<Entry>, mut body: Box<dyn Body>) {
     let mut versions = system.engine.watch_versions();
+    // The first boundary looks at the version (one may have come since the
+    // body started); later ones only when some module's version changed.
+    let mut look = true;
     let why = loop {
         if let Some(why) = entry.lock().fatal.clone() {
             break why;
         }
         serve_inspections(&entry, body.as_mut()).await;
-        if let Err(why) = body.boundary(&entry).await {
-            break why;
+        if look || versions.has_changed().unwrap_or(false) {
+            versions.borrow_and_update();
+            look = false;
+            if let Err(why) = body.boundary(&entry).await {
+                break why;
+            }
         }
         let next = entry.lock().mailbox.pop_front();
         let Some(mut letter) = next else {
@@ -61,7 +69,7 @@ pub(crate) async fn run(system: Arc<System>, entry: Arc<Entry>, mut body: Box<dy
             tokio::select! {
                 () = entry.mail.notified() => {}
                 () = entry.attention.notified() => {}
-                () = version_changed(&mut versions) => {}
+                () = version_changed(&mut versions) => look = true,
             }
             continue;
         };
