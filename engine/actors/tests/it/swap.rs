@@ -142,3 +142,30 @@ async fn a_swap_while_a_handler_waits_applies_after_it_returns() {
     swapped(&mut stream, &waiter).await;
     assert_eq!(a.state("waiter").await["version"], json!("v2"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_without_the_optional_exports_starts_again_through_init() {
+    let a = actors(&[("probe", "probe")], "").await;
+    let pid = a.spawn("probe", json!({}), Some("p")).await;
+    a.call("p", json!({"op": "count"})).await;
+    let mut stream = a.engine.subscribe();
+    // Made without wbx's guest library: no `actor-state`, no `actor-inspect`.
+    a.engine
+        .load_file("probe", ACTOR, "0.2.0", &guest("plain-actor"))
+        .unwrap();
+    let swap = swapped(&mut stream, &pid).await;
+    let ActorObservation::Swapped { carried, note, .. } = swap else {
+        unreachable!()
+    };
+    assert!(!carried);
+    assert_eq!(
+        note.as_deref(),
+        Some("the new version has no restore-state")
+    );
+    // The same pid, the new code (its own count, from init), and no state
+    // to show.
+    assert_eq!(a.call(&pid, json!("hello")).await, json!({"plain": 1}));
+    let detail = a.runtime.detail("p").await.unwrap();
+    assert_eq!(detail.state, None);
+    assert_eq!(detail.info.restarts, 1);
+}
