@@ -137,6 +137,17 @@ async fn timed<R>(
     // the awaited reply arrives, and this is far below any call timeout.
     let paused_check = Duration::from_millis(20);
     tokio::pin!(call);
+    // Most calls finish in their first poll, never waiting: they need no
+    // timer (registering one can wake the thread parked on the timer
+    // driver, which costs more than a short call).
+    let first = std::future::poll_fn(|cx| match call.as_mut().poll(cx) {
+        std::task::Poll::Ready(result) => std::task::Poll::Ready(Some(result)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await;
+    if let Some(result) = first {
+        return result;
+    }
     loop {
         let wake = match deadline.at() {
             DeadlineAt::Running(at) => {
