@@ -111,7 +111,19 @@ fn describe_actors(event: &ActorObservation) -> Option<String> {
             old_pid,
             new_pid,
             reason,
-        } => format!("{supervisor} restarted {child}: {old_pid} → {new_pid} (it exited: {reason})"),
+            with,
+        } => match with {
+            Some(with) => format!(
+                "{supervisor} restarted {child}: {old_pid} → {new_pid} (with {with}, which exited: {reason})"
+            ),
+            None => format!(
+                "{supervisor} restarted {child}: {old_pid} → {new_pid} (it exited: {reason})"
+            ),
+        },
+        ActorObservation::TreeFailed { tree, error } => format!(
+            "{} supervision tree '{tree}' of wbx.toml did not start: {error}",
+            err("error", RED)
+        ),
         ActorObservation::Escalated {
             supervisor,
             restarts,

@@ -31,8 +31,14 @@ pub enum ActorObservation {
         child: String,
         old_pid: String,
         new_pid: String,
+        /// Why the child that exited exited.
         reason: String,
+        /// The child whose exit restarted this one too (one-for-all,
+        /// rest-for-one); none when this is the child that exited.
+        with: Option<String>,
     },
+    /// A boot tree of `wbx.toml` did not start.
+    TreeFailed { tree: String, error: String },
     /// A supervisor went over its restart intensity and exited: its parent
     /// decides.
     Escalated {

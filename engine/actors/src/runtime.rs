@@ -15,6 +15,7 @@ use wbx_core::{BoxFuture, Engine, ModuleState, Runtime};
 
 use crate::info::{ProcessDetail, ProcessInfo, TreeNode};
 use crate::message::{ActorError, reason};
+use crate::observe::ActorObservation;
 use crate::pid::Pid;
 use crate::settings::{ActorSettings, actor_names};
 use crate::spec::{SUPERVISOR, SupervisorSpec};
@@ -201,7 +202,14 @@ impl ActorRuntime {
                 .await;
             let tree = match started {
                 Ok(spawned) => Tree::Running(spawned.pid),
-                Err(e) => Tree::Failed(e.to_string()),
+                Err(e) => {
+                    ActorObservation::TreeFailed {
+                        tree: name.clone(),
+                        error: e.to_string(),
+                    }
+                    .publish(&self.system.engine);
+                    Tree::Failed(e.to_string())
+                }
             };
             trees.insert(name, (spec, tree));
         }

@@ -114,17 +114,23 @@ impl SupervisorBody {
         Ok(spawned.pid)
     }
 
-    /// Stops the children in `range`, the last started first.
-    async fn stop_children(&mut self, range: std::ops::Range<usize>) {
+    /// Stops the children in `range`, the last started first; their ids
+    /// and the pids they had.
+    async fn stop_children(&mut self, range: std::ops::Range<usize>) -> Vec<(String, Pid)> {
+        let mut stopped = Vec::new();
         for i in range.rev() {
             if let Some(pid) = self.children[i].pid.take() {
                 stop(&self.system, &self.me, pid).await;
+                stopped.push((self.children[i].spec.id.clone(), pid));
             }
         }
+        stopped
     }
 
-    /// A child exited with `why`: restart what the strategy says, within
-    /// the intensity.
+    /// A child exited with `why`: restart what the strategy says. One exit
+    /// is one restart against the intensity, however many children the
+    /// strategy starts again; a temporary sibling the strategy stopped is
+    /// not started again (it leaves, as a temporary child does).
     async fn child_exited(&mut self, i: usize, why: &str) -> Result<(), String> {
         let old = self.children[i].pid.take();
         self.children[i].last_exit = Some(why.to_owned());
@@ -139,22 +145,43 @@ impl SupervisorBody {
             }
             return Ok(());
         }
+        self.count_restart().await?;
+        let failed = self.children[i].spec.id.clone();
         let range = match self.spec.strategy {
             Strategy::OneForOne => i..i + 1,
             Strategy::OneForAll => 0..self.children.len(),
             Strategy::RestForOne => i..self.children.len(),
         };
-        self.stop_children(range.clone()).await;
-        for j in range {
-            self.restart_child(j, old.filter(|_| j == i), why).await?;
+        let ids: Vec<String> = self.children[range.clone()]
+            .iter()
+            .map(|c| c.spec.id.clone())
+            .collect();
+        let mut olds = self.stop_children(range).await;
+        olds.extend(old.map(|pid| (failed.clone(), pid)));
+        self.children.retain(|c| {
+            c.spec.id == failed || c.spec.restart != Restart::Temporary || !ids.contains(&c.spec.id)
+        });
+        for id in ids {
+            let Some(j) = self.children.iter().position(|c| c.spec.id == id) else {
+                continue;
+            };
+            let old = olds.iter().find(|(o, _)| *o == id).map(|(_, pid)| *pid);
+            let with = (id != failed).then(|| failed.clone());
+            self.restart_child(j, old, why, with).await?;
         }
         Ok(())
     }
 
-    /// Starts child `i` again, counting each attempt against the intensity.
-    async fn restart_child(&mut self, i: usize, old: Option<Pid>, why: &str) -> Result<(), String> {
+    /// Starts child `i` again; a start that fails is tried again, each try
+    /// counted against the intensity.
+    async fn restart_child(
+        &mut self,
+        i: usize,
+        old: Option<Pid>,
+        why: &str,
+        with: Option<String>,
+    ) -> Result<(), String> {
         loop {
-            self.count_restart().await?;
             self.children[i].restarts += 1;
             match self.start_child(i).await {
                 Ok(pid) => {
@@ -164,11 +191,15 @@ impl SupervisorBody {
                         old_pid: old.map_or_else(|| "-".to_owned(), |p| p.to_string()),
                         new_pid: pid.to_string(),
                         reason: why.to_owned(),
+                        with,
                     }
                     .publish(&self.system.engine);
                     return Ok(());
                 }
-                Err(e) => self.children[i].last_exit = Some(e.to_string()),
+                Err(e) => {
+                    self.children[i].last_exit = Some(e.to_string());
+                    self.count_restart().await?;
+                }
             }
         }
     }
@@ -238,7 +269,10 @@ impl Body for SupervisorBody {
                         .position(|c| c.pid.is_some() && c.pid == from)
                     {
                         self.child_exited(i, why).await?;
-                    } else if from.is_some() && from == self.parent {
+                    } else if from == Some(self.me.pid) || (from.is_some() && from == self.parent) {
+                        // Its parent's exit, or an exit signal sent to it
+                        // from outside (`wbx.toml` changed): it stops its
+                        // children and exits.
                         self.stop_children(0..self.children.len()).await;
                         return Err(why.clone());
                     }
@@ -256,7 +290,9 @@ impl Body for SupervisorBody {
     }
 
     fn terminate<'a>(&'a mut self, _entry: &'a Arc<Entry>, _why: &'a str) -> BoxFuture<'a, ()> {
-        Box::pin(async move { self.stop_children(0..self.children.len()).await })
+        Box::pin(async move {
+            self.stop_children(0..self.children.len()).await;
+        })
     }
 }
 

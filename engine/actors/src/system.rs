@@ -106,7 +106,9 @@ impl System {
                 self.table.register(name, entry.pid)?;
             }
             if let Some(parent) = &request.parent {
-                if request.link {
+                // A supervisor is always linked to the process that starts
+                // it, so it ends when that one does.
+                if request.link || request.module == SUPERVISOR {
                     self.table.link(parent, entry.pid)?;
                 }
                 if request.monitor {

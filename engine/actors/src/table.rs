@@ -19,6 +19,9 @@ use crate::pid::Pid;
 const TRACE: usize = 200;
 /// Bytes of a message body a trace line keeps.
 const TRACE_BODY: usize = 512;
+/// Names the control API's routes take (`/api/actors/tree`): no process
+/// can be registered under them.
+pub const RESERVED_NAMES: [&str; 3] = ["tree", "dead-letters", "spawn"];
 /// Targets whose undelivered sends are counted one by one.
 const DEAD_TARGETS: usize = 256;
 
@@ -323,9 +326,11 @@ impl Table {
     }
 
     pub(crate) fn register(&self, name: &str, pid: Pid) -> Result<(), ActorError> {
-        if name.is_empty() || name.parse::<Pid>().is_ok() {
+        if name.is_empty() || name.parse::<Pid>().is_ok() || RESERVED_NAMES.contains(&name) {
             return Err(ActorError::Refused(format!(
-                "'{name}' cannot be a registered name: it must be non-empty and not look like a pid"
+                "'{name}' cannot be a registered name: it must be non-empty, not look like a pid, \
+                 and not be one of {}, which the control API's routes take",
+                RESERVED_NAMES.join(", ")
             )));
         }
         let Some(entry) = self.get(pid) else {

@@ -161,8 +161,9 @@ fn happen(f: &mut Fixture) {
         supervisor: "<0.1>".to_owned(),
         child: "counter".to_owned(),
         old_pid: "<0.6>".to_owned(),
-        new_pid: "<0.2>".to_owned(),
+        new_pid: "<0.12>".to_owned(),
         reason: "wasm trap: integer divide by zero".to_owned(),
+        with: None,
     }));
     f.observe(observed(ActorObservation::Swapped {
         pid: "<0.9>".to_owned(),
@@ -202,7 +203,7 @@ fn the_actors_pane_shows_the_process_table_with_rates_sorts_and_filters() {
         "the counter's mailbox, its high-water mark and 12 messages a second: {screen}"
     );
     assert!(
-        screen.contains("root <0.1> restarted counter: <0.6> → <0.2>"),
+        screen.contains("root <0.1> restarted counter: <0.6> → <0.12>"),
         "the latest happenings under the table: {screen}"
     );
     snapshot!("actors_table", screen);

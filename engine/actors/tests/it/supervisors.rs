@@ -42,6 +42,12 @@ async fn pids(a: &Actors) -> Vec<String> {
 
 /// Waits for a restart of child `id` and returns its new pid.
 async fn restarted(stream: &mut Subscription, id: &str) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(20), restart_of(stream, id))
+        .await
+        .unwrap_or_else(|_| panic!("no restart of {id} within 20 s"))
+}
+
+async fn restart_of(stream: &mut Subscription, id: &str) -> String {
     loop {
         let Ok(observation) = stream.recv().await else {
             continue;
@@ -277,4 +283,74 @@ fn wbx_toml_mistakes_are_located() {
             "{toml}: located: {text}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_exit_is_one_restart_and_a_temporary_sibling_is_not_started_again() {
+    let toml = r#"
+[supervisors.root]
+strategy = "one-for-all"
+intensity = 1
+period-s = 60
+children = [
+  { id = "a", module = "probe", register = "a" },
+  { id = "b", module = "probe", register = "b" },
+  { id = "t", module = "probe", register = "t", restart = "temporary" },
+]
+"#;
+    let a = actors(&[("probe", "probe")], toml).await;
+    let root = a
+        .runtime
+        .system()
+        .table
+        .whereis("root")
+        .unwrap()
+        .to_string();
+    let mut stream = a.engine.subscribe();
+    a.send("b", json!({"op": "stop", "reason": "crash"}));
+    // One exit, three children stopped, one restart counted: within an
+    // intensity of 1, so the supervisor stays.
+    // Restarted in their start order: `a`, then `b`.
+    restarted(&mut stream, "a").await;
+    restarted(&mut stream, "b").await;
+    assert!(a.alive(&root), "one exit counts once against the intensity");
+    let children = a.call("root", json!("which children")).await;
+    let ids: Vec<&str> = children["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b"], "the temporary sibling left");
+    assert!(!a.alive("t"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tree_changed_in_wbx_toml_is_stopped_and_started_again() {
+    let a = actors(
+        &[("probe", "probe")],
+        &THREE.replace("STRATEGY", "one-for-one"),
+    )
+    .await;
+    let before = pids(&a).await;
+    let changed = THREE.replace("STRATEGY", "one-for-one").replace(
+        "  { id = \"c\", module = \"probe\", register = \"c\" },\n",
+        "",
+    );
+    let manifest = wbx_core::project::Manifest::parse(
+        &changed,
+        std::path::Path::new("wbx.toml"),
+        &["supervisors"],
+    )
+    .unwrap();
+    let applied = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        wbx_core::Runtime::apply(a.runtime.clone(), &manifest),
+    )
+    .await;
+    applied.expect("the old tree stops within 20 s").unwrap();
+    assert!(!a.alive("c"));
+    let a_now = a.call("a", json!({"op": "self"})).await;
+    assert_ne!(a_now, json!(before[0]), "the tree started again");
+    assert_eq!(a.runtime.trees()[0].children.len(), 2);
 }

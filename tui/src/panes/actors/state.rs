@@ -120,12 +120,23 @@ impl ActorsPane {
                 old_pid,
                 new_pid,
                 reason: why,
+                with,
             } => (
                 HappeningKind::Restart,
-                format!(
-                    "{} restarted {child}: {old_pid} → {new_pid} after {why}",
-                    named(supervisor)
-                ),
+                match with {
+                    Some(with) => format!(
+                        "{} restarted {child}: {old_pid} → {new_pid} with {with}, after {why}",
+                        named(supervisor)
+                    ),
+                    None => format!(
+                        "{} restarted {child}: {old_pid} → {new_pid} after {why}",
+                        named(supervisor)
+                    ),
+                },
+            ),
+            ActorObservation::TreeFailed { tree, error } => (
+                HappeningKind::Escalation,
+                format!("supervision tree '{tree}' did not start: {error}"),
             ),
             ActorObservation::Escalated {
                 supervisor,
