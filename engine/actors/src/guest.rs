@@ -25,6 +25,9 @@ pub(crate) struct GuestBody {
     version: ModuleVersion,
     /// A version that failed to start here: not tried again.
     declined: Option<ModuleVersion>,
+    /// Why the instance cannot be called any more (a call outside
+    /// `handle` failed): the process ends with it at its next message.
+    spent: Option<String>,
     /// `init`'s arguments, for a start again at a swap.
     args: String,
 }
@@ -45,6 +48,7 @@ impl GuestBody {
         let mut body = GuestBody {
             version: guest.module().version.clone(),
             declined: None,
+            spent: None,
             system,
             guest,
             args: args.to_owned(),
@@ -103,15 +107,26 @@ impl GuestBody {
             false => Err("the old version has no save-state".to_owned()),
         };
         let restored = match saved {
-            Ok(state) if next.bindings().restore.is_some() => next
-                .call(|b, store| async move {
-                    let restore = b.restore.as_ref().expect("looked up above");
-                    let (restored,) = restore.call_async(&mut *store, (state,)).await?;
-                    Ok(restored)
-                })
-                .await
-                .map_err(|e| format!("restore-state failed: {e}"))
-                .and_then(|r| r.map_err(|e| format!("restore-state failed: {e}"))),
+            Ok(state) if next.bindings().restore.is_some() => {
+                let restored = next
+                    .call(|b, store| async move {
+                        let restore = b.restore.as_ref().expect("looked up above");
+                        let (restored,) = restore.call_async(&mut *store, (state,)).await?;
+                        Ok(restored)
+                    })
+                    .await;
+                match restored {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(format!("restore-state failed: {e}")),
+                    Err(e) => {
+                        // The instance is spent: `init` runs on a fresh one.
+                        next = instantiate(&self.system, entry)
+                            .await
+                            .map_err(|e| format!("the new version did not start: {e:#}"))?;
+                        Err(format!("restore-state failed: {e}"))
+                    }
+                }
+            }
             Ok(_) => Err("the new version has no restore-state".to_owned()),
             Err(why) => Err(why),
         };
@@ -162,6 +177,9 @@ impl Body for GuestBody {
         letter: &'a Letter,
     ) -> BoxFuture<'a, Result<Option<String>, String>> {
         Box::pin(async move {
+            if let Some(why) = &self.spent {
+                return Err(why.clone());
+            }
             let message = Message {
                 kind: match &letter.kind {
                     Kind::Cast => WitKind::Cast,
@@ -196,14 +214,22 @@ impl Body for GuestBody {
     fn inspect(&mut self) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
             self.guest.bindings().inspect.as_ref()?;
-            self.guest
+            let state = self
+                .guest
                 .call(|b, store| async move {
                     let inspect = b.inspect.as_ref().expect("looked up above");
                     let (state,) = inspect.call_async(&mut *store, ()).await?;
                     Ok(state)
                 })
-                .await
-                .ok()
+                .await;
+            match state {
+                Ok(state) => Some(state),
+                // The instance is spent: the process ends at its next message.
+                Err(e) => {
+                    self.spent = Some(format!("inspect failed: {}", exit_reason(&e)));
+                    None
+                }
+            }
         })
     }
 }

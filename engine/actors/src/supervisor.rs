@@ -119,8 +119,11 @@ impl SupervisorBody {
     async fn stop_children(&mut self, range: std::ops::Range<usize>) -> Vec<(String, Pid)> {
         let mut stopped = Vec::new();
         for i in range.rev() {
-            if let Some(pid) = self.children[i].pid.take() {
+            // Forgotten only once stopped: a supervisor killed meanwhile
+            // still stops it in `terminate`.
+            if let Some(pid) = self.children[i].pid {
                 stop(&self.system, &self.me, pid).await;
+                self.children[i].pid = None;
                 stopped.push((self.children[i].spec.id.clone(), pid));
             }
         }
@@ -325,7 +328,7 @@ pub fn check(spec: &SupervisorSpec) -> Result<(), String> {
             check(nested)?;
         }
     }
-    if spec.intensity == 0 && spec.period_s == 0 {
+    if spec.period_s == 0 {
         return Err("period-s must be at least 1".to_owned());
     }
     Ok(())

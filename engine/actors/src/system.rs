@@ -86,7 +86,22 @@ impl System {
     /// registered as asked) before its `init` runs; when `init` fails the
     /// process is taken out again without exit signals, and the error says
     /// why.
+    ///
+    /// The start runs on a task of its own: a spawner that goes away
+    /// meanwhile (killed while it waits) does not leave a process half made
+    /// behind; it starts, and its link to the spawner ends it.
     pub async fn spawn(self: &Arc<Self>, request: SpawnRequest) -> Result<Spawned, ActorError> {
+        let system = self.clone();
+        let (done, started) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let _ = done.send(system.start(request).await);
+        });
+        started
+            .await
+            .unwrap_or_else(|_| Err(ActorError::Spawn("the engine is stopping".to_owned())))
+    }
+
+    async fn start(self: &Arc<Self>, request: SpawnRequest) -> Result<Spawned, ActorError> {
         let capacity = if request.module == SUPERVISOR {
             SUPERVISOR_MAILBOX
         } else {
@@ -267,6 +282,9 @@ impl System {
         after: Duration,
     ) -> u64 {
         let timer = self.next_timer.fetch_add(1, Ordering::Relaxed) + 1;
+        // Held until the timer is in the map, so a short one cannot fire
+        // (and remove itself) before it is there.
+        let mut timers = lock(&self.timers);
         let system = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             tokio::time::sleep(after).await;
@@ -278,7 +296,7 @@ impl System {
                 }
             }
         });
-        lock(&self.timers).insert(timer, task.abort_handle());
+        timers.insert(timer, task.abort_handle());
         timer
     }
 

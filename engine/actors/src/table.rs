@@ -419,13 +419,19 @@ impl Table {
     }
 
     /// An exit signal from `from` with `why` reaches `to`, with Erlang's
-    /// rules: `kill` always ends it (as `killed`); a process trapping exits
-    /// gets an `exit` message instead; `normal` from another process is
-    /// ignored; any other reason ends it with that reason.
+    /// rules: a `kill` sent directly (`exit(target, "kill")`, `wbx kill`)
+    /// always ends it (as `killed`); a process trapping exits gets an
+    /// `exit` message instead (also for a linked process that exited with
+    /// reason `kill`); `normal` from another process is ignored; any other
+    /// reason ends it with that reason.
     pub(crate) fn signal(&self, from: Pid, to: &Entry, why: &str) {
+        self.exit_signal(from, to, why, true);
+    }
+
+    fn exit_signal(&self, from: Pid, to: &Entry, why: &str, direct: bool) {
         let fatal = {
             let shared = to.lock();
-            if why == reason::KILL {
+            if direct && why == reason::KILL {
                 Some(reason::KILLED.to_owned())
             } else if shared.trap_exit {
                 None
@@ -481,7 +487,7 @@ impl Table {
         for pid in links {
             if let Some(linked) = self.get(pid) {
                 linked.lock().links.remove(&entry.pid);
-                self.signal(entry.pid, &linked, why);
+                self.exit_signal(entry.pid, &linked, why, false);
             }
         }
         for (monitor, watcher) in watchers {

@@ -118,6 +118,9 @@ impl HostState {
     /// Gives the next call a full call timeout.
     pub(crate) fn arm_deadline(&mut self) {
         self.deadline.arm(self.call_timeout);
+        // A refusal the guest recovered from does not explain a later
+        // failure of a long-lived instance.
+        *crate::sync::lock(&self.limiter.refused) = None;
     }
 
     /// Stops the call's clock while the guest waits in a host call for

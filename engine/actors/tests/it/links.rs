@@ -120,3 +120,20 @@ async fn monitors_deliver_down_with_the_reason_and_demonitor_stops_them() {
     // The watcher itself was never linked: it lives.
     assert!(a.alive("watcher"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_that_exits_with_reason_kill_is_trapped_like_any_other() {
+    let a = actors(&[("probe", "probe")], "").await;
+    let trapper = a.spawn("probe", json!({}), Some("trapper")).await;
+    a.call(&trapper, json!({"op": "trap_exit", "on": true}))
+        .await;
+    let linked = a.spawn("probe", json!({}), None).await;
+    a.call(&trapper, json!({"op": "link", "to": &linked})).await;
+    let mut stream = a.engine.subscribe();
+    // Its own reason `kill`, not an exit signal `kill`: trappable.
+    a.send(&linked, json!({"op": "stop", "reason": "kill"}));
+    assert_eq!(exit_reason(&mut stream, &linked).await, "kill");
+    let events = a.state("trapper").await["events"].clone();
+    assert_eq!(events[0]["reason"], json!("kill"));
+    assert!(a.alive(&trapper));
+}
