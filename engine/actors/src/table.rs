@@ -462,10 +462,11 @@ impl Table {
         }
     }
 
-    /// `entry` exited with `why`: it leaves the table and its name; its
-    /// links get exit signals, its watchers `down` messages, its waiting
-    /// callers their error.
-    pub(crate) fn remove(&self, entry: &Entry, why: &str) {
+    /// `entry` exited with `why`: it leaves the table and its name, then
+    /// `announce` runs (so whoever watches sees the exit before what it
+    /// causes), then its links get exit signals, its watchers `down`
+    /// messages, its waiting callers their error.
+    pub(crate) fn remove(&self, entry: &Entry, why: &str, announce: impl FnOnce()) {
         write(&self.procs).remove(&entry.pid);
         let (name, links, watchers, monitors, mailbox, inspections) = {
             let mut shared = entry.lock();
@@ -484,6 +485,7 @@ impl Table {
                 names.remove(&name);
             }
         }
+        announce();
         for pid in links {
             if let Some(linked) = self.get(pid) {
                 linked.lock().links.remove(&entry.pid);
