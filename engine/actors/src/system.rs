@@ -204,23 +204,20 @@ impl System {
         }
         entry.lock().links.clear();
         entry.lock().watchers.clear();
-        self.table.remove(entry, reason::NORMAL, || {});
+        self.table.remove(entry, reason::NORMAL);
     }
 
-    /// A process ended: out of the table, then its exit published, then
-    /// its links and monitors told, so whoever watches sees the exit before
-    /// what it causes (a linked process's exit, a supervisor's restart).
+    /// A process ended: out of the table, its links and monitors told.
     pub(crate) fn exited(&self, entry: &Entry, why: &str) {
         let name = entry.lock().name.clone();
-        self.table.remove(entry, why, || {
-            ActorObservation::Exited {
-                pid: entry.pid.to_string(),
-                module: entry.module.clone(),
-                name,
-                reason: why.to_owned(),
-            }
-            .publish(&self.engine);
-        });
+        self.table.remove(entry, why);
+        ActorObservation::Exited {
+            pid: entry.pid.to_string(),
+            module: entry.module.clone(),
+            name,
+            reason: why.to_owned(),
+        }
+        .publish(&self.engine);
     }
 
     /// Sends `body` to `target` from `sender` (none: from outside).

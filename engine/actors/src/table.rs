@@ -462,11 +462,10 @@ impl Table {
         }
     }
 
-    /// `entry` exited with `why`: it leaves the table and its name, then
-    /// `announce` runs (so whoever watches sees the exit before what it
-    /// causes), then its links get exit signals, its watchers `down`
-    /// messages, its waiting callers their error.
-    pub(crate) fn remove(&self, entry: &Entry, why: &str, announce: impl FnOnce()) {
+    /// `entry` exited with `why`: it leaves the table and its name; its
+    /// links get exit signals, its watchers `down` messages, its waiting
+    /// callers their error.
+    pub(crate) fn remove(&self, entry: &Entry, why: &str) {
         write(&self.procs).remove(&entry.pid);
         let (name, links, watchers, monitors, mailbox, inspections) = {
             let mut shared = entry.lock();
@@ -485,7 +484,6 @@ impl Table {
                 names.remove(&name);
             }
         }
-        announce();
         for pid in links {
             if let Some(linked) = self.get(pid) {
                 linked.lock().links.remove(&entry.pid);
