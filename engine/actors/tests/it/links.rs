@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::{actors, exit_reason};
+use crate::{actors, exit_reason, exit_reasons};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_abnormal_exit_takes_links_down_and_a_normal_one_does_not() {
@@ -18,10 +18,9 @@ async fn an_abnormal_exit_takes_links_down_and_a_normal_one_does_not() {
     );
     let mut stream = a.engine.subscribe();
     a.send(&one, json!({"op": "stop", "reason": "boom"}));
-    assert_eq!(exit_reason(&mut stream, &one).await, "boom");
     assert_eq!(
-        exit_reason(&mut stream, &two).await,
-        "boom",
+        exit_reasons(&mut stream, &[&one, &two]).await,
+        ["boom", "boom"],
         "the link carries the reason"
     );
 
@@ -69,8 +68,10 @@ async fn a_process_trapping_exits_gets_them_as_messages_but_not_kill() {
     a.call(&linked, json!({"op": "link", "to": "trapper"}))
         .await;
     a.runtime.kill("trapper").unwrap();
-    assert_eq!(exit_reason(&mut stream, &trapper).await, "killed");
-    assert_eq!(exit_reason(&mut stream, &linked).await, "killed");
+    assert_eq!(
+        exit_reasons(&mut stream, &[&trapper, &linked]).await,
+        ["killed", "killed"]
+    );
     // An exit signal sent by a process.
     let target = a.spawn("probe", json!({}), None).await;
     let sender = a.spawn("probe", json!({}), None).await;

@@ -110,6 +110,35 @@ impl Actors {
     }
 }
 
+/// Waits for the exit observations of `pids`, in any order (an exit a
+/// link caused may be published before the exit that caused it), and
+/// returns their reasons in the order of `pids`.
+pub async fn exit_reasons(
+    subscription: &mut wbx_core::observe::Subscription,
+    pids: &[&str],
+) -> Vec<String> {
+    let mut reasons: Vec<Option<String>> = vec![None; pids.len()];
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while reasons.iter().any(Option::is_none) {
+            let Ok(observation) = subscription.recv().await else {
+                continue;
+            };
+            if let Some(wbx_actors::ActorObservation::Exited { pid, reason, .. }) =
+                observation.model::<wbx_actors::ActorObservation>()
+                && let Some(i) = pids.iter().position(|p| p == pid)
+            {
+                reasons[i] = Some(reason.clone());
+            }
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "no exit of all of {pids:?} within 20 s: {reasons:?}"
+    );
+    reasons.into_iter().flatten().collect()
+}
+
 /// Waits for the exit observation of `pid` on `subscription` and returns
 /// its reason.
 pub async fn exit_reason(subscription: &mut wbx_core::observe::Subscription, pid: &str) -> String {

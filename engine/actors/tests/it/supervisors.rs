@@ -167,9 +167,33 @@ children = [{ id = "w", module = "probe", register = "w" }]
             restarted(&mut stream, "w").await;
         }
     }
-    assert_eq!(exit_reason(&mut stream, &inner_pid).await, "shutdown");
-    // The top supervisor restarts the inner tree: a new inner, a new w.
-    let new_inner = restarted(&mut stream, "inner").await;
+    // The inner supervisor exits with `shutdown` and the top one restarts
+    // it: a new inner, a new w. (The top one may restart it before the
+    // inner one's exit is published: either order.)
+    let (mut why, mut new_inner) = (None, None);
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while why.is_none() || new_inner.is_none() {
+            let Ok(observation) = stream.recv().await else {
+                continue;
+            };
+            match observation.model::<ActorObservation>() {
+                Some(ActorObservation::Exited { pid, reason, .. }) if *pid == inner_pid => {
+                    why = Some(reason.clone());
+                }
+                Some(ActorObservation::Restarted { child, new_pid, .. }) if child == "inner" => {
+                    new_inner = Some(new_pid.clone());
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        seen.is_ok(),
+        "the inner supervisor's exit and restart within 20 s"
+    );
+    assert_eq!(why.as_deref(), Some("shutdown"));
+    let new_inner = new_inner.unwrap();
     assert_ne!(new_inner, inner_pid);
     let runtime = a.runtime.clone();
     wait_until("w under the new inner", || {
