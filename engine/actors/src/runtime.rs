@@ -26,11 +26,11 @@ use crate::table::DeadLetters;
 /// next message boundary).
 const INSPECT_WAIT: Duration = Duration::from_secs(1);
 
-/// A boot tree: its root running, or why it did not start.
+/// A boot tree: its root running, or not started (its observation said why).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tree {
+enum Tree {
     Running(Pid),
-    Failed(String),
+    Failed,
 }
 
 pub struct ActorRuntime {
@@ -137,16 +137,6 @@ impl ActorRuntime {
         self.system.table.dead_letters()
     }
 
-    /// The boot trees: each running root, or why it did not start.
-    pub async fn boot_trees(&self) -> BTreeMap<String, Tree> {
-        self.trees
-            .lock()
-            .await
-            .iter()
-            .map(|(name, (_, tree))| (name.clone(), tree.clone()))
-            .collect()
-    }
-
     fn resolve(&self, target: &str) -> Result<Arc<crate::table::Entry>, ActorError> {
         self.system
             .table
@@ -173,7 +163,7 @@ impl ActorRuntime {
             .filter(|(name, (spec, tree))| {
                 wanted.get(*name) != Some(spec)
                     || match tree {
-                        Tree::Failed(_) => true,
+                        Tree::Failed => true,
                         Tree::Running(pid) => restart_exited && table.get(*pid).is_none(),
                     }
             })
@@ -208,7 +198,7 @@ impl ActorRuntime {
                         error: e.to_string(),
                     }
                     .publish(&self.system.engine);
-                    Tree::Failed(e.to_string())
+                    Tree::Failed
                 }
             };
             trees.insert(name, (spec, tree));

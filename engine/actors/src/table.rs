@@ -64,6 +64,16 @@ pub struct Supervised {
     pub position: usize,
 }
 
+impl Shared {
+    /// Keeps `line`, the oldest going when the trace is full.
+    fn trace(&mut self, line: TraceLine) {
+        if self.trace.len() == TRACE {
+            self.trace.pop_front();
+        }
+        self.trace.push_back(line);
+    }
+}
+
 /// The mutable part of an entry, behind one lock.
 pub(crate) struct Shared {
     pub(crate) mailbox: VecDeque<Letter>,
@@ -131,24 +141,15 @@ impl Entry {
         }
     }
 
-    fn trace(&self, shared: &mut Shared, line: TraceLine) {
-        let _ = self;
-        if shared.trace.len() == TRACE {
-            shared.trace.pop_front();
-        }
-        shared.trace.push_back(line);
-    }
-
     /// Records a message this process handles.
     pub(crate) fn trace_in(&self, letter: &Letter) {
-        let mut shared = self.lock();
         let line = trace_line(
             "in",
             letter.kind.clone(),
             letter.from.map(|p| p.to_string()),
             &letter.body,
         );
-        self.trace(&mut shared, line);
+        self.lock().trace(line);
     }
 }
 
@@ -253,14 +254,6 @@ impl Table {
         entries
     }
 
-    pub fn len(&self) -> usize {
-        read(&self.procs).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub(crate) fn next_ref(&self) -> u64 {
         self.next_ref.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -299,8 +292,7 @@ impl Table {
                 Some(target.to_owned()),
                 &letter.body,
             );
-            let mut shared = sender.lock();
-            sender.trace(&mut shared, line);
+            sender.lock().trace(line);
         }
         self.deliver(&entry, letter)
             .map_err(|capacity| ActorError::MailboxFull {
