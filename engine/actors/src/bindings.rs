@@ -5,7 +5,8 @@
 #![allow(missing_docs, clippy::all)]
 
 use wasmtime::Store;
-use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, TypedFunc};
+use wasmtime::component::{ComponentExportIndex, InstancePre, TypedFunc};
+use wbx_core::bindings::optional::{self, typed};
 use wbx_core::{HostState, ModuleKind, WorldPre};
 
 pub mod actor_module {
@@ -57,10 +58,7 @@ impl WorldPre for ActorPre {
 
     fn new(pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
         let component = pre.component();
-        let export = |interface: &str, function: &str| {
-            let interface = component.get_export_index(None, interface)?;
-            component.get_export_index(Some(&interface), function)
-        };
+        let export = |interface: &str, function: &str| optional::export(component, interface, function);
         Ok(ActorPre {
             save: export(STATE, "save-state"),
             restore: export(STATE, "restore-state"),
@@ -89,16 +87,4 @@ impl WorldPre for ActorPre {
             })
         }
     }
-}
-
-fn typed<P, R>(
-    store: &mut Store<HostState>,
-    instance: &Instance,
-    index: Option<&ComponentExportIndex>,
-) -> Option<TypedFunc<P, R>>
-where
-    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower + Send + Sync,
-    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync,
-{
-    instance.get_typed_func(&mut *store, index?).ok()
 }

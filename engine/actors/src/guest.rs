@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use wbx_core::capability::{CommandGrant, ReadModelGrant};
 use wbx_core::{BoxFuture, Extensions, Guest, GuestError, InstanceSetup, ModuleVersion};
 
 use crate::bindings::{ActorInstance, ActorPre, Kind as WitKind, Message};
@@ -263,16 +262,7 @@ async fn instantiate(
         system: system.clone(),
         entry: entry.clone(),
     });
-    if let Some(executor) = system.capabilities.commands() {
-        extensions.insert(CommandGrant {
-            executor,
-            correlation_id: None,
-            triggering_event_id: None,
-        });
-    }
-    if let Some(query) = system.capabilities.read_models() {
-        extensions.insert(ReadModelGrant(query));
-    }
+    system.capabilities.grant(&mut extensions, None);
     system
         .engine
         .instantiate::<ActorPre>(

@@ -12,3 +12,38 @@ wasmtime::component::bindgen!({
         "wbx:guest/commands.execute": async,
     },
 });
+
+/// Exports a world cannot make optional (a state hand-over, an inspector),
+/// looked up by name on a component and typed on each instance.
+pub mod optional {
+    use wasmtime::Store;
+    use wasmtime::component::{
+        Component, ComponentExportIndex, ComponentNamedList, Instance, Lift, Lower, TypedFunc,
+    };
+
+    use crate::HostState;
+
+    /// Where `interface`'s `function` is among `component`'s exports.
+    pub fn export(
+        component: &Component,
+        interface: &str,
+        function: &str,
+    ) -> Option<ComponentExportIndex> {
+        let interface = component.get_export_index(None, interface)?;
+        component.get_export_index(Some(&interface), function)
+    }
+
+    /// The function at `index` on `instance`, typed; a function of another
+    /// shape is treated as absent.
+    pub fn typed<P, R>(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        index: Option<&ComponentExportIndex>,
+    ) -> Option<TypedFunc<P, R>>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync,
+    {
+        instance.get_typed_func(&mut *store, index?).ok()
+    }
+}

@@ -19,6 +19,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::wbx::guest::commands::{self, Executed, Failure};
 use crate::bindings::wbx::guest::read_model;
+use crate::extensions::Extensions;
 use crate::host_state::HostState;
 
 /// A command to run, with the ids its events inherit.
@@ -187,5 +188,20 @@ impl Capabilities {
 
     pub fn read_models(&self) -> Option<Arc<dyn QueryReadModel>> {
         self.read_models.get().cloned()
+    }
+    /// Grants an instance's `extensions` every capability provided: the
+    /// commands (their events correlated to `correlation_id`) and the read
+    /// models.
+    pub fn grant(&self, extensions: &mut Extensions, correlation_id: Option<String>) {
+        if let Some(executor) = self.commands() {
+            extensions.insert(CommandGrant {
+                executor,
+                correlation_id,
+                triggering_event_id: None,
+            });
+        }
+        if let Some(query) = self.read_models() {
+            extensions.insert(ReadModelGrant(query));
+        }
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 use wbx_core::api::Closing;
-use wbx_core::capability::{Capabilities, CommandGrant, ReadModelGrant};
+use wbx_core::capability::Capabilities;
 use wbx_core::host_http::{Caller, Serving};
 use wbx_core::project::{Manifest, ModuleDecl};
 use wbx_core::sync::{lock, read, write};
@@ -404,16 +404,7 @@ impl MeshRuntime {
     fn setup(&self, settings: &ServiceSettings, traceparent: String, hops: u32) -> InstanceSetup {
         let mut extensions = Extensions::default();
         let trace_id = TraceParent::parse(&traceparent).map(|t| t.trace_id);
-        if let Some(executor) = self.capabilities.commands() {
-            extensions.insert(CommandGrant {
-                executor,
-                correlation_id: trace_id,
-                triggering_event_id: None,
-            });
-        }
-        if let Some(query) = self.capabilities.read_models() {
-            extensions.insert(ReadModelGrant(query));
-        }
+        self.capabilities.grant(&mut extensions, trace_id);
         InstanceSetup {
             fixed_clock: None,
             outside_hosts: settings.outside.clone(),

@@ -1,0 +1,1 @@
+//! `wbx-pipelines`: the pipelines model.
