@@ -45,6 +45,11 @@ impl Booted {
         self.runtime()
             .expect("the actors model is registered in models.rs")
     }
+
+    pub fn pipelines(&self) -> Arc<wbx_pipelines::PipelineRuntime> {
+        self.runtime()
+            .expect("the pipelines model is registered in models.rs")
+    }
 }
 
 /// Loads the project's built components (`release` picks the profile) into a

@@ -8,21 +8,18 @@
 
 use std::sync::Arc;
 
-use wbx_core::{KindSpec, Models, ModuleKind};
+use wbx_core::{KindSpec, Models};
 
 /// Kinds projects may already declare (SPEC.md lists them) that no
 /// registered model runs yet: loading one says so.
-pub const PLANNED: &[KindSpec] = &[
-    KindSpec::planned(ModuleKind::new("source"), false),
-    KindSpec::planned(ModuleKind::new("processor"), false),
-    KindSpec::planned(ModuleKind::new("sink"), false),
-];
+pub const PLANNED: &[KindSpec] = &[];
 
 /// Each model's crate, under the model's name (`wbx_engine::events`).
 pub mod crates {
     pub use wbx_actors as actors;
     pub use wbx_events as events;
     pub use wbx_mesh as mesh;
+    pub use wbx_pipelines as pipelines;
 }
 
 /// The registered models.
@@ -32,6 +29,7 @@ pub fn models() -> Models {
             Arc::new(wbx_events::EventsModel),
             Arc::new(wbx_mesh::MeshModel),
             Arc::new(wbx_actors::ActorsModel),
+            Arc::new(wbx_pipelines::PipelinesModel),
         ],
         PLANNED,
     )

@@ -5,6 +5,7 @@
 //!   `wbx:guest/commands` is here, over a [`CommandGrant`] extension).
 //! - [`QueryReadModel`]: a read-only query of a read model (and the host
 //!   side of `wbx:guest/read-model` over a [`ReadModelGrant`] extension).
+//! - [`FollowEvents`]: the event log read in order, and its head watched.
 //!
 //! A model never depends on a sibling model: the assembly fills the
 //! [`Capabilities`] every model is opened with, from the models that provide
@@ -164,12 +165,38 @@ impl read_model::Host for HostState {
     }
 }
 
+/// An event of the log as another model receives it: its position, and
+/// its whole envelope as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowedEvent {
+    pub position: u64,
+    pub json: String,
+}
+
+/// Reads the project's event log in order and says when it grows: what a
+/// flow that starts from the events of the log follows.
+pub trait FollowEvents: Send + Sync {
+    /// At most `limit` events after position `after` whose type is one of
+    /// `types` (none: any) and whose tags include all of `tags`.
+    fn read_after(
+        &self,
+        types: &[String],
+        tags: &[String],
+        after: u64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<FollowedEvent>>;
+
+    /// The log's head position, changing as events are appended.
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
 /// The cross-model capabilities of one engine, each provided by at most
 /// one model. Filled while the models open; read when an instance is made.
 #[derive(Default)]
 pub struct Capabilities {
     commands: OnceLock<Arc<dyn ExecuteCommand>>,
     read_models: OnceLock<Arc<dyn QueryReadModel>>,
+    events: OnceLock<Arc<dyn FollowEvents>>,
 }
 
 impl Capabilities {
@@ -180,6 +207,14 @@ impl Capabilities {
 
     pub fn provide_read_models(&self, query: Arc<dyn QueryReadModel>) {
         let _ = self.read_models.set(query);
+    }
+
+    pub fn provide_events(&self, events: Arc<dyn FollowEvents>) {
+        let _ = self.events.set(events);
+    }
+
+    pub fn events(&self) -> Option<Arc<dyn FollowEvents>> {
+        self.events.get().cloned()
     }
 
     pub fn commands(&self) -> Option<Arc<dyn ExecuteCommand>> {

@@ -49,7 +49,7 @@ pub struct HostState {
     pub(crate) limiter: Limiter,
     logs: Arc<Logs>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
-    call_timeout: Duration,
+    pub(crate) call_timeout: Duration,
     deadline: Deadline,
     /// What the instance's model keeps per instance, by type.
     pub extensions: Extensions,

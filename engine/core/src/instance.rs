@@ -98,6 +98,13 @@ impl<B: Send + Sync + 'static> Guest<B> {
         self.store.data().limiter.memory.clone()
     }
 
+    /// Bounds each call from now on by `timeout` (a batch of n elements
+    /// gets n times a per-element timeout).
+    pub fn set_call_timeout(&mut self, timeout: Duration) {
+        self.store.data_mut().call_timeout = timeout;
+        self.probe.call_timeout = timeout;
+    }
+
     /// The instance's host state, where a model keeps its extensions.
     pub fn state(&mut self) -> &mut HostState {
         self.store.data_mut()

@@ -32,13 +32,14 @@ impl Model for EventsModel {
         crate::settings::check(manifest, modules)
     }
 
-    /// Opens the project's event store, and provides the commands and read
-    /// models to every other model.
+    /// Opens the project's event store, and provides the commands, the read
+    /// models and the log itself to every other model.
     fn open(&self, context: &ModelContext) -> Result<Arc<dyn Runtime>> {
         let settings = crate::settings::effect_settings(&context.manifest)?;
         let runtime = EventsRuntime::open(context.engine.clone(), context.state.clone(), settings)?;
         context.capabilities.provide_commands(runtime.clone());
         context.capabilities.provide_read_models(runtime.clone());
+        context.capabilities.provide_events(runtime.clone());
         Ok(runtime)
     }
 

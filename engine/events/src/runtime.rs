@@ -11,7 +11,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use wbx_core::api::Closing;
-use wbx_core::capability::{CommandFuture, ExecuteCommand, QueryReadModel};
+use wbx_core::capability::{
+    CommandFuture, ExecuteCommand, FollowEvents, FollowedEvent, QueryReadModel,
+};
 use wbx_core::project::{Manifest, StateLayout};
 use wbx_core::sync::lock;
 use wbx_core::{BoxFuture, Engine, ModuleKind, ModuleState, Runtime};
@@ -22,6 +24,7 @@ use crate::effect::{Effect, EffectSettings, EffectStatus, EffectStatuses};
 use crate::host_sql::rows_to_json;
 use crate::kinds::{EFFECT, PROJECTOR};
 use crate::layout::EventsLayout;
+use crate::query::{Query, QueryItem, ReadOptions};
 use crate::projector::{Projector, ProjectorState, ProjectorStatus, Statuses};
 use crate::store::EventStore;
 
@@ -285,6 +288,37 @@ impl QueryReadModel for EventsRuntime {
     ) -> Result<serde_json::Value> {
         let params: Vec<Value> = params.iter().map(json_to_value).collect();
         Ok(rows_to_json(&self.query_read_model(name, sql, &params)?))
+    }
+}
+
+impl FollowEvents for EventsRuntime {
+    fn read_after(
+        &self,
+        types: &[String],
+        tags: &[String],
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<FollowedEvent>> {
+        let query = Query {
+            items: vec![QueryItem {
+                types: types.to_vec(),
+                tags: tags.to_vec(),
+            }],
+        };
+        self.store
+            .read(&query, ReadOptions::forward(after + 1, limit as u64))?
+            .into_iter()
+            .map(|event| {
+                Ok(FollowedEvent {
+                    position: event.position,
+                    json: serde_json::to_string(&event)?,
+                })
+            })
+            .collect()
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.store.watch_head()
     }
 }
 

@@ -1,1 +1,48 @@
-//! `wbx-pipelines`: the pipelines model.
+//! `wbx-pipelines`: the pipelines model. A flow is a graph of stages —
+//! sources, processors, sinks (guest modules), and the host's own sources
+//! (`push`, the events of the log) — joined by bounded queues. The host
+//! calls each guest stage with batches; a full `block` queue holds its
+//! producer until it drains to its low watermark, so memory stays bounded
+//! however slow a sink is, and every drop under a drop policy is counted.
+//! A stage moves to a new version between two batches with its state
+//! handed over, so no element is lost, repeated or handled half by one
+//! version.
+//!
+//! Code map (the shape every model crate has):
+//! - [`model`]: [`PipelinesModel`], what the assembly registers.
+//! - [`kinds`]: `source`, `processor`, `sink` and what they link.
+//! - [`bindings`]: the three stage worlds (one `bindgen!` each), with the
+//!   optional `stage-state` export found by name.
+//! - [`runtime`]: [`PipelineRuntime`]: the flows, and what views ask.
+//! - The flow core: [`flow`] (one run of a flow: its edges, stage cells,
+//!   control and status), [`edge`] (a bounded queue: policies, holds,
+//!   pressure, the tap), [`run`] (the stage tasks: batches, retries,
+//!   restarts, swaps, sink verdicts, the events source), [`stage`] (a
+//!   guest stage's instance: start, restart, swap, state), [`element`],
+//!   [`stats`], [`dead_letter`].
+//! - [`info`]: what views see: `wbx flows`, a stage opened, elements.
+//! - [`observe`]: [`FlowObservation`]: statuses, restarts, dead letters,
+//!   backpressure, swaps.
+//! - [`settings`]: the `[flows.NAME]` tables of `wbx.toml`.
+//! - [`api`]: its control-API routes.
+//! - `tests/it/`: its tests, one binary, against real guests.
+
+pub mod api;
+pub mod bindings;
+pub mod dead_letter;
+pub mod edge;
+pub mod element;
+pub mod flow;
+pub mod info;
+pub mod kinds;
+pub mod model;
+pub mod observe;
+pub mod run;
+pub mod runtime;
+pub mod settings;
+pub mod stage;
+pub mod stats;
+
+pub use model::PipelinesModel;
+pub use observe::FlowObservation;
+pub use runtime::{FlowError, PipelineRuntime};

@@ -1,0 +1,174 @@
+//! The stage worlds as Rust: one `bindgen!` per world (`source-module`,
+//! `processor-module`, `sink-module`), their element types shared, and the
+//! optional `stage-state` export looked up by name on each instance, since a
+//! world cannot make an export optional.
+
+#![allow(missing_docs, clippy::all)]
+
+use std::marker::PhantomData;
+
+use wasmtime::Store;
+use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, TypedFunc};
+use wbx_core::bindings::optional::{self, typed};
+use wbx_core::{HostState, ModuleKind, WorldPre};
+
+pub mod source_module {
+    wasmtime::component::bindgen!({
+        world: "source-module",
+        path: "../../wit",
+        exports: { default: async },
+        with: {
+            "wbx:guest/log": wbx_core::bindings::wbx::guest::log,
+            "wbx:guest/commands": wbx_core::bindings::wbx::guest::commands,
+            "wbx:guest/read-model": wbx_core::bindings::wbx::guest::read_model,
+        },
+    });
+}
+
+pub mod processor_module {
+    wasmtime::component::bindgen!({
+        world: "processor-module",
+        path: "../../wit",
+        exports: { default: async },
+        with: {
+            "wbx:guest/log": wbx_core::bindings::wbx::guest::log,
+            "wbx:guest/commands": wbx_core::bindings::wbx::guest::commands,
+            "wbx:guest/read-model": wbx_core::bindings::wbx::guest::read_model,
+            "wbx:guest/stage-types": super::source_module::wbx::guest::stage_types,
+        },
+    });
+}
+
+pub mod sink_module {
+    wasmtime::component::bindgen!({
+        world: "sink-module",
+        path: "../../wit",
+        exports: { default: async },
+        with: {
+            "wbx:guest/log": wbx_core::bindings::wbx::guest::log,
+            "wbx:guest/commands": wbx_core::bindings::wbx::guest::commands,
+            "wbx:guest/read-model": wbx_core::bindings::wbx::guest::read_model,
+            "wbx:guest/stage-types": super::source_module::wbx::guest::stage_types,
+        },
+    });
+}
+
+pub use sink_module::exports::wbx::guest::sink::Verdict;
+pub use source_module::exports::wbx::guest::source::Pulled;
+pub use source_module::wbx::guest::stage_types::{Element, Output};
+
+const STATE: &str = "wbx:guest/stage-state@0.1.0";
+
+pub type SaveState = TypedFunc<(), (Result<Vec<u8>, String>,)>;
+pub type RestoreState = TypedFunc<(Vec<u8>,), (Result<(), String>,)>;
+
+/// What differs between the three stage worlds: the kind, and how its
+/// generated bindings are made.
+pub trait StageWorld: Send + Sync + 'static {
+    const KIND: ModuleKind;
+    type Pre: Send + Sync + 'static;
+    type Exports: Send + Sync + 'static;
+
+    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre>;
+    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState>;
+    fn exports(store: &mut Store<HostState>, instance: &Instance)
+    -> wasmtime::Result<Self::Exports>;
+}
+
+pub struct SourceWorld;
+pub struct ProcessorWorld;
+pub struct SinkWorld;
+
+impl StageWorld for SourceWorld {
+    const KIND: ModuleKind = crate::kinds::SOURCE;
+    type Pre = source_module::SourceModulePre<HostState>;
+    type Exports = source_module::SourceModule;
+
+    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        Self::Pre::new(pre)
+    }
+    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
+        pre.instance_pre()
+    }
+    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+        Self::Exports::new(store, instance)
+    }
+}
+
+impl StageWorld for ProcessorWorld {
+    const KIND: ModuleKind = crate::kinds::PROCESSOR;
+    type Pre = processor_module::ProcessorModulePre<HostState>;
+    type Exports = processor_module::ProcessorModule;
+
+    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        Self::Pre::new(pre)
+    }
+    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
+        pre.instance_pre()
+    }
+    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+        Self::Exports::new(store, instance)
+    }
+}
+
+impl StageWorld for SinkWorld {
+    const KIND: ModuleKind = crate::kinds::SINK;
+    type Pre = sink_module::SinkModulePre<HostState>;
+    type Exports = sink_module::SinkModule;
+
+    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+        Self::Pre::new(pre)
+    }
+    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
+        pre.instance_pre()
+    }
+    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+        Self::Exports::new(store, instance)
+    }
+}
+
+/// A stage's typed pre-instance, with where its optional state export is.
+pub struct StagePre<W: StageWorld> {
+    pre: W::Pre,
+    save: Option<ComponentExportIndex>,
+    restore: Option<ComponentExportIndex>,
+    world: PhantomData<W>,
+}
+
+/// A stage instance: its kind's exports, and the state hand-over when it has one.
+pub struct StageInstance<W: StageWorld> {
+    pub exports: W::Exports,
+    pub save: Option<SaveState>,
+    pub restore: Option<RestoreState>,
+}
+
+impl<W: StageWorld> WorldPre for StagePre<W> {
+    const KIND: ModuleKind = W::KIND;
+    type Bindings = StageInstance<W>;
+
+    fn new(pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
+        let component = pre.component();
+        Ok(StagePre {
+            save: optional::export(component, STATE, "save-state"),
+            restore: optional::export(component, STATE, "restore-state"),
+            pre: W::pre(pre)?,
+            world: PhantomData,
+        })
+    }
+
+    fn instantiate(
+        &self,
+        store: &mut Store<HostState>,
+    ) -> impl Future<Output = wasmtime::Result<StageInstance<W>>> + Send {
+        async move {
+            let instance = W::instance_pre(&self.pre)
+                .instantiate_async(&mut *store)
+                .await?;
+            Ok(StageInstance {
+                exports: W::exports(store, &instance)?,
+                save: typed(store, &instance, self.save.as_ref()),
+                restore: typed(store, &instance, self.restore.as_ref()),
+            })
+        }
+    }
+}

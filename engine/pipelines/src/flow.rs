@@ -1,0 +1,326 @@
+//! One flow while it runs: its edges (the queues), a cell per node (stats,
+//! status, which edges it reads and feeds), the control every stage task
+//! watches (pause, stop, shutdown, a new version), and the flow's status.
+//!
+//! A run of a flow is one [`FlowRun`]: starting a finished flow again
+//! makes a new run, with empty queues and fresh instances.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, watch};
+use wbx_core::capability::Capabilities;
+use wbx_core::project::StateLayout;
+use wbx_core::sync::lock;
+use wbx_core::Engine;
+
+use crate::dead_letter::DeadLetterFile;
+use crate::edge::{Edge, Hold, Refused};
+use crate::element::now_ms;
+use crate::info::{DeadLetter, ElementView, FlowInfo, FlowStatus, StageStatus};
+use crate::observe::FlowObservation;
+use crate::settings::{FlowSpec, NodeSpec, StageSource};
+use crate::stats::StageStats;
+use crate::element::Element;
+
+/// What every stage task of a run watches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Control {
+    /// No stage takes elements.
+    pub paused: bool,
+    /// Sources stop; what is queued goes through.
+    pub stopping: bool,
+    /// Every task ends after its current batch (the engine stops).
+    pub shutdown: bool,
+    /// Bumped on each resume: a sink's own pause ends too.
+    pub resumed: u64,
+    /// Bumped when a module of a stage has a new version.
+    pub swapped: u64,
+}
+
+/// One node of a run.
+pub struct StageCell {
+    pub node: NodeSpec,
+    /// The module it runs; `push` or `events` for a host source.
+    pub module: String,
+    pub kind: &'static str,
+    pub stats: Mutex<StageStats>,
+    /// Wakes it when an input edge gets an element.
+    pub items: Arc<Notify>,
+    /// Indices into [`FlowRun::edges`].
+    pub inputs: Vec<usize>,
+    pub outputs: Vec<usize>,
+}
+
+pub struct FlowRun {
+    pub name: String,
+    pub spec: FlowSpec,
+    pub engine: Arc<Engine>,
+    pub capabilities: Arc<Capabilities>,
+    pub dead_letters: Arc<DeadLetterFile>,
+    pub edges: Vec<Arc<Edge>>,
+    pub stages: Vec<StageCell>,
+    pub control: watch::Sender<Control>,
+    sequence: Arc<AtomicU64>,
+    status: Mutex<(FlowStatus, Option<String>)>,
+    /// Stage tasks not yet started, and not yet ended.
+    starting: AtomicUsize,
+    running: AtomicUsize,
+    /// Signalled when the run is over.
+    pub over: Notify,
+}
+
+impl FlowRun {
+    /// A run of `spec`; its sequence numbers go on from `sequence`.
+    pub fn new(
+        spec: FlowSpec,
+        engine: Arc<Engine>,
+        capabilities: Arc<Capabilities>,
+        state: &StateLayout,
+        sequence: Arc<AtomicU64>,
+    ) -> FlowRun {
+        let items: Vec<Arc<Notify>> = spec.nodes.iter().map(|_| Arc::new(Notify::new())).collect();
+        let index = |name: &str| {
+            spec.nodes
+                .iter()
+                .position(|n| n.name == name)
+                .expect("settings checked every edge's nodes")
+        };
+        let edges: Vec<Arc<Edge>> = spec
+            .edges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Arc::new(Edge::new(i, e.clone(), items[index(&e.to)].clone())))
+            .collect();
+        let stages = spec
+            .nodes
+            .iter()
+            .zip(items)
+            .map(|(node, items)| {
+                let (module, kind) = match &node.stage {
+                    StageSource::Module { module, kind } => (module.clone(), kind.as_str()),
+                    StageSource::Push => ("push".to_owned(), "source"),
+                    StageSource::Events { .. } => ("events".to_owned(), "source"),
+                };
+                let version = engine.version_of(&module).map(|v| v.to_string());
+                StageCell {
+                    inputs: edge_indices(&spec, |e| e.to == node.name),
+                    outputs: edge_indices(&spec, |e| e.from == node.name),
+                    node: node.clone(),
+                    stats: Mutex::new(StageStats::new(version)),
+                    module,
+                    kind,
+                    items,
+                }
+            })
+            .collect();
+        FlowRun {
+            name: spec.name.clone(),
+            dead_letters: Arc::new(DeadLetterFile::new(state, &spec.name)),
+            spec,
+            engine,
+            capabilities,
+            edges,
+            stages,
+            control: watch::channel(Control::default()).0,
+            sequence,
+            status: Mutex::new((FlowStatus::Starting, None)),
+            starting: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            over: Notify::new(),
+        }
+    }
+
+    pub fn status(&self) -> (FlowStatus, Option<String>) {
+        lock(&self.status).clone()
+    }
+
+    /// Sets the flow's status and publishes it when it changed.
+    pub fn set_status(&self, status: FlowStatus, reason: Option<String>) {
+        {
+            let mut current = lock(&self.status);
+            if *current == (status, reason.clone()) {
+                return;
+            }
+            *current = (status, reason.clone());
+        }
+        FlowObservation::Status {
+            flow: self.name.clone(),
+            status,
+            reason,
+        }
+        .publish(&self.engine);
+        if status.is_over() {
+            self.over.notify_waiters();
+        }
+    }
+
+    /// The next sequence number of the flow.
+    pub fn next_sequence(&self) -> u64 {
+        self.sequence.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn stats(&self, stage: usize) -> MutexGuard<'_, StageStats> {
+        lock(&self.stages[stage].stats)
+    }
+
+    pub fn set_stage_status(&self, stage: usize, status: StageStatus) {
+        self.stats(stage).status = status;
+    }
+
+    /// `count` stage tasks are about to start.
+    pub fn tasks(&self, count: usize) {
+        self.starting.store(count, Ordering::SeqCst);
+        self.running.store(count, Ordering::SeqCst);
+        if count == 0 {
+            self.started();
+        }
+    }
+
+    /// A stage task has its instance: once all have, the flow runs.
+    pub fn stage_started(&self) {
+        if self.starting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.started();
+        }
+    }
+
+    fn started(&self) {
+        let control = *self.control.borrow();
+        let (status, _) = self.status();
+        if status == FlowStatus::Starting {
+            self.set_status(
+                if control.paused {
+                    FlowStatus::Paused
+                } else {
+                    FlowStatus::Running
+                },
+                None,
+            );
+        }
+    }
+
+    /// A stage task ended; the last one ends the run.
+    pub fn stage_ended(&self) {
+        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let control = *self.control.borrow();
+            let (status, reason) = self.status();
+            if control.shutdown || status == FlowStatus::Failed {
+                self.set_status(FlowStatus::Stopped, reason);
+            } else if control.stopping {
+                self.set_status(FlowStatus::Stopped, None);
+            } else {
+                self.set_status(FlowStatus::Finished, None);
+            }
+        }
+    }
+
+    pub fn update(&self, change: impl FnOnce(&mut Control)) {
+        self.control.send_modify(change);
+    }
+
+    /// The edge's hold starting or ending, published.
+    pub fn on_hold(&self, edge: usize) -> impl Fn(Hold) + '_ {
+        move |hold| {
+            let spec = &self.edges[edge].spec;
+            FlowObservation::Backpressure {
+                flow: self.name.clone(),
+                from: spec.from.clone(),
+                port: spec.port.clone(),
+                to: spec.to.clone(),
+                held: hold == Hold::Started,
+            }
+            .publish(&self.engine);
+        }
+    }
+
+    /// Sets `element` aside at `stage` after `attempts`, with `error`.
+    pub fn dead_letter(&self, stage: usize, element: &Element, error: &str, attempts: u32) {
+        let letter = DeadLetter {
+            flow: self.name.clone(),
+            stage: self.stages[stage].node.name.clone(),
+            sequence: element.sequence,
+            error: error.to_owned(),
+            attempts,
+            at_ms: now_ms(),
+            element: ElementView::of(element),
+        };
+        self.stats(stage).dead_letters += 1;
+        if let Err(e) = self.dead_letters.append(&letter) {
+            // The element is still published and counted; the stage's
+            // errors say its line is missing from the file.
+            self.stats(stage).failed(
+                Some(element.sequence),
+                &format!("the dead letter was not written: {e:#}"),
+            );
+        }
+        FlowObservation::DeadLettered {
+            flow: self.name.clone(),
+            stage: letter.stage,
+            sequence: element.sequence,
+            error: error.to_owned(),
+        }
+        .publish(&self.engine);
+    }
+
+    /// Sampled every 100 ms: the edges' pressure; every second, the rates.
+    pub fn sample(&self, second: bool) {
+        for edge in &self.edges {
+            edge.sample();
+        }
+        if second {
+            for stage in 0..self.stages.len() {
+                self.stats(stage).sample();
+            }
+        }
+    }
+
+    pub fn info(&self) -> FlowInfo {
+        let (status, reason) = self.status();
+        FlowInfo {
+            name: self.name.clone(),
+            status,
+            reason,
+            stages: (0..self.stages.len()).map(|i| self.stage_info(i)).collect(),
+            edges: self.edges.iter().map(|e| e.info()).collect(),
+        }
+    }
+
+    pub fn stage_info(&self, stage: usize) -> crate::info::StageInfo {
+        let cell = &self.stages[stage];
+        self.stats(stage).info(&cell.node.name, &cell.module, cell.kind)
+    }
+
+    /// Passes `element`, from `stage`, to every output edge of its port,
+    /// waiting while a `block` queue holds the producer.
+    pub async fn emit(&self, stage: usize, element: Element) -> Result<(), Refused> {
+        let targets = self.stages[stage]
+            .outputs
+            .iter()
+            .copied()
+            .filter(|&e| self.edges[e].spec.port == element.port);
+        let mut full = None;
+        for edge in targets {
+            // A copy shares the payload's bytes.
+            match self.edges[edge].push(element.clone(), self.on_hold(edge)).await {
+                Ok(()) => {}
+                Err(Refused::Closed) => return Err(Refused::Closed),
+                // The other edges still get it.
+                Err(refused) => full = full.or(Some(refused)),
+            }
+        }
+        full.map_or(Ok(()), Err)
+    }
+
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.node.name == name)
+    }
+}
+
+fn edge_indices(spec: &FlowSpec, keep: impl Fn(&crate::settings::EdgeSpec) -> bool) -> Vec<usize> {
+    spec.edges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| keep(e))
+        .map(|(i, _)| i)
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! What a stage counts as it runs, for views: elements in and out, errors,
+//! restarts, its rate (sampled each second), the guest time per element (a
+//! histogram), and the last elements in and out and the last errors.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::element::{Element, now_ms};
+use crate::info::{Bucket, ElementView, StageError, StageInfo, StageStatus};
+
+/// Elements, errors kept for a stage's detail.
+const LAST: usize = 16;
+/// Seconds of rate history.
+const HISTORY: usize = 60;
+/// Seconds the rate is averaged over.
+const RATE_WINDOW: usize = 3;
+/// Histogram buckets: up to 2^i µs, the last one for everything above.
+const BUCKETS: usize = 24;
+
+pub struct StageStats {
+    pub status: StageStatus,
+    pub version: Option<String>,
+    pub taken: u64,
+    pub out: u64,
+    pub errors: u64,
+    pub dead_letters: u64,
+    pub restarts: u64,
+    buckets: [u64; BUCKETS],
+    /// Elements out per second, the last [`HISTORY`] seconds.
+    history: VecDeque<u64>,
+    out_at_last_sample: u64,
+    last_in: VecDeque<Element>,
+    last_out: VecDeque<Element>,
+    last_errors: VecDeque<StageError>,
+}
+
+impl StageStats {
+    pub fn new(version: Option<String>) -> StageStats {
+        StageStats {
+            status: StageStatus::Starting,
+            version,
+            taken: 0,
+            out: 0,
+            errors: 0,
+            dead_letters: 0,
+            restarts: 0,
+            buckets: [0; BUCKETS],
+            history: VecDeque::with_capacity(HISTORY),
+            out_at_last_sample: 0,
+            last_in: VecDeque::new(),
+            last_out: VecDeque::new(),
+            last_errors: VecDeque::new(),
+        }
+    }
+
+    /// A batch of `taken` went in.
+    pub fn took(&mut self, taken: &[Element]) {
+        self.taken += taken.len() as u64;
+        keep_last(&mut self.last_in, taken);
+    }
+
+    /// Elements came out (a sink: were consumed).
+    pub fn emitted(&mut self, out: &[Element]) {
+        self.out += out.len() as u64;
+        keep_last(&mut self.last_out, out);
+    }
+
+    /// A guest call on `elements` elements took `took`.
+    pub fn timed(&mut self, took: Duration, elements: usize) {
+        if elements == 0 {
+            return;
+        }
+        let per_element = took.as_micros() as u64 / elements as u64;
+        let bucket = (u64::BITS - per_element.leading_zeros()) as usize;
+        self.buckets[bucket.min(BUCKETS - 1)] += elements as u64;
+    }
+
+    pub fn failed(&mut self, sequence: Option<u64>, error: &str) {
+        self.errors += 1;
+        if self.last_errors.len() == LAST {
+            self.last_errors.pop_front();
+        }
+        self.last_errors.push_back(StageError {
+            at_ms: now_ms(),
+            sequence,
+            error: error.to_owned(),
+        });
+    }
+
+    /// Called once a second: the rate history moves on.
+    pub fn sample(&mut self) {
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(self.out - self.out_at_last_sample);
+        self.out_at_last_sample = self.out;
+    }
+
+    fn percentile(&self, share: f64) -> u64 {
+        let total: u64 = self.buckets.iter().sum();
+        if total == 0 {
+            return 0;
+        }
+        let rank = (total as f64 * share).ceil() as u64;
+        let mut seen = 0;
+        for (i, count) in self.buckets.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return upper_bound(i);
+            }
+        }
+        upper_bound(BUCKETS - 1)
+    }
+
+    pub fn info(&self, name: &str, module: &str, kind: &str) -> StageInfo {
+        let recent: Vec<u64> = self.history.iter().rev().take(RATE_WINDOW).copied().collect();
+        StageInfo {
+            name: name.to_owned(),
+            module: module.to_owned(),
+            kind: kind.to_owned(),
+            version: self.version.clone(),
+            status: self.status,
+            taken: self.taken,
+            out: self.out,
+            errors: self.errors,
+            dead_letters: self.dead_letters,
+            restarts: self.restarts,
+            per_second: recent.iter().sum::<u64>() as f64 / recent.len().max(1) as f64,
+            p50_us: self.percentile(0.5),
+            p99_us: self.percentile(0.99),
+            history: self.history.iter().copied().collect(),
+        }
+    }
+
+    pub fn latency(&self) -> Vec<Bucket> {
+        let last = self.buckets.iter().rposition(|c| *c > 0).unwrap_or(0);
+        (0..=last)
+            .map(|i| Bucket {
+                le_us: upper_bound(i),
+                count: self.buckets[i],
+            })
+            .collect()
+    }
+
+    pub fn last_in(&self) -> Vec<ElementView> {
+        self.last_in.iter().map(ElementView::of).collect()
+    }
+
+    pub fn last_out(&self) -> Vec<ElementView> {
+        self.last_out.iter().map(ElementView::of).collect()
+    }
+
+    pub fn last_errors(&self) -> Vec<StageError> {
+        self.last_errors.iter().cloned().collect()
+    }
+}
+
+/// The largest per-element time bucket `i` holds, in µs.
+fn upper_bound(i: usize) -> u64 {
+    if i == 0 { 0 } else { (1u64 << i) - 1 }
+}
+
+fn keep_last(ring: &mut VecDeque<Element>, elements: &[Element]) {
+    let tail = &elements[elements.len().saturating_sub(LAST)..];
+    for element in tail {
+        if ring.len() == LAST {
+            ring.pop_front();
+        }
+        ring.push_back(element.clone());
+    }
+}
