@@ -27,13 +27,16 @@ pub use wbx_core::bench::{
 };
 
 /// The guest crates of `tests/guests` the scenarios run.
-const GUESTS: [&str; 6] = [
+const GUESTS: [&str; 9] = [
     "counter",
     "ledger_v2",
     "greeter",
     "greeter_v2",
     "echo",
     "probe",
+    "numbers",
+    "stage",
+    "collect",
 ];
 
 /// Every scenario group of `models`, then the core's.

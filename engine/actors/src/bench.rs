@@ -24,14 +24,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
-use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use wbx_core::bench::{
     BareWasi, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
-    per_second, summarize,
+    per_second, resident_kib, summarize, trap_outside_wasi,
 };
 use wbx_core::project::ModuleDecl;
 use wbx_core::{Catalog, Engine, EngineConfig, Limits};
@@ -427,18 +426,6 @@ impl Receivers {
     }
 }
 
-/// This process's resident memory, KiB (`VmRSS` of `/proc/self/status`:
-/// `statm`'s resident pages, already in KiB whatever the page size).
-fn resident_kib() -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .context("actor-idle-memory reads /proc/self/status, which this system lacks")?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("/proc/self/status has no readable VmRSS line")
-}
-
 /// Round trips/s of a rally of `n` between two bare instances: each
 /// handler's ping (what it sent through its `send` import) handed straight
 /// to the other's handler, in one loop, until the last goes to `done`.
@@ -577,39 +564,23 @@ impl BareActor {
     }
 }
 
-/// Links `component`'s imports outside WASI: `process`'s `self-pid`
-/// (the store's pid) and `send` (kept in the store's outbox), and the rest
-/// to functions that trap. Wasmtime's `define_unknown_imports_as_traps`
-/// would also take the WASI interfaces the component imports at a newer
-/// patch version than the linker's, breaking the resources they share.
+/// Links `component`'s imports outside WASI: `process`'s `self-pid` (the
+/// store's pid) and `send` (kept in the store's outbox), and the rest to
+/// functions that trap.
 fn link_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> Result<()> {
-    let engine = linker.engine().clone();
-    for (name, item) in component.component_type().imports(&engine) {
-        if name.starts_with("wasi:") {
-            continue;
-        }
-        let ComponentItem::ComponentInstance(instance) = item.ty else {
-            bail!("the probe imports '{name}', which is no interface");
-        };
-        let process = name.starts_with("wbx:guest/process@");
-        let mut functions = linker.instance(name)?;
-        for (function, item) in instance.exports(&engine) {
-            if process && function == "self-pid" {
-                functions.func_wrap(function, |store, (): ()| Ok((store.data().pid.clone(),)))?;
-            } else if process && function == "send" {
-                functions.func_wrap(function, |mut store, (to, body): (String, String)| {
-                    store.data_mut().outbox = Some((to, body));
-                    Ok((Ok::<(), SendError>(()),))
-                })?;
-            } else if let ComponentItem::ComponentFunc(_) = item.ty {
-                let what = format!("{name}#{function}");
-                functions.func_new(function, move |_, _, _, _| {
-                    Err(wasmtime::Error::msg(format!(
-                        "{what} is not linked in the baseline"
-                    )))
-                })?;
-            }
-        }
-    }
-    Ok(())
+    let process = component
+        .component_type()
+        .imports(linker.engine())
+        .map(|(name, _)| name.to_owned())
+        .find(|name| name.starts_with("wbx:guest/process@"))
+        .ok_or_else(|| anyhow!("the probe does not import wbx:guest/process"))?;
+    let mut functions = linker.instance(&process)?;
+    functions.func_wrap("self-pid", |store, (): ()| Ok((store.data().pid.clone(),)))?;
+    functions.func_wrap("send", |mut store, (to, body): (String, String)| {
+        store.data_mut().outbox = Some((to, body));
+        Ok((Ok::<(), SendError>(()),))
+    })?;
+    trap_outside_wasi(linker, component, |name, function| {
+        name == process && (function == "self-pid" || function == "send")
+    })
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -195,4 +196,52 @@ impl WasiHttpView for BareWasi {
             hooks: Default::default(),
         }
     }
+}
+
+/// This process's resident memory, KiB (`VmRSS` of `/proc/self/status`:
+/// `statm`'s resident pages, already in KiB whatever the page size).
+pub fn resident_kib() -> Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .context("memory figures read /proc/self/status, which this system lacks")?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("/proc/self/status has no readable VmRSS line")
+}
+
+/// Links every function `component` imports outside WASI to one that
+/// traps, but those `linked` says the baseline defined already. Wasmtime's
+/// `define_unknown_imports_as_traps` would also take the WASI interfaces
+/// the component imports at a newer patch version than the linker's,
+/// breaking the resources they share.
+pub fn trap_outside_wasi<T: 'static>(
+    linker: &mut Linker<T>,
+    component: &Component,
+    linked: impl Fn(&str, &str) -> bool,
+) -> Result<()> {
+    let engine = linker.engine().clone();
+    for (name, item) in component.component_type().imports(&engine) {
+        if name.starts_with("wasi:") {
+            continue;
+        }
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            anyhow::bail!("the guest imports '{name}', which is no interface");
+        };
+        let mut functions = linker.instance(name)?;
+        for (function, item) in instance.exports(&engine) {
+            if linked(name, function) {
+                continue;
+            }
+            if let ComponentItem::ComponentFunc(_) = item.ty {
+                let what = format!("{name}#{function}");
+                functions.func_new(function, move |_, _, _, _| {
+                    Err(wasmtime::Error::msg(format!(
+                        "{what} is not linked in the baseline"
+                    )))
+                })?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@
 //! as a dead letter. Each start and end of a hold is counted and published.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, broadcast};
@@ -18,6 +18,8 @@ use crate::element::Element;
 use crate::info::{EdgeInfo, ElementView, Pressure};
 use crate::settings::{EdgeSpec, Policy};
 
+/// Elements a tap holds for a slow reader before it skips some.
+const TAP_BUFFER: usize = 4096;
 /// How many 100 ms samples of `held` the pressure is judged over (10 s).
 const SAMPLES: usize = 100;
 
@@ -39,7 +41,8 @@ pub struct Edge {
     items: Arc<Notify>,
     /// Wakes a held producer.
     room: Notify,
-    tap: broadcast::Sender<ElementView>,
+    /// Made on the first tap: most edges are never tapped.
+    tap: OnceLock<broadcast::Sender<ElementView>>,
 }
 
 #[derive(Default)]
@@ -74,7 +77,7 @@ impl Edge {
             state: Mutex::new(EdgeState::default()),
             items,
             room: Notify::new(),
-            tap: broadcast::channel(1024).0,
+            tap: OnceLock::new(),
         }
     }
 
@@ -113,8 +116,10 @@ impl Edge {
                             state.queue.pop_front();
                             state.dropped += 1;
                         }
-                        if self.tap.receiver_count() > 0 {
-                            let _ = self.tap.send(ElementView::of(&element));
+                        if let Some(tap) = self.tap.get()
+                            && tap.receiver_count() > 0
+                        {
+                            let _ = tap.send(ElementView::of(&element));
                         }
                         state.queue.push_back(element);
                         state.passed += 1;
@@ -218,7 +223,9 @@ impl Edge {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ElementView> {
-        self.tap.subscribe()
+        self.tap
+            .get_or_init(|| broadcast::channel(TAP_BUFFER).0)
+            .subscribe()
     }
 
     pub fn info(&self) -> EdgeInfo {

@@ -25,9 +25,13 @@
 //!   backpressure, swaps.
 //! - [`settings`]: the `[flows.NAME]` tables of `wbx.toml`.
 //! - [`api`]: its control-API routes.
+//! - [`bench`]: its `wbx bench` scenarios (throughput against direct
+//!   calls, per-element overhead, memory under a slow sink).
+//! - [`scenario`]: `wbx test`'s pipeline scenarios (`scenarios/pipelines/*.toml`).
 //! - `tests/it/`: its tests, one binary, against real guests.
 
 pub mod api;
+pub mod bench;
 pub mod bindings;
 pub mod dead_letter;
 pub mod edge;
@@ -39,6 +43,7 @@ pub mod model;
 pub mod observe;
 pub mod run;
 pub mod runtime;
+pub mod scenario;
 pub mod settings;
 pub mod stage;
 pub mod stats;

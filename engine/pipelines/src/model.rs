@@ -44,6 +44,6 @@ impl Model for PipelinesModel {
     }
 
     fn bench(&self) -> Vec<BenchGroup> {
-        Vec::new()
+        crate::bench::groups()
     }
 }

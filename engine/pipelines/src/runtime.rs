@@ -72,6 +72,8 @@ impl std::error::Error for FlowError {}
 struct Slot {
     run: Arc<FlowRun>,
     tasks: Vec<JoinHandle<()>>,
+    /// False until its first run starts.
+    started: bool,
     /// Numbers keep increasing across runs, so a sink can drop repeats.
     sequence: Arc<AtomicU64>,
 }
@@ -107,11 +109,20 @@ impl PipelineRuntime {
                 Slot {
                     run,
                     tasks: Vec::new(),
+                    started: false,
                     sequence,
                 },
             );
         }
         runtime
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn capabilities(&self) -> &Arc<Capabilities> {
+        &self.capabilities
     }
 
     fn new_run(&self, spec: FlowSpec, sequence: &Arc<AtomicU64>) -> Arc<FlowRun> {
@@ -176,13 +187,19 @@ impl PipelineRuntime {
         if !status.is_over() {
             return Ok(status);
         }
-        let run = Arc::new(FlowRun::new(
-            slot.run.spec.clone(),
-            self.engine.clone(),
-            self.capabilities.clone(),
-            &self.state,
-            slot.sequence.clone(),
-        ));
+        // A run never started is this one (a tap may already be on it).
+        let run = if slot.started {
+            Arc::new(FlowRun::new(
+                slot.run.spec.clone(),
+                self.engine.clone(),
+                self.capabilities.clone(),
+                &self.state,
+                slot.sequence.clone(),
+            ))
+        } else {
+            slot.run.clone()
+        };
+        slot.started = true;
         run.set_status(FlowStatus::Starting, None);
         slot.tasks = crate::run::spawn(&run);
         slot.run = run.clone();
@@ -421,6 +438,7 @@ impl PipelineRuntime {
                         Slot {
                             run,
                             tasks: Vec::new(),
+                            started: false,
                             sequence,
                         },
                     );

@@ -11,4 +11,5 @@ mod actors;
 mod api;
 mod engine;
 mod mesh;
+mod pipelines;
 mod toy_model;

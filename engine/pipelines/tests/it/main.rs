@@ -1,5 +1,215 @@
 //! The pipelines model's tests, in one binary (each test binary links the
-//! whole engine), against real guest stages.
+//! whole engine), against real guest stages: `numbers` (a source), `stage`
+//! and `stage-v2` (a stateful processor, and its next version), `collect`
+//! (a sink). What reaches a stage is read with a tap on its input edge.
 
 #[path = "../../../tests/support/mod.rs"]
 mod support;
+
+mod failures;
+mod flows;
+mod policies;
+mod sinks;
+mod swap;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::broadcast::error::RecvError;
+use wbx_core::capability::Capabilities;
+use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
+use wbx_core::{Catalog, Engine, Limits, ModuleKind, Observation, Runtime};
+use wbx_pipelines::info::{ElementView, FlowInfo, StageInfo, EdgeInfo, FlowStatus};
+use wbx_pipelines::kinds::{PROCESSOR, SINK, SOURCE};
+use wbx_pipelines::{FlowObservation, PipelineRuntime};
+
+use crate::support::{engine_of, guest};
+
+/// How long any awaited observation may take before a test fails.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+pub struct Flows {
+    pub dir: TempDir,
+    pub engine: Arc<Engine>,
+    pub runtime: Arc<PipelineRuntime>,
+    observations: wbx_core::observe::Subscription,
+}
+
+/// The kind of a test guest.
+fn kind_of(guest: &str) -> ModuleKind {
+    match guest {
+        "numbers" => SOURCE,
+        "collect" => SINK,
+        _ => PROCESSOR,
+    }
+}
+
+/// Modules `(name, guest)` loaded under their names, and the flows of
+/// `toml` (as `wbx.toml`); nothing starts until [`Flows::start`].
+pub async fn flows(modules: &[(&str, &str)], toml: &str) -> Flows {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(engine_of(
+        dir.path(),
+        Limits::default(),
+        Catalog::new(wbx_pipelines::kinds::KINDS.to_vec()),
+    ));
+    let mut decls = Vec::new();
+    for (name, g) in modules {
+        let path = guest(g);
+        engine.load_file(name, kind_of(g), "0.1.0", &path).unwrap();
+        decls.push(ModuleDecl::prebuilt(name, kind_of(g), None, path));
+    }
+    let manifest = Manifest::parse(
+        toml,
+        &dir.path().join("wbx.toml"),
+        wbx_pipelines::settings::SECTIONS,
+    )
+    .unwrap();
+    let settings = wbx_pipelines::settings::settings(&manifest, &decls).unwrap();
+    let observations = engine.observer().subscribe();
+    let runtime = PipelineRuntime::new(
+        engine.clone(),
+        Arc::new(Capabilities::default()),
+        StateLayout::new(dir.path().join(".wbx")),
+        &decls,
+        settings,
+    );
+    Flows {
+        dir,
+        engine,
+        runtime,
+        observations,
+    }
+}
+
+/// What a tap saw, collected as it arrives.
+#[derive(Clone, Default)]
+pub struct Seen(Arc<Mutex<Vec<ElementView>>>);
+
+impl Seen {
+    pub fn all(&self) -> Vec<ElementView> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// The `n` of each element's JSON payload, in arrival order.
+    pub fn numbers(&self) -> Vec<u64> {
+        self.all().iter().map(number).collect()
+    }
+}
+
+/// The `n` of an element's JSON payload.
+pub fn number(element: &ElementView) -> u64 {
+    element.payload.as_ref().and_then(|p| p["n"].as_u64()).unwrap_or_else(|| {
+        panic!("an element without a number: {element:?}")
+    })
+}
+
+impl Flows {
+    /// Collects every element passing `from` → `to` from now on.
+    pub fn tap(&self, flow: &str, from: &str, to: &str) -> Seen {
+        let mut elements = self.runtime.tap(flow, from, None, to).unwrap();
+        let seen = Seen::default();
+        let into = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                match elements.recv().await {
+                    Ok(element) => into.0.lock().unwrap().push(element),
+                    Err(RecvError::Lagged(n)) => panic!("the tap skipped {n} elements"),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        seen
+    }
+
+    pub async fn start(&self, flow: &str) {
+        self.runtime.start_flow(flow).await.unwrap();
+    }
+
+    pub fn info(&self, flow: &str) -> FlowInfo {
+        self.runtime.flow(flow).unwrap()
+    }
+
+    /// Waits until `flow`'s state satisfies `done`, and returns it.
+    pub async fn wait(&self, flow: &str, what: &str, done: impl Fn(&FlowInfo) -> bool) -> FlowInfo {
+        let start = Instant::now();
+        loop {
+            let info = self.info(flow);
+            if done(&info) {
+                return info;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "waited {PATIENCE:?} for {what}; the flow is {info:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    pub async fn finished(&self, flow: &str) -> FlowInfo {
+        self.wait(flow, "the flow to finish", |i| i.status == FlowStatus::Finished)
+            .await
+    }
+
+    /// Waits for `seen` to hold `n` elements.
+    pub async fn seen(&self, flow: &str, seen: &Seen, n: usize) {
+        self.wait(flow, &format!("{n} elements"), |_| seen.len() >= n).await;
+    }
+
+    /// The next pipelines observation `pick` selects.
+    pub async fn observed<T>(&mut self, pick: impl Fn(&FlowObservation) -> Option<T>) -> T {
+        let wait = async {
+            loop {
+                match self.observations.recv().await {
+                    Ok(Observation::Model(model)) => {
+                        if let Some(found) = model.get::<FlowObservation>().and_then(&pick) {
+                            return found;
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => panic!("the observation stream ended"),
+                }
+            }
+        };
+        tokio::time::timeout(PATIENCE, wait)
+            .await
+            .expect("the observation did not come")
+    }
+
+    /// Loads `guest` as the next version of `module` and tells the runtime.
+    pub fn swap(&self, module: &str, guest_name: &str, version: &str) {
+        self.engine
+            .load_file(module, kind_of(guest_name), version, &guest(guest_name))
+            .unwrap();
+        self.runtime.clone().module_swapped(module);
+    }
+
+    pub async fn shutdown(self) {
+        self.runtime.clone().shutdown().await;
+    }
+}
+
+pub fn stage<'a>(info: &'a FlowInfo, name: &str) -> &'a StageInfo {
+    info.stages
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no stage {name} in {info:#?}"))
+}
+
+pub fn edge<'a>(info: &'a FlowInfo, from: &str, to: &str) -> &'a EdgeInfo {
+    info.edges
+        .iter()
+        .find(|e| e.from == from && e.to == to)
+        .unwrap_or_else(|| panic!("no edge {from} → {to} in {info:#?}"))
+}
+
+/// The JSON payload of an element.
+pub fn payload(element: &ElementView) -> &Value {
+    element.payload.as_ref().expect("a JSON payload")
+}
