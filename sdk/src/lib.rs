@@ -22,6 +22,12 @@
 //!   restarts through `init`), and the process functions: [`actor::send`],
 //!   [`actor::call`], [`actor::spawn`], links, monitors, timers, the registry.
 //!   The world `actor-module-with-state` is generated in `actor_world`.
+//! - [`pipeline`]: stages of a flow: the [`Source`](pipeline::Source),
+//!   [`Processor`](pipeline::Processor) and [`Sink`](pipeline::Sink) traits
+//!   over [`Element`](pipeline::Element)s and [`Output`](pipeline::Output)s, and
+//!   [`export_source!`], [`export_processor!`], [`export_sink!`] (`with state`
+//!   saves the stage value as JSON across restarts and hot swaps). The stage
+//!   worlds are generated in `pipeline/worlds.rs`.
 //! - [`typed`]: typed events (`#[derive(Event)]`, [`emit!`]), folds, and
 //!   commands as [`Decide`] + [`command!`].
 //! - [`command`], [`projector`], [`effect`]: one module of generated bindings per
@@ -124,6 +130,7 @@ pub mod actor_world {
 pub mod actor;
 pub mod http;
 pub mod log;
+pub mod pipeline;
 pub mod read_model;
 pub mod service;
 pub mod sql;
