@@ -11,9 +11,10 @@
 //! | `throttle_ms` | none | answers `throttle(T)` after every batch taken |
 //! | `pause_after` | none | answers `pause` after the batch that takes the count to N or more; once (remembered in the state) |
 //! | `fail_on` | none | a batch with an element whose payload contains this text fails (`Err`), not taken |
+//! | `exec` | none | executes this command of the project for each element, its payload the input: a failure fails the batch |
 //! | `trap_after` | none | panics (the instance traps) in the batch holding the N-th element this instance is given since its `init` or `restore-state`: a restarted instance counts from 0 again, so a retried batch of fewer than N passes |
 //!
-//! In that order: the trap, the delay, `fail_on`, counting, `pause_after`,
+//! In that order: the trap, the delay, `fail_on`, `exec`, counting, `pause_after`,
 //! `throttle_ms`; else `accept`.
 //!
 //! State: `{"consumed": n, "paused": bool, "config": {…}}`, where
@@ -35,6 +36,7 @@ struct Config {
     pause_after: Option<u64>,
     fail_on: Option<String>,
     trap_after: Option<u64>,
+    exec: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -75,6 +77,12 @@ impl Sink for Collect {
                 .find(|e| String::from_utf8_lossy(&e.payload).contains(text.as_str()))
         {
             return Err(format!("element {} contains {text:?}", failing.sequence));
+        }
+        if let Some(command) = &self.config.exec {
+            for element in &batch {
+                wbx_guest::commands::execute(command, element.text()?, None)
+                    .map_err(|e| format!("{command} failed on element {}: {e:?}", element.sequence))?;
+            }
         }
         self.consumed += size;
         if !self.paused && self.config.pause_after.is_some_and(|n| self.consumed >= n) {

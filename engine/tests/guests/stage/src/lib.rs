@@ -18,14 +18,16 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `trap_after` | none | panics (the instance traps) on the N-th element this instance is given since its `init` or `restore-state`: a restarted instance counts from 0 again, so the retried element passes, and N = 1 traps on every element |
-//! | `fail_on` | none | an element whose payload contains this text fails (`Err`) |
-//! | `sleep_ms` | 0 | sleeps this long per element |
+//! | `trap_on` | none | panics on the element whose `n` is this, whatever the instance: a poison element |
+//! | `fail_on` | none | an element whose payload contains this text fails (`Err`, saying `fail_on`); a bug `stage-v2` fixes: it ignores `fail_on` |
+//! | `sleep_ms` | 0 | sleeps this long per element (only on the element whose `n` is `sleep_on`, when set) |
+//! | `sleep_on` | none | see `sleep_ms` |
 //! | `route` | false | emits to port `even` or `odd` by the input's `n` (an element without a whole `n` fails) |
 //! | `filter_odd` | false | drops elements whose `n` is odd (keeps those without one) |
 //! | `fan` | none | emits K copies of each element, each with `"fan": i` (0 ≤ i < K); K = 0 drops it |
 //!
-//! In that order: the trap, the sleep, `fail_on`, reading the object,
-//! `route`'s port, counting `seen`, `filter_odd`, `fan`.
+//! In that order: `trap_after`, reading the object, `trap_on`, the sleep,
+//! `fail_on`, `route`'s port, counting `seen`, `filter_odd`, `fan`.
 //!
 //! State: `{"seen": n, "config": {…}}` (the config as read by `init`,
 //! since restore gets none); `version` is always the running code's.
@@ -42,8 +44,10 @@ const VERSION: u64 = if cfg!(feature = "v2") { 2 } else { 1 };
 #[serde(default, deny_unknown_fields)]
 struct Config {
     trap_after: Option<u64>,
+    trap_on: Option<u64>,
     fail_on: Option<String>,
     sleep_ms: u64,
+    sleep_on: Option<u64>,
     route: bool,
     filter_odd: bool,
     fan: Option<u64>,
@@ -76,16 +80,23 @@ impl Processor for Stage {
         if self.config.trap_after.is_some_and(|n| self.given >= n) {
             panic!("stage traps on element {}", element.sequence);
         }
-        if self.config.sleep_ms > 0 {
+        let mut object: Map<String, Value> = element.json()?;
+        let n = object.get("n").and_then(Value::as_u64);
+        if n.is_some() && self.config.trap_on == n {
+            panic!("stage traps on n = {}", n.unwrap_or_default());
+        }
+        if self.config.sleep_ms > 0 && self.config.sleep_on.is_none_or(|on| Some(on) == n) {
             std::thread::sleep(Duration::from_millis(self.config.sleep_ms));
         }
         if let Some(text) = &self.config.fail_on
+            && VERSION == 1
             && String::from_utf8_lossy(&element.payload).contains(text.as_str())
         {
-            return Err(format!("element {} contains {text:?}", element.sequence));
+            return Err(format!(
+                "fail_on: element {} contains {text:?}",
+                element.sequence
+            ));
         }
-        let mut object: Map<String, Value> = element.json()?;
-        let n = object.get("n").and_then(Value::as_u64);
         let port = match (self.config.route, n) {
             (false, _) => None,
             (true, Some(n)) => Some(if n % 2 == 0 { "even" } else { "odd" }),
