@@ -58,7 +58,8 @@ impl WorldPre for ActorPre {
 
     fn new(pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
         let component = pre.component();
-        let export = |interface: &str, function: &str| optional::export(component, interface, function);
+        let export =
+            |interface: &str, function: &str| optional::export(component, interface, function);
         Ok(ActorPre {
             save: export(STATE, "save-state"),
             restore: export(STATE, "restore-state"),

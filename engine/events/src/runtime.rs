@@ -24,8 +24,8 @@ use crate::effect::{Effect, EffectSettings, EffectStatus, EffectStatuses};
 use crate::host_sql::rows_to_json;
 use crate::kinds::{EFFECT, PROJECTOR};
 use crate::layout::EventsLayout;
-use crate::query::{Query, QueryItem, ReadOptions};
 use crate::projector::{Projector, ProjectorState, ProjectorStatus, Statuses};
+use crate::query::{Query, QueryItem, ReadOptions};
 use crate::store::EventStore;
 
 pub struct EventsRuntime {

@@ -75,7 +75,10 @@ async fn stage(
         .ok_or_else(|| api_error(FlowError::NoSuchStage { flow, stage }))
 }
 
-async fn dead_letters(State(api): Api, Path(flow): Path<String>) -> ApiResult<Json<Vec<DeadLetter>>> {
+async fn dead_letters(
+    State(api): Api,
+    Path(flow): Path<String>,
+) -> ApiResult<Json<Vec<DeadLetter>>> {
     api.runtime.dead_letters(&flow).map(Json).map_err(api_error)
 }
 
@@ -125,7 +128,9 @@ async fn push(
         .push(&flow, query.node.as_deref(), elements)
         .await
         .map_err(api_error)?;
-    Ok(Json(json!({ "accepted": sequences.len(), "sequences": sequences })))
+    Ok(Json(
+        json!({ "accepted": sequences.len(), "sequences": sequences }),
+    ))
 }
 
 #[derive(Deserialize)]

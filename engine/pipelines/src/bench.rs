@@ -204,13 +204,20 @@ impl Flows {
         sampler.await?;
         wbx_core::Runtime::shutdown(runtime).await;
         if info.status != FlowStatus::Finished {
-            bail!("the bench flow ended {}: {:?}", info.status.as_str(), info.reason);
+            bail!(
+                "the bench flow ended {}: {:?}",
+                info.status.as_str(),
+                info.reason
+            );
         }
         let sunk = info.stages.last().map(|s| s.out).unwrap_or_default();
         if sunk != n || info.edges.iter().any(|e| e.dropped > 0) {
             bail!("the bench flow lost elements: {n} sent, {sunk} reached the sink");
         }
-        Ok((per_second(n as usize, elapsed), peak.load(Ordering::Relaxed) - before))
+        Ok((
+            per_second(n as usize, elapsed),
+            peak.load(Ordering::Relaxed) - before,
+        ))
     }
 }
 
@@ -240,7 +247,11 @@ fn flow_spec(n: u64, sink: serde_json::Value) -> FlowSpec {
         batch: DEFAULT_BATCH,
         start: false,
         nodes: vec![
-            node("numbers", StageKind::Source, json!({ "count": n, "size": ELEMENT_SIZE })),
+            node(
+                "numbers",
+                StageKind::Source,
+                json!({ "count": n, "size": ELEMENT_SIZE }),
+            ),
             node("stage", StageKind::Processor, serde_json::Value::Null),
             node("collect", StageKind::Sink, sink),
         ],
@@ -277,8 +288,9 @@ impl Bare {
     fn new(components: &[(&str, ModuleKind, &[u8])]) -> Result<Self> {
         let engine = wasmtime::Engine::default();
         let pre = |bytes: &[u8]| -> Result<_> {
-            let component = Component::new(&engine, bytes)
-                .map_err(|e| anyhow::Error::from(e).context("the baseline cannot compile a stage"))?;
+            let component = Component::new(&engine, bytes).map_err(|e| {
+                anyhow::Error::from(e).context("the baseline cannot compile a stage")
+            })?;
             let mut linker = Linker::new(&engine);
             wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
             wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -322,9 +334,17 @@ impl Bare {
             processor.wbx_guest_processor(),
             sink.wbx_guest_sink(),
         );
-        source.call_init(&mut s1, &config).await?.map_err(|e| failed("source", e))?;
-        processor.call_init(&mut s2, "null").await?.map_err(|e| failed("processor", e))?;
-        sink.call_init(&mut s3, "null").await?.map_err(|e| failed("sink", e))?;
+        source
+            .call_init(&mut s1, &config)
+            .await?
+            .map_err(|e| failed("source", e))?;
+        processor
+            .call_init(&mut s2, "null")
+            .await?
+            .map_err(|e| failed("processor", e))?;
+        sink.call_init(&mut s3, "null")
+            .await?
+            .map_err(|e| failed("sink", e))?;
         let mut sequence = 0;
         let mut number = |outputs: Vec<Output>| -> Vec<Element> {
             outputs

@@ -71,8 +71,10 @@ pub trait StageWorld: Send + Sync + 'static {
 
     fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre>;
     fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState>;
-    fn exports(store: &mut Store<HostState>, instance: &Instance)
-    -> wasmtime::Result<Self::Exports>;
+    fn exports(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self::Exports>;
 }
 
 pub struct SourceWorld;
@@ -90,7 +92,10 @@ impl StageWorld for SourceWorld {
     fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
         pre.instance_pre()
     }
-    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+    fn exports(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self::Exports> {
         Self::Exports::new(store, instance)
     }
 }
@@ -106,7 +111,10 @@ impl StageWorld for ProcessorWorld {
     fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
         pre.instance_pre()
     }
-    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+    fn exports(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self::Exports> {
         Self::Exports::new(store, instance)
     }
 }
@@ -122,7 +130,10 @@ impl StageWorld for SinkWorld {
     fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
         pre.instance_pre()
     }
-    fn exports(store: &mut Store<HostState>, instance: &Instance) -> wasmtime::Result<Self::Exports> {
+    fn exports(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self::Exports> {
         Self::Exports::new(store, instance)
     }
 }

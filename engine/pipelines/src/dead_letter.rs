@@ -22,7 +22,11 @@ pub struct DeadLetterFile {
 impl DeadLetterFile {
     pub fn new(state: &StateLayout, flow: &str) -> DeadLetterFile {
         DeadLetterFile {
-            path: state.dir().join("flows").join(flow).join("dead-letter.jsonl"),
+            path: state
+                .dir()
+                .join("flows")
+                .join(flow)
+                .join("dead-letter.jsonl"),
             write: Mutex::new(()),
         }
     }
@@ -51,14 +55,17 @@ impl DeadLetterFile {
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", self.path.display()));
+            }
         };
         text.lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| {
-                serde_json::from_str(line)
-                    .with_context(|| format!("{}:{}: not a dead letter", self.path.display(), i + 1))
+                serde_json::from_str(line).with_context(|| {
+                    format!("{}:{}: not a dead letter", self.path.display(), i + 1)
+                })
             })
             .collect()
     }
@@ -79,7 +86,8 @@ impl DeadLetterFile {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
                     Err(e) => {
-                        return Err(e).with_context(|| format!("cannot move {}", self.path.display()));
+                        return Err(e)
+                            .with_context(|| format!("cannot move {}", self.path.display()));
                     }
                 }
             }

@@ -172,14 +172,22 @@ impl Edge {
         lock(&self.state).queue.len()
     }
 
-    /// Room a producer may fill without being held (0 while held).
-    pub fn room(&self) -> usize {
-        let state = lock(&self.state);
+    /// Room a producer may fill without being held: none while held. A
+    /// producer that asks before it makes elements (a source) and finds the
+    /// queue full is held from then on, as a push into it would be.
+    pub fn room(&self, on_hold: impl Fn(Hold)) -> usize {
+        let mut state = lock(&self.state);
         if state.held_since.is_some() {
-            0
-        } else {
-            self.spec.capacity.saturating_sub(state.queue.len())
+            return 0;
         }
+        let room = self.spec.capacity.saturating_sub(state.queue.len());
+        if room == 0 {
+            state.held_since = Some(Instant::now());
+            state.triggered += 1;
+            drop(state);
+            on_hold(Hold::Started);
+        }
+        room
     }
 
     /// Resolves when a consumer frees room after a hold: make it before

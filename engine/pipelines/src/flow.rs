@@ -9,19 +9,19 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{Notify, watch};
+use wbx_core::Engine;
 use wbx_core::capability::Capabilities;
 use wbx_core::project::StateLayout;
 use wbx_core::sync::lock;
-use wbx_core::Engine;
 
 use crate::dead_letter::DeadLetterFile;
 use crate::edge::{Edge, Hold, Refused};
+use crate::element::Element;
 use crate::element::now_ms;
 use crate::info::{DeadLetter, ElementView, FlowInfo, FlowStatus, StageStatus};
 use crate::observe::FlowObservation;
 use crate::settings::{FlowSpec, NodeSpec, StageSource};
 use crate::stats::StageStats;
-use crate::element::Element;
 
 /// What every stage task of a run watches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -287,7 +287,8 @@ impl FlowRun {
 
     pub fn stage_info(&self, stage: usize) -> crate::info::StageInfo {
         let cell = &self.stages[stage];
-        self.stats(stage).info(&cell.node.name, &cell.module, cell.kind)
+        self.stats(stage)
+            .info(&cell.node.name, &cell.module, cell.kind)
     }
 
     /// Passes `element`, from `stage`, to every output edge of its port,
@@ -301,7 +302,10 @@ impl FlowRun {
         let mut full = None;
         for edge in targets {
             // A copy shares the payload's bytes.
-            match self.edges[edge].push(element.clone(), self.on_hold(edge)).await {
+            match self.edges[edge]
+                .push(element.clone(), self.on_hold(edge))
+                .await
+            {
                 Ok(()) => {}
                 Err(Refused::Closed) => return Err(Refused::Closed),
                 // The other edges still get it.

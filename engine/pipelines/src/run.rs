@@ -153,8 +153,16 @@ impl Runner {
 
     /// At most this many elements a call.
     fn batch_size(&self) -> usize {
-        let inputs = self.cell().inputs.iter().map(|&e| self.run.edges[e].spec.capacity);
-        inputs.min().unwrap_or(usize::MAX).min(self.run.spec.batch).max(1)
+        let inputs = self
+            .cell()
+            .inputs
+            .iter()
+            .map(|&e| self.run.edges[e].spec.capacity);
+        inputs
+            .min()
+            .unwrap_or(usize::MAX)
+            .min(self.run.spec.batch)
+            .max(1)
     }
 
     fn shutting_down(&self) -> bool {
@@ -235,8 +243,14 @@ impl Runner {
             Ok(()) => Ok(()),
             Err(Refused::Full(edge)) => {
                 let spec = &self.run.edges[edge].spec;
-                let to = self.run.stage_index(&spec.to).expect("an edge's node exists");
-                let error = format!("the queue {} → {} was full (policy error)", spec.from, spec.to);
+                let to = self
+                    .run
+                    .stage_index(&spec.to)
+                    .expect("an edge's node exists");
+                let error = format!(
+                    "the queue {} → {} was full (policy error)",
+                    spec.from, spec.to
+                );
                 self.run.dead_letter(to, &element, &error, 1);
                 Ok(())
             }
@@ -247,17 +261,13 @@ impl Runner {
     /// Numbers what a stage emitted for `input` (its timestamp kept) and
     /// passes it on; an output to a port no edge leaves is the input's
     /// failure, found before anything of it is passed on.
-    async fn emit_outputs(
-        &self,
-        outputs: Vec<Output>,
-        timestamp_ms: u64,
-    ) -> Result<(), Shutdown> {
+    async fn emit_outputs(&self, outputs: Vec<Output>, timestamp_ms: u64) -> Result<(), Shutdown> {
         let elements: Vec<Element> = outputs
             .into_iter()
             .map(|output| {
                 let port = output.port.clone();
-                let mut element = NewElement::from(output)
-                    .numbered(self.run.next_sequence(), timestamp_ms);
+                let mut element =
+                    NewElement::from(output).numbered(self.run.next_sequence(), timestamp_ms);
                 element.port = port;
                 element
             })
@@ -278,8 +288,12 @@ impl Runner {
                 .any(|&e| self.run.edges[e].spec.port == output.port);
             match (&output.port, routed) {
                 (_, true) => None,
-                (Some(port), false) => Some(format!("it emitted to port '{port}', which no edge leaves")),
-                (None, false) => Some("it emitted to no port, and every edge leaving it names one".to_owned()),
+                (Some(port), false) => {
+                    Some(format!("it emitted to port '{port}', which no edge leaves"))
+                }
+                (None, false) => {
+                    Some("it emitted to no port, and every edge leaving it names one".to_owned())
+                }
             }
         })
     }
@@ -406,7 +420,7 @@ impl Runner {
             let freed: Vec<_> = held.iter().map(|&e| edges[e].room_freed()).collect();
             let room = held
                 .iter()
-                .map(|&e| edges[e].room())
+                .map(|&e| edges[e].room(self.run.on_hold(e)))
                 .min()
                 .unwrap_or(batch)
                 .min(batch);
@@ -435,9 +449,16 @@ impl Runner {
 
     /// The events source: the log's events of its query after `from`, then
     /// each new one as it is appended.
-    async fn events(&mut self, types: &[String], tags: &[String], from: u64) -> Result<(), Shutdown> {
+    async fn events(
+        &mut self,
+        types: &[String],
+        tags: &[String],
+        from: u64,
+    ) -> Result<(), Shutdown> {
         let Some(log) = self.run.capabilities.events() else {
-            return self.failed("no event log: the events model is not running").await;
+            return self
+                .failed("no event log: the events model is not running")
+                .await;
         };
         let mut head = log.watch_head();
         let mut position = from;
@@ -521,7 +542,9 @@ impl Drive<SourceWorld> for Runner {
                 }
             };
             let produced = pulled.elements.len();
-            self.run.stats(self.stage).timed(started.elapsed(), produced);
+            self.run
+                .stats(self.stage)
+                .timed(started.elapsed(), produced);
             if let Some(error) = self.unroutable(&pulled.elements) {
                 self.run.stats(self.stage).failed(None, &error);
             } else {
@@ -557,7 +580,9 @@ impl Drive<ProcessorWorld> for Runner {
             let started = Instant::now();
             match stage.process(&guest_batch).await {
                 Ok(results) if results.len() == batch.len() => {
-                    self.run.stats(self.stage).timed(started.elapsed(), batch.len());
+                    self.run
+                        .stats(self.stage)
+                        .timed(started.elapsed(), batch.len());
                     let mut failed = Vec::new();
                     for (element, result) in batch.into_iter().zip(results) {
                         match result {
@@ -642,7 +667,9 @@ impl Runner {
             attempts += 1;
             let error = match stage.consume(&[element.to_guest()]).await {
                 Ok(Ok(verdict)) => {
-                    self.run.stats(self.stage).emitted(std::slice::from_ref(&element));
+                    self.run
+                        .stats(self.stage)
+                        .emitted(std::slice::from_ref(&element));
                     self.save(stage).await;
                     return Ok(Some(verdict));
                 }

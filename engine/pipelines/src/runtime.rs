@@ -31,14 +31,30 @@ const DRAIN_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowError {
     NoSuchFlow(String),
-    NoSuchStage { flow: String, stage: String },
-    NoSuchEdge { flow: String, edge: String },
+    NoSuchStage {
+        flow: String,
+        stage: String,
+    },
+    NoSuchEdge {
+        flow: String,
+        edge: String,
+    },
     /// The flow has no push node (or several and none was named).
-    NoPushNode { flow: String, why: String },
+    NoPushNode {
+        flow: String,
+        why: String,
+    },
     /// The flow does not take elements now (it is over or stopping).
-    NotRunning { flow: String, status: FlowStatus },
+    NotRunning {
+        flow: String,
+        status: FlowStatus,
+    },
     /// An `error` queue was full: the element was not taken.
-    QueueFull { flow: String, from: String, to: String },
+    QueueFull {
+        flow: String,
+        from: String,
+        to: String,
+    },
     Failed(String),
 }
 
@@ -279,10 +295,12 @@ impl PipelineRuntime {
             .collect();
         let stage = match node {
             Some(node) => {
-                let index = run.stage_index(node).ok_or_else(|| FlowError::NoSuchStage {
-                    flow: flow.to_owned(),
-                    stage: node.to_owned(),
-                })?;
+                let index = run
+                    .stage_index(node)
+                    .ok_or_else(|| FlowError::NoSuchStage {
+                        flow: flow.to_owned(),
+                        stage: node.to_owned(),
+                    })?;
                 if !pushes.contains(&index) {
                     return Err(FlowError::NoPushNode {
                         flow: flow.to_owned(),
@@ -393,7 +411,10 @@ impl PipelineRuntime {
         file.take(|letters| async {
             for letter in letters {
                 let stage = run.stage_index(&letter.stage).ok_or_else(|| {
-                    anyhow::anyhow!("a dead letter names stage '{}', not in the flow", letter.stage)
+                    anyhow::anyhow!(
+                        "a dead letter names stage '{}', not in the flow",
+                        letter.stage
+                    )
                 })?;
                 let element = letter.element.to_element().map_err(anyhow::Error::msg)?;
                 let edge = *run.stages[stage].inputs.first().ok_or_else(|| {

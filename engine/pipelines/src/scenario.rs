@@ -122,7 +122,10 @@ fn checked(
     let (module, subject) = match (raw.processor, raw.flow) {
         (Some(processor), None) => {
             if let Some(node) = raw.node {
-                return Err((Some(node.span()), "`node` is for a flow scenario".to_owned()));
+                return Err((
+                    Some(node.span()),
+                    "`node` is for a flow scenario".to_owned(),
+                ));
             }
             if !processors.contains(processor.get_ref()) {
                 return Err((
@@ -149,12 +152,23 @@ fn checked(
                 ));
             };
             if raw.config.is_some() {
-                return Err((None, "a flow's stages take their config from wbx.toml".to_owned()));
+                return Err((
+                    None,
+                    "a flow's stages take their config from wbx.toml".to_owned(),
+                ));
             }
             let sinks: Vec<&str> = spec
                 .nodes
                 .iter()
-                .filter(|n| matches!(n.stage, StageSource::Module { kind: StageKind::Sink, .. }))
+                .filter(|n| {
+                    matches!(
+                        n.stage,
+                        StageSource::Module {
+                            kind: StageKind::Sink,
+                            ..
+                        }
+                    )
+                })
                 .map(|n| n.name.as_str())
                 .collect();
             if let Some(unknown) = raw.expect.keys().find(|k| !sinks.contains(&k.as_str())) {
@@ -224,7 +238,11 @@ fn json_of(payload: &[u8]) -> Json {
         .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(payload).into_owned()))
 }
 
-async fn processor(runtime: &PipelineRuntime, scenario: &Scenario, config: &Json) -> Result<Happened> {
+async fn processor(
+    runtime: &PipelineRuntime,
+    scenario: &Scenario,
+    config: &Json,
+) -> Result<Happened> {
     let context = Arc::new(StageContext {
         engine: runtime.engine().clone(),
         capabilities: runtime.capabilities().clone(),
@@ -236,7 +254,10 @@ async fn processor(runtime: &PipelineRuntime, scenario: &Scenario, config: &Json
         .await
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("cannot start the processor '{}'", scenario.module))?;
-    let batch: Vec<_> = elements(&scenario.test.input).iter().map(Element::to_guest).collect();
+    let batch: Vec<_> = elements(&scenario.test.input)
+        .iter()
+        .map(Element::to_guest)
+        .collect();
     let results = stage
         .process(&batch)
         .await
@@ -246,8 +267,15 @@ async fn processor(runtime: &PipelineRuntime, scenario: &Scenario, config: &Json
         match result {
             Ok(outputs) => {
                 for output in outputs {
-                    let port = output.port.clone().unwrap_or_else(|| DEFAULT_PORT.to_owned());
-                    happened.out.entry(port).or_default().push(json_of(&output.payload));
+                    let port = output
+                        .port
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_PORT.to_owned());
+                    happened
+                        .out
+                        .entry(port)
+                        .or_default()
+                        .push(json_of(&output.payload));
                 }
             }
             Err(error) => happened.errors.push(format!("error[{i}]: {error}")),
@@ -256,7 +284,11 @@ async fn processor(runtime: &PipelineRuntime, scenario: &Scenario, config: &Json
     Ok(happened)
 }
 
-async fn flow(runtime: &PipelineRuntime, scenario: &Scenario, node: Option<&str>) -> Result<Happened> {
+async fn flow(
+    runtime: &PipelineRuntime,
+    scenario: &Scenario,
+    node: Option<&str>,
+) -> Result<Happened> {
     let name = &scenario.module;
     let info = runtime.flow(name).context("the flow is gone")?;
     let seen: Arc<Mutex<BTreeMap<String, Vec<Json>>>> = Arc::default();
@@ -273,14 +305,26 @@ async fn flow(runtime: &PipelineRuntime, scenario: &Scenario, node: Option<&str>
         tokio::spawn(async move {
             while let Ok(element) = tap.recv().await {
                 let value = element.payload.unwrap_or(Json::Null);
-                seen.lock().unwrap().entry(sink.clone()).or_default().push(value);
+                seen.lock()
+                    .unwrap()
+                    .entry(sink.clone())
+                    .or_default()
+                    .push(value);
             }
         });
     }
     runtime.start_flow(name).await?;
-    let has_push = info.stages.iter().any(|s| s.module == "push" && s.kind == "source");
+    let has_push = info
+        .stages
+        .iter()
+        .any(|s| s.module == "push" && s.kind == "source");
     if has_push {
-        let input = scenario.test.input.iter().map(|v| NewElement::json(v.to_string())).collect();
+        let input = scenario
+            .test
+            .input
+            .iter()
+            .map(|v| NewElement::json(v.to_string()))
+            .collect();
         runtime.push(name, node, input).await?;
         let stopped = tokio::time::timeout(PATIENCE, runtime.stop_flow(name)).await;
         if !matches!(stopped, Ok(Ok(FlowStatus::Stopped))) {
@@ -313,7 +357,11 @@ async fn flow(runtime: &PipelineRuntime, scenario: &Scenario, node: Option<&str>
     }
     for stage in &info.stages {
         if stage.dead_letters > 0 || stage.status == StageStatus::Failed {
-            for letter in runtime.dead_letters(name)?.iter().filter(|l| l.stage == stage.name) {
+            for letter in runtime
+                .dead_letters(name)?
+                .iter()
+                .filter(|l| l.stage == stage.name)
+            {
                 happened.errors.push(format!(
                     "dead letter at {} (#{}): {}",
                     stage.name, letter.sequence, letter.error
@@ -333,7 +381,11 @@ fn compare(expect: &BTreeMap<String, Vec<Json>>, happened: &Happened) -> Option<
         expect.keys().chain(happened.out.keys()).collect();
     for port in ports {
         let want = expect.get(port).map(Vec::as_slice).unwrap_or_default();
-        let got = happened.out.get(port).map(Vec::as_slice).unwrap_or_default();
+        let got = happened
+            .out
+            .get(port)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         for i in 0..want.len().max(got.len()) {
             let path = format!("{port}[{i}]");
             match (want.get(i), got.get(i)) {

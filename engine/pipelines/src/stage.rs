@@ -106,7 +106,8 @@ impl<W: StageCalls> GuestStage<W> {
 
     /// The same stage again after a failure, from its last saved state.
     pub async fn restart(&mut self) -> Result<Started, String> {
-        let (stage, started) = GuestStage::<W>::start(self.context.clone(), self.saved.clone()).await?;
+        let (stage, started) =
+            GuestStage::<W>::start(self.context.clone(), self.saved.clone()).await?;
         *self = stage;
         Ok(started)
     }
@@ -122,13 +123,15 @@ impl<W: StageCalls> GuestStage<W> {
             Ok(state) => state,
             Err(e) => return Some(Err(e)),
         };
-        Some(match GuestStage::<W>::start(self.context.clone(), state).await {
-            Ok((stage, started)) => {
-                *self = stage;
-                Ok(started)
-            }
-            Err(e) => Err(e),
-        })
+        Some(
+            match GuestStage::<W>::start(self.context.clone(), state).await {
+                Ok((stage, started)) => {
+                    *self = stage;
+                    Ok(started)
+                }
+                Err(e) => Err(e),
+            },
+        )
     }
 
     /// Saves the stage's state, when it has `save-state`: the state a
@@ -223,7 +226,12 @@ impl StageCalls for ProcessorWorld {
         store: &'a mut Store<HostState>,
         config: String,
     ) -> impl Future<Output = wasmtime::Result<Result<(), String>>> + Send + 'a {
-        async move { exports.wbx_guest_processor().call_init(store, &config).await }
+        async move {
+            exports
+                .wbx_guest_processor()
+                .call_init(store, &config)
+                .await
+        }
     }
 }
 

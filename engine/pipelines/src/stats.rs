@@ -113,7 +113,13 @@ impl StageStats {
     }
 
     pub fn info(&self, name: &str, module: &str, kind: &str) -> StageInfo {
-        let recent: Vec<u64> = self.history.iter().rev().take(RATE_WINDOW).copied().collect();
+        let recent: Vec<u64> = self
+            .history
+            .iter()
+            .rev()
+            .take(RATE_WINDOW)
+            .copied()
+            .collect();
         StageInfo {
             name: name.to_owned(),
             module: module.to_owned(),

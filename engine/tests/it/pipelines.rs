@@ -55,7 +55,8 @@ async fn assembled() -> Assembled {
         engine.load_file(name, kind, "0.1.0", &guest(name)).unwrap();
         modules.push(ModuleDecl::prebuilt(name, kind, None, guest(name)));
     }
-    let manifest = Manifest::parse(FLOWS, &dir.path().join("wbx.toml"), &models.sections()).unwrap();
+    let manifest =
+        Manifest::parse(FLOWS, &dir.path().join("wbx.toml"), &models.sections()).unwrap();
     let runtimes = Runtimes::open(&models, &engine, &state, &manifest, &modules).unwrap();
     Assembled {
         events: runtimes.get::<EventsRuntime>().unwrap(),
@@ -79,7 +80,10 @@ impl Assembled {
 async fn until(what: &str, done: impl Fn() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "waited a minute for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "waited a minute for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -99,14 +103,24 @@ async fn an_events_source_catches_up_then_follows_the_log() {
         }
     });
     a.flows.start_flow("counted").await.unwrap();
-    until("the two past events of counter a", || seen.lock().unwrap().len() == 2).await;
+    until("the two past events of counter a", || {
+        seen.lock().unwrap().len() == 2
+    })
+    .await;
     a.count("a").await;
     a.count("b").await;
     until("the live event", || seen.lock().unwrap().len() == 3).await;
 
     let events = seen.lock().unwrap().clone();
-    let positions: Vec<u64> = events.iter().map(|e| e["position"].as_u64().unwrap()).collect();
-    assert_eq!(positions, [1, 3, 4], "only counter a's, in log order: {events:#?}");
+    let positions: Vec<u64> = events
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        positions,
+        [1, 3, 4],
+        "only counter a's, in log order: {events:#?}"
+    );
     assert!(events.iter().all(|e| e["type"] == json!("Incremented")));
     assert_eq!(events[2]["data"]["total"], json!(3));
     a.runtimes.shutdown().await;

@@ -26,8 +26,15 @@ to = "pass"
 from = "pass"
 to = "sink"
 "#;
-    let mut flows =
-        flows(&[("numbers", "numbers"), ("stage", "stage"), ("collect", "collect")], toml).await;
+    let mut flows = flows(
+        &[
+            ("numbers", "numbers"),
+            ("stage", "stage"),
+            ("collect", "collect"),
+        ],
+        toml,
+    )
+    .await;
     let seen = flows.tap("t", "pass", "sink");
     flows.start("t").await;
     // The batch fails as a whole first; alone, the element is named.
@@ -41,15 +48,28 @@ to = "sink"
             _ => None,
         })
         .await;
-    assert!(error.contains("panic") || error.contains("trap") || error.contains("unreachable"), "{error}");
+    assert!(
+        error.contains("panic") || error.contains("trap") || error.contains("unreachable"),
+        "{error}"
+    );
     let info = flows.finished("t").await;
 
     let expected: Vec<u64> = (1..=200).filter(|n| *n != 50).collect();
-    assert_eq!(seen.numbers(), expected, "every other element once, in order");
+    assert_eq!(
+        seen.numbers(),
+        expected,
+        "every other element once, in order"
+    );
     let letters = flows.runtime.dead_letters("t").unwrap();
     assert_eq!(letters.len(), 1, "{letters:#?}");
-    assert_eq!((number(&letters[0].element), letters[0].sequence), (50, sequence));
-    assert_eq!((letters[0].stage.as_str(), letters[0].attempts), ("pass", 2));
+    assert_eq!(
+        (number(&letters[0].element), letters[0].sequence),
+        (50, sequence)
+    );
+    assert_eq!(
+        (letters[0].stage.as_str(), letters[0].attempts),
+        ("pass", 2)
+    );
     let pass = stage(&info, "pass");
     // The batch, then the element alone twice (retries = 1).
     assert_eq!((pass.restarts, pass.dead_letters), (3, 1), "{pass:?}");
@@ -83,7 +103,9 @@ async fn a_failing_element_is_retried_set_aside_and_redriven_once_fixed() {
         .collect();
     flows.runtime.push("d", None, elements).await.unwrap();
     let info = flows
-        .wait("d", "the element set aside", |i| stage(i, "pass").dead_letters == 1)
+        .wait("d", "the element set aside", |i| {
+            stage(i, "pass").dead_letters == 1
+        })
         .await;
     flows.seen("d", &seen, 9).await;
     assert_eq!(seen.numbers(), [1, 2, 3, 4, 5, 6, 8, 9, 10]);

@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 use wbx_core::capability::Capabilities;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
 use wbx_core::{Catalog, Engine, Limits, ModuleKind, Observation, Runtime};
-use wbx_pipelines::info::{ElementView, FlowInfo, StageInfo, EdgeInfo, FlowStatus};
+use wbx_pipelines::info::{EdgeInfo, ElementView, FlowInfo, FlowStatus, StageInfo};
 use wbx_pipelines::kinds::{PROCESSOR, SINK, SOURCE};
 use wbx_pipelines::{FlowObservation, PipelineRuntime};
 
@@ -105,9 +105,11 @@ impl Seen {
 
 /// The `n` of an element's JSON payload.
 pub fn number(element: &ElementView) -> u64 {
-    element.payload.as_ref().and_then(|p| p["n"].as_u64()).unwrap_or_else(|| {
-        panic!("an element without a number: {element:?}")
-    })
+    element
+        .payload
+        .as_ref()
+        .and_then(|p| p["n"].as_u64())
+        .unwrap_or_else(|| panic!("an element without a number: {element:?}"))
 }
 
 impl Flows {
@@ -153,13 +155,16 @@ impl Flows {
     }
 
     pub async fn finished(&self, flow: &str) -> FlowInfo {
-        self.wait(flow, "the flow to finish", |i| i.status == FlowStatus::Finished)
-            .await
+        self.wait(flow, "the flow to finish", |i| {
+            i.status == FlowStatus::Finished
+        })
+        .await
     }
 
     /// Waits for `seen` to hold `n` elements.
     pub async fn seen(&self, flow: &str, seen: &Seen, n: usize) {
-        self.wait(flow, &format!("{n} elements"), |_| seen.len() >= n).await;
+        self.wait(flow, &format!("{n} elements"), |_| seen.len() >= n)
+            .await;
     }
 
     /// The next pipelines observation `pick` selects.

@@ -34,7 +34,9 @@ fn one(n: u64) -> Vec<NewElement> {
 async fn full(policy: &str) -> Flows {
     let flows = flows(&[("collect", "collect")], &policy_flow(policy)).await;
     flows.start("q").await;
-    flows.wait("q", "the flow to run", |i| i.status == FlowStatus::Running).await;
+    flows
+        .wait("q", "the flow to run", |i| i.status == FlowStatus::Running)
+        .await;
     flows.runtime.pause_flow("q").await.unwrap();
     for n in 1..=4 {
         flows.runtime.push("q", None, one(n)).await.unwrap();
@@ -50,10 +52,20 @@ async fn drop_newest_drops_what_arrives_at_a_full_queue_and_counts_it() {
         flows.runtime.push("q", None, one(n)).await.unwrap();
     }
     let info = flows.info("q");
-    assert_eq!((edge(&info, "input", "sink").depth, edge(&info, "input", "sink").dropped), (4, 6));
+    assert_eq!(
+        (
+            edge(&info, "input", "sink").depth,
+            edge(&info, "input", "sink").dropped
+        ),
+        (4, 6)
+    );
     assert!(seen.all().is_empty(), "nothing dropped passes the edge");
     flows.runtime.resume_flow("q").await.unwrap();
-    flows.wait("q", "the queue to drain", |i| edge(i, "input", "sink").depth == 0).await;
+    flows
+        .wait("q", "the queue to drain", |i| {
+            edge(i, "input", "sink").depth == 0
+        })
+        .await;
     let sink = flows.runtime.stage("q", "sink").unwrap();
     let taken: Vec<u64> = sink.last_in.iter().map(crate::number).collect();
     assert_eq!(taken, [1, 2, 3, 4]);
@@ -67,9 +79,19 @@ async fn drop_oldest_keeps_the_latest_and_counts_the_rest() {
         flows.runtime.push("q", None, one(n)).await.unwrap();
     }
     let info = flows.info("q");
-    assert_eq!((edge(&info, "input", "sink").depth, edge(&info, "input", "sink").dropped), (4, 6));
+    assert_eq!(
+        (
+            edge(&info, "input", "sink").depth,
+            edge(&info, "input", "sink").dropped
+        ),
+        (4, 6)
+    );
     flows.runtime.resume_flow("q").await.unwrap();
-    flows.wait("q", "the queue to drain", |i| edge(i, "input", "sink").depth == 0).await;
+    flows
+        .wait("q", "the queue to drain", |i| {
+            edge(i, "input", "sink").depth == 0
+        })
+        .await;
     let sink = flows.runtime.stage("q", "sink").unwrap();
     let taken: Vec<u64> = sink.last_in.iter().map(crate::number).collect();
     assert_eq!(taken, [7, 8, 9, 10]);
@@ -80,9 +102,18 @@ async fn drop_oldest_keeps_the_latest_and_counts_the_rest() {
 async fn error_refuses_an_element_at_a_full_queue_to_its_pusher() {
     let flows = full("error").await;
     let refused = flows.runtime.push("q", None, one(5)).await;
-    assert!(matches!(refused, Err(FlowError::QueueFull { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(FlowError::QueueFull { .. })),
+        "{refused:?}"
+    );
     let info = flows.info("q");
-    assert_eq!((edge(&info, "input", "sink").depth, edge(&info, "input", "sink").dropped), (4, 1));
+    assert_eq!(
+        (
+            edge(&info, "input", "sink").depth,
+            edge(&info, "input", "sink").dropped
+        ),
+        (4, 1)
+    );
     flows.shutdown().await;
 }
 
@@ -95,15 +126,25 @@ async fn block_holds_the_pusher_until_the_queue_drains_to_its_low_watermark() {
             runtime.push("q", None, one(n)).await.unwrap();
         }
     });
-    let held = flows.wait("q", "the pusher to be held", |i| edge(i, "input", "sink").held).await;
+    let held = flows
+        .wait("q", "the pusher to be held", |i| {
+            edge(i, "input", "sink").held
+        })
+        .await;
     let queue = edge(&held, "input", "sink");
-    assert_eq!((queue.depth, queue.triggered, queue.dropped), (4, 1, 0), "{queue:?}");
+    assert_eq!(
+        (queue.depth, queue.triggered, queue.dropped),
+        (4, 1, 0),
+        "{queue:?}"
+    );
     assert!(!pushing.is_finished(), "the pusher waits");
 
     flows.runtime.resume_flow("q").await.unwrap();
     pushing.await.unwrap();
     let info = flows
-        .wait("q", "every element taken", |i| crate::stage(i, "sink").taken == 10)
+        .wait("q", "every element taken", |i| {
+            crate::stage(i, "sink").taken == 10
+        })
         .await;
     let queue = edge(&info, "input", "sink");
     assert!(queue.relieved >= 1 && queue.dropped == 0, "{queue:?}");

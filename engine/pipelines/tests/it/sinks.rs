@@ -32,7 +32,9 @@ async fn a_throttling_sink_is_sent_nothing_for_a_while_and_gets_everything() {
     let seen = flows.tap("s", "source", "sink");
     flows.start("s").await;
     let throttled = flows
-        .wait("s", "the sink to throttle", |i| stage(i, "sink").status == StageStatus::Throttled)
+        .wait("s", "the sink to throttle", |i| {
+            stage(i, "sink").status == StageStatus::Throttled
+        })
         .await;
     // While it throttles, its queue fills and holds the source.
     assert!(stage(&throttled, "sink").taken < 100, "{throttled:#?}");
