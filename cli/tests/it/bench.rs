@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::{repo_root, stderr, stdout, wbx_command};
 
 /// Each scenario, in the order they run, with its unit.
-const SCENARIOS: [(&str, &str); 19] = [
+const SCENARIOS: [(&str, &str); 22] = [
     ("command-execution", "executions/s"),
     ("projector-replay", "events/s"),
     ("replay", "events/s"),
@@ -28,6 +28,9 @@ const SCENARIOS: [(&str, &str); 19] = [
     ("actor-ring", "messages/s"),
     ("actor-fork-join", "messages/s"),
     ("actor-idle-memory", "KiB/process"),
+    ("pipeline", "elements/s"),
+    ("pipeline-overhead", "µs/element"),
+    ("pipeline-backpressure", "% of the 1× peak memory at 10×"),
     ("cache-load", "loads/s"),
     ("hot-swap", "swaps/s"),
     ("tui-frame", "frames/s"),
@@ -35,8 +38,9 @@ const SCENARIOS: [(&str, &str); 19] = [
 ];
 
 /// The scenarios that are figures with no bare baseline: latencies, the
-/// actors' Savina workloads and memory per idle process.
-const FIGURES: [&str; 7] = [
+/// actors' Savina workloads, memory per idle process, the pipelines'
+/// per-element overhead and memory under a slow sink.
+const FIGURES: [&str; 9] = [
     "mesh-call-p50",
     "mesh-call-p99",
     "gateway-p50",
@@ -44,6 +48,8 @@ const FIGURES: [&str; 7] = [
     "actor-ring",
     "actor-fork-join",
     "actor-idle-memory",
+    "pipeline-overhead",
+    "pipeline-backpressure",
 ];
 
 /// `wbx bench` as a user runs it in the repository: it builds its guests
