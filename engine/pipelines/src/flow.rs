@@ -124,7 +124,8 @@ impl FlowRun {
             stages,
             control: watch::channel(Control::default()).0,
             sequence,
-            status: Mutex::new((FlowStatus::Starting, None)),
+            // Not started yet: nothing to publish until it is.
+            status: Mutex::new((FlowStatus::Stopped, None)),
             starting: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             over: Notify::new(),

@@ -142,15 +142,13 @@ impl PipelineRuntime {
     }
 
     fn new_run(&self, spec: FlowSpec, sequence: &Arc<AtomicU64>) -> Arc<FlowRun> {
-        let run = FlowRun::new(
+        Arc::new(FlowRun::new(
             spec,
             self.engine.clone(),
             self.capabilities.clone(),
             &self.state,
             sequence.clone(),
-        );
-        run.set_status(FlowStatus::Stopped, None);
-        Arc::new(run)
+        ))
     }
 
     fn run(&self, flow: &str) -> Result<Arc<FlowRun>, FlowError> {
@@ -205,13 +203,7 @@ impl PipelineRuntime {
         }
         // A run never started is this one (a tap may already be on it).
         let run = if slot.started {
-            Arc::new(FlowRun::new(
-                slot.run.spec.clone(),
-                self.engine.clone(),
-                self.capabilities.clone(),
-                &self.state,
-                slot.sequence.clone(),
-            ))
+            self.new_run(slot.run.spec.clone(), &slot.sequence)
         } else {
             slot.run.clone()
         };
