@@ -58,6 +58,23 @@ pub struct ActionSpec {
     pub scope: Scope,
 }
 
+impl ActionSpec {
+    /// An action that works in `pane` only.
+    pub const fn of_pane(
+        pane: PaneId,
+        name: &'static str,
+        describe: &'static str,
+        keys: &'static [&'static str],
+    ) -> ActionSpec {
+        ActionSpec {
+            name,
+            describe,
+            keys,
+            scope: Scope::Pane(pane),
+        }
+    }
+}
+
 /// What a model adds, as data.
 #[derive(Debug)]
 pub struct UiSpec {
@@ -81,6 +98,19 @@ pub enum Nav {
     Open,
     /// Close a detail view, else clear the filter.
     Back,
+}
+
+impl Nav {
+    /// This move in a detail view scrolled `scroll` lines down: where it
+    /// scrolls to, or `None` when it closes the view.
+    pub fn scrolled(self, scroll: u16) -> Option<u16> {
+        match self {
+            Nav::Step(delta) => Some(scroll.saturating_add_signed(delta as i16)),
+            Nav::Top => Some(0),
+            Nav::Back => None,
+            Nav::Bottom | Nav::Open => Some(scroll),
+        }
+    }
 }
 
 /// The state of a model's panes.

@@ -8,6 +8,7 @@ mod list;
 mod logs;
 pub mod mesh;
 mod modules;
+pub(crate) mod refresh;
 
 pub use list::Cursor;
 pub use logs::{LogFilter, LogsPane};

@@ -1,10 +1,12 @@
 //! Drawing: a pure function of the [`App`] onto a ratatui frame. Nothing
 //! here changes state or reads anything but the app.
 
+pub mod columns;
 mod hints;
 mod logs;
 mod modules;
 mod overlay;
+pub mod sections;
 mod status;
 pub mod text;
 pub mod theme;
@@ -62,6 +64,13 @@ pub fn message(frame: &mut Frame, area: Rect, block: Block, text: String, style:
             .block(block),
         area,
     );
+}
+
+/// `· filter: TEXT (N shown) ` for a list's title; nothing without a filter.
+pub fn filter_note(text: &str, shown: usize) -> Option<Span<'static>> {
+    let text = text.trim();
+    (!text.is_empty())
+        .then(|| Span::styled(format!("· filter: {text} ({shown} shown) "), theme::ACCENT))
 }
 
 /// A detail view: `lines` under `title`, scrolled down `scroll` lines.

@@ -30,6 +30,16 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// A time in microseconds: `40 µs` below a millisecond, then as
+/// [`duration`] writes it.
+pub fn micros(us: u64) -> String {
+    if us < 1000 {
+        format!("{us} µs")
+    } else {
+        duration(Duration::from_micros(us))
+    }
+}
+
 /// The time of day in UTC, to the millisecond: `21:18:34.260`.
 pub fn clock(t: SystemTime) -> String {
     let full = humantime::format_rfc3339_millis(t).to_string();
@@ -92,6 +102,8 @@ mod tests {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(duration(Duration::from_micros(1500)), "1.5 ms");
         assert_eq!(duration(Duration::from_millis(2340)), "2.34 s");
+        assert_eq!(micros(40), "40 µs");
+        assert_eq!(micros(1500), "1.5 ms");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(bytes(1023), "1023 B");

@@ -21,6 +21,18 @@ pub const SELECTED_TAB: Style = Style::new()
 /// Events that share the selected event's correlation id.
 pub const RELATED: Style = Style::new().fg(Color::Magenta);
 
+/// A queue or a mailbox holding `depth` of `capacity`: red when full,
+/// yellow past three quarters, else plain.
+pub fn fill(depth: usize, capacity: usize) -> Style {
+    if capacity > 0 && depth >= capacity {
+        ERROR
+    } else if capacity > 0 && depth * 4 >= capacity * 3 {
+        WARN
+    } else {
+        Style::new()
+    }
+}
+
 /// A log line's level.
 pub fn level(level: Level) -> Style {
     match level {

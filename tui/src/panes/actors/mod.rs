@@ -42,9 +42,9 @@ use crate::action::{Action, Done, Request};
 use crate::app::{App, Overlay, PaneId, Prompt, PromptKind};
 use crate::keys::Command;
 use crate::model::{
-    ActionSpec, ModelParts, ModelRequest, ModelResult, ModelSession, ModelUi, Nav, PaneSpec, Scope,
-    UiSpec,
+    ActionSpec, ModelParts, ModelRequest, ModelResult, ModelSession, ModelUi, Nav, PaneSpec, UiSpec,
 };
+use crate::panes::refresh::Reads;
 use crate::view::text;
 
 pub const ACTORS: PaneId = PaneId("actors");
@@ -52,9 +52,7 @@ pub const ACTORS: PaneId = PaneId("actors");
 const MODEL: &str = "actors";
 /// How often the table, and the process opened, are read again while the
 /// pane shows.
-pub const REFRESH: Duration = Duration::from_secs(1);
-/// A read unanswered this long is asked for again.
-const GIVE_UP: Duration = Duration::from_secs(5);
+pub use crate::panes::refresh::REFRESH;
 /// How long `:call` waits for the reply.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Characters of a reply shown in the hint line.
@@ -65,12 +63,7 @@ const fn key(
     describe: &'static str,
     keys: &'static [&'static str],
 ) -> ActionSpec {
-    ActionSpec {
-        name,
-        describe,
-        keys,
-        scope: Scope::Pane(ACTORS),
-    }
+    ActionSpec::of_pane(ACTORS, name, describe, keys)
 }
 
 /// The actors model's pane, keys and commands.
@@ -169,26 +162,6 @@ pub struct Inspected {
     pub result: Result<ProcessDetail, ActorError>,
 }
 
-/// When a read was last asked for, and whether its answer came.
-#[derive(Debug, Clone, Copy, Default)]
-struct Asked {
-    at: Option<Instant>,
-    pending: bool,
-}
-
-impl Asked {
-    fn due(&self, now: Instant) -> bool {
-        let wait = if self.pending { GIVE_UP } else { REFRESH };
-        self.at
-            .is_none_or(|at| now.saturating_duration_since(at) >= wait)
-    }
-
-    fn ask(&mut self, now: Instant) {
-        self.at = Some(now);
-        self.pending = true;
-    }
-}
-
 /// The Actors pane's state, and when it asks the runtime again.
 #[derive(Debug)]
 pub struct ActorsUi {
@@ -196,10 +169,7 @@ pub struct ActorsUi {
     /// Milliseconds since the Unix epoch: when a happening was told. Tests
     /// fix it.
     clock: fn() -> u64,
-    /// The latest tick.
-    now: Instant,
-    poll: Asked,
-    inspect: Asked,
+    reads: Reads,
 }
 
 fn wall_clock() -> u64 {
@@ -217,16 +187,10 @@ impl ActorsUi {
     /// The pane with `clock` for the happenings' times (milliseconds since
     /// the Unix epoch), so a drawing can be compared from run to run.
     pub fn with_clock(pane: ActorsPane, clock: fn() -> u64) -> ActorsUi {
-        let now = Instant::now();
         ActorsUi {
             pane,
             clock,
-            now,
-            poll: Asked {
-                at: Some(now),
-                pending: false,
-            },
-            inspect: Asked::default(),
+            reads: Reads::new(),
         }
     }
 
@@ -242,7 +206,7 @@ impl ActorsUi {
             return Vec::new();
         };
         self.pane.open(&pid);
-        self.inspect.ask(self.now);
+        self.reads.open();
         vec![ActorsRequest::Inspect(pid).into()]
     }
 
@@ -313,7 +277,7 @@ impl ModelUi for ActorsUi {
     fn lagged(&mut self) {
         // Spawns and exits may be among what was skipped: read the table
         // at the next tick.
-        self.poll.at = None;
+        self.reads.list.forget();
     }
 
     fn settle(&mut self) {
@@ -325,16 +289,13 @@ impl ModelUi for ActorsUi {
     }
 
     fn tick(&mut self, _pane: PaneId, now: Instant, _app: &mut App) -> Vec<Request> {
-        self.now = now;
+        let alive = self.pane.opened.as_ref().filter(|o| o.alive());
+        let (poll, inspect) = self.reads.tick(now, alive.is_some());
         let mut requests = Vec::new();
-        if self.poll.due(now) {
-            self.poll.ask(now);
+        if poll {
             requests.push(ActorsRequest::Poll.into());
         }
-        if let Some(opened) = self.pane.opened.as_ref().filter(|o| o.alive())
-            && self.inspect.due(now)
-        {
-            self.inspect.ask(now);
+        if let Some(opened) = alive.filter(|_| inspect) {
             requests.push(ActorsRequest::Inspect(opened.pid.clone()).into());
         }
         requests
@@ -362,13 +323,9 @@ impl ModelUi for ActorsUi {
     fn nav(&mut self, _pane: PaneId, nav: Nav, _app: &mut App) -> Vec<Request> {
         let pane = &mut self.pane;
         if let Some(opened) = &mut pane.opened {
-            match nav {
-                Nav::Step(delta) => {
-                    opened.scroll = opened.scroll.saturating_add_signed(delta as i16)
-                }
-                Nav::Top => opened.scroll = 0,
-                Nav::Back => pane.opened = None,
-                Nav::Bottom | Nav::Open => {}
+            match nav.scrolled(opened.scroll) {
+                Some(scroll) => opened.scroll = scroll,
+                None => pane.opened = None,
             }
             return Vec::new();
         }
@@ -442,14 +399,14 @@ impl ModelUi for ActorsUi {
     fn result(&mut self, result: &ModelResult, app: &mut App) -> bool {
         let shown = app.pane == ACTORS;
         if let Some(polled) = result.get::<Polled>() {
-            self.poll.pending = false;
+            self.reads.list.answered();
             let changed =
                 self.pane
                     .snapshot(polled.at, polled.processes.clone(), polled.dead_letters);
             return changed && shown;
         }
         if let Some(inspected) = result.get::<Inspected>() {
-            self.inspect.pending = false;
+            self.reads.opened.answered();
             return self.pane.inspected(&inspected.pid, &inspected.result) && shown;
         }
         false

@@ -13,6 +13,7 @@ use wbx_engine::actors::message::Kind;
 use super::processes::ProcessTable;
 use super::state::{Opened, who};
 use super::view_table::{exit_style, mailbox_style, memory, rate, status_name, status_style};
+use crate::view::sections::{field, heading, json, none};
 use crate::view::{self, text, theme};
 
 /// Characters of a traced message's body shown on its line.
@@ -57,21 +58,6 @@ pub fn draw(frame: &mut Frame, area: Rect, opened: &Opened, table: &ProcessTable
     trace(&mut lines, detail);
     logs(&mut lines, detail);
     view::detail(frame, area, title, lines, opened.scroll);
-}
-
-fn field(name: &str, value: Vec<Span<'static>>) -> Line<'static> {
-    let mut spans = vec![Span::styled(format!("{name:<13}"), theme::DIM)];
-    spans.extend(value);
-    Line::from(spans)
-}
-
-fn heading(lines: &mut Vec<Line<'static>>, title: String) {
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(title, theme::HEADER));
-}
-
-fn none(lines: &mut Vec<Line<'static>>, text: &str) {
-    lines.push(Line::styled(format!("  {text}"), theme::DIM));
 }
 
 fn figures(lines: &mut Vec<Line<'static>>, info: &ProcessInfo, per_second: Option<f64>) {
@@ -124,14 +110,6 @@ fn figures(lines: &mut Vec<Line<'static>>, info: &ProcessInfo, per_second: Optio
     lines.push(field("supervisor", vec![Span::raw(supervisor)]));
     if let Some(strategy) = info.strategy {
         lines.push(field("strategy", vec![Span::raw(strategy)]));
-    }
-}
-
-/// JSON, pretty-printed, each line indented.
-fn json(lines: &mut Vec<Line<'static>>, value: &serde_json::Value, indent: usize, style: Style) {
-    let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-    for line in pretty.lines() {
-        lines.push(Line::styled(format!("{:indent$}{line}", ""), style));
     }
 }
 

@@ -16,6 +16,7 @@ use wbx_engine::actors::table::Status;
 use super::processes::{ProcessTable, SortKey};
 use super::state::{ActorsPane, HappeningKind, RECENT_SHOWN};
 use super::view_tree;
+use crate::view::columns::{constraints, fitting, kept, width};
 use crate::view::{self, text, theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, pane: &ActorsPane) {
@@ -58,14 +59,7 @@ pub fn exit_style(why: &str) -> Style {
 
 /// A mailbox: red when full, yellow past three quarters, else plain.
 pub fn mailbox_style(process: &ProcessInfo) -> Style {
-    let (depth, capacity) = (process.mailbox, process.mailbox_capacity);
-    if capacity > 0 && depth >= capacity {
-        theme::ERROR
-    } else if capacity > 0 && depth * 4 >= capacity * 3 {
-        theme::WARN
-    } else {
-        Style::default()
-    }
+    theme::fill(process.mailbox, process.mailbox_capacity)
 }
 
 /// Messages handled per second; `—` before two snapshots.
@@ -87,16 +81,7 @@ fn title(table: &ProcessTable) -> Line<'static> {
             theme::DIM,
         ),
     ];
-    if !table.filter.is_empty() {
-        spans.push(Span::styled(
-            format!(
-                "· filter: {} ({} shown) ",
-                table.filter.text,
-                table.shown.len()
-            ),
-            theme::ACCENT,
-        ));
-    }
+    spans.extend(view::filter_note(&table.filter.text, table.shown.len()));
     spans.push(dead_letters(table.dead_letters));
     Line::from(spans)
 }
@@ -120,15 +105,6 @@ pub fn processes(n: usize) -> String {
 pub fn dead_letters(total: u64) -> Span<'static> {
     let style = if total > 0 { theme::ERROR } else { theme::DIM };
     Span::styled(format!("· dead letters {} ", text::thousands(total)), style)
-}
-
-/// A column's width: its widest cell on screen, within `min..=max`.
-pub fn width<'a>(cells: impl Iterator<Item = &'a str>, min: usize, max: usize) -> u16 {
-    cells
-        .map(|c| c.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(min, max) as u16
 }
 
 fn table(frame: &mut Frame, area: Rect, table: &ProcessTable) {
@@ -242,46 +218,6 @@ fn table(frame: &mut Frame, area: Rect, table: &ProcessTable) {
 /// The table's columns (by their place) in the order they give way when
 /// the screen is narrow: the last first.
 const TABLE_PRIORITY: [usize; 11] = [0, 1, 5, 7, 4, 2, 9, 8, 10, 6, 3];
-
-/// Which columns of `widths` fit in `room`, taken in `priority` order (a
-/// space between two); the last is as wide as what is left.
-pub fn fitting(widths: &[u16], priority: &[usize], room: u16) -> Vec<bool> {
-    let mut keep = vec![false; widths.len()];
-    let mut used = 0u16;
-    for &column in priority {
-        let needed = widths[column] + u16::from(used > 0);
-        if used + needed <= room {
-            used += needed;
-            keep[column] = true;
-        }
-    }
-    keep
-}
-
-/// The cells of the columns kept.
-pub fn kept<T>(keep: &[bool], cells: Vec<T>) -> Vec<T> {
-    cells
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(cell, keep)| keep.then_some(cell))
-        .collect()
-}
-
-/// The kept columns' widths; the last column (the last exit), when kept,
-/// takes the rest of the line.
-pub fn constraints(widths: &[u16], keep: &[bool]) -> Vec<Constraint> {
-    let last = widths.len().saturating_sub(1);
-    (0..widths.len())
-        .filter(|&column| keep[column])
-        .map(|column| {
-            if column == last {
-                Constraint::Min(widths[column])
-            } else {
-                Constraint::Length(widths[column])
-            }
-        })
-        .collect()
-}
 
 /// `depth/high-water`, coloured as the mailbox fills.
 pub fn mailbox(process: &ProcessInfo) -> Span<'static> {

@@ -11,9 +11,9 @@ use wbx_engine::actors::info::ProcessInfo;
 use super::processes::ProcessTable;
 use super::tree::TreeView;
 use super::view_table::{
-    constraints, dead_letters, exit_style, fitting, kept, mailbox, processes, restarts,
-    status_name, status_style, width,
+    dead_letters, exit_style, mailbox, processes, restarts, status_name, status_style,
 };
+use crate::view::columns::{constraints, fitting, kept, width};
 use crate::view::{self, theme};
 
 /// How a node is named in its tree: its registered name, else its id in
