@@ -398,20 +398,22 @@ impl KeyMap {
         &self.specs
     }
 
-    /// What `event` means in `pane`.
+    /// What `event` means in `pane`: a key of that pane's own wins over
+    /// the same key everywhere (`p` pauses a flow in the Flows pane and
+    /// jumps to an event position in the others).
     pub fn lookup(&self, event: &KeyEvent, pane: PaneId) -> Lookup {
         let Some(key) = Key::from_event(event) else {
             return Lookup::Unbound;
         };
-        let mut elsewhere = Lookup::Unbound;
+        let (mut everywhere, mut elsewhere) = (None, Lookup::Unbound);
         for (_, command) in self.bindings.iter().filter(|(k, _)| *k == key) {
             match self.scope(*command) {
-                Scope::Everywhere => return Lookup::Found(*command),
                 Scope::Pane(p) if p == pane => return Lookup::Found(*command),
+                Scope::Everywhere => everywhere = everywhere.or(Some(*command)),
                 Scope::Pane(p) => elsewhere = Lookup::Elsewhere(*command, p),
             }
         }
-        elsewhere
+        everywhere.map_or(elsewhere, Lookup::Found)
     }
 
     /// The command `event` means wherever it works (overlays, which take
@@ -597,6 +599,26 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(clash.contains("binds 'q' to both"), "{clash}");
+    }
+
+    #[test]
+    fn a_key_of_the_pane_shown_wins_over_the_same_key_everywhere() {
+        use crate::panes::events::EVENTS;
+        use crate::panes::flows::FLOWS;
+        let p = key(KeyCode::Char('p'), KeyModifiers::NONE);
+        let map = KeyMap::default();
+        assert_eq!(
+            map.lookup(&p, FLOWS),
+            Lookup::Found(Command::Model("pause-flow"))
+        );
+        assert_eq!(
+            map.lookup(&p, EVENTS),
+            Lookup::Found(Command::Model("goto"))
+        );
+        assert_eq!(
+            map.lookup(&p, PaneId::LOGS),
+            Lookup::Found(Command::Model("goto"))
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub const SPECS: &[&UiSpec] = &[
     &panes::events::SPEC,
     &panes::mesh::SPEC,
     &panes::actors::SPEC,
+    &panes::flows::SPEC,
 ];
 
 /// Each registered model's part, over the runtime of its model.
@@ -27,6 +28,9 @@ pub fn open(runtimes: &Runtimes) -> Vec<ModelParts> {
     }
     if let Some(actors) = runtimes.get() {
         parts.push(panes::actors::open(actors));
+    }
+    if let Some(pipelines) = runtimes.get() {
+        parts.push(panes::flows::open(pipelines));
     }
     parts
 }

@@ -185,6 +185,9 @@ mod mesh_pane;
 #[path = "actors_pane/mod.rs"]
 mod actors_pane;
 
+#[path = "flows_pane/mod.rs"]
+mod flows_pane;
+
 fn reloaded() -> Observation {
     Observation::Reloaded {
         module: "add-book".to_owned(),
@@ -377,7 +380,7 @@ fn help_lists_every_key_including_remapped_ones() {
     f.app.keys =
         KeyMap::from_toml("[keys]\nquit = [\"x\"]\n", std::path::Path::new("tui.toml")).unwrap();
     f.keys("?");
-    let screen = f.screen(110, 62);
+    let screen = f.screen(110, 66);
     assert!(
         screen
             .lines()
@@ -386,7 +389,7 @@ fn help_lists_every_key_including_remapped_ones() {
     );
     snapshot!("help", screen);
     f.act(key(KeyCode::Esc));
-    assert!(!f.screen(110, 62).contains("Commands (after :)"));
+    assert!(!f.screen(110, 66).contains("Commands (after :)"));
 }
 
 /// The text inside the help box, its lines joined and its spaces collapsed.
@@ -409,7 +412,7 @@ fn help_fits_at_140_and_80_columns_wrapping_long_lines() {
     for width in [140, 80] {
         let mut f = fixture(0);
         f.keys("?");
-        let screen = f.screen(width, 70);
+        let screen = f.screen(width, 74);
         let text = help_text(&screen, usize::from(width));
         let keys = KeyMap::default();
         let described = keys
