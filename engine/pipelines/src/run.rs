@@ -55,7 +55,7 @@ async fn sample(run: Arc<FlowRun>) {
     loop {
         tick.tick().await;
         ticks += 1;
-        run.sample(ticks % 10 == 0);
+        run.sample(ticks.is_multiple_of(10));
         if run.status().0.is_over() {
             return;
         }

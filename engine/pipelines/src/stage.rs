@@ -211,37 +211,35 @@ pub trait StageCalls: StageWorld {
 }
 
 impl StageCalls for SourceWorld {
-    fn init<'a>(
-        exports: &'a Self::Exports,
-        store: &'a mut Store<HostState>,
+    async fn init(
+        exports: &Self::Exports,
+        store: &mut Store<HostState>,
         config: String,
-    ) -> impl Future<Output = wasmtime::Result<Result<(), String>>> + Send + 'a {
-        async move { exports.wbx_guest_source().call_init(store, &config).await }
+    ) -> wasmtime::Result<Result<(), String>> {
+        exports.wbx_guest_source().call_init(store, &config).await
     }
 }
 
 impl StageCalls for ProcessorWorld {
-    fn init<'a>(
-        exports: &'a Self::Exports,
-        store: &'a mut Store<HostState>,
+    async fn init(
+        exports: &Self::Exports,
+        store: &mut Store<HostState>,
         config: String,
-    ) -> impl Future<Output = wasmtime::Result<Result<(), String>>> + Send + 'a {
-        async move {
-            exports
-                .wbx_guest_processor()
-                .call_init(store, &config)
-                .await
-        }
+    ) -> wasmtime::Result<Result<(), String>> {
+        exports
+            .wbx_guest_processor()
+            .call_init(store, &config)
+            .await
     }
 }
 
 impl StageCalls for SinkWorld {
-    fn init<'a>(
-        exports: &'a Self::Exports,
-        store: &'a mut Store<HostState>,
+    async fn init(
+        exports: &Self::Exports,
+        store: &mut Store<HostState>,
         config: String,
-    ) -> impl Future<Output = wasmtime::Result<Result<(), String>>> + Send + 'a {
-        async move { exports.wbx_guest_sink().call_init(store, &config).await }
+    ) -> wasmtime::Result<Result<(), String>> {
+        exports.wbx_guest_sink().call_init(store, &config).await
     }
 }
 

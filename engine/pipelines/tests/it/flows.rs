@@ -278,7 +278,7 @@ async fn pushed_elements_go_through_and_stop_drains_the_flow() {
         })
         .await;
     assert_eq!(edge(&paused, "input", "pass").depth, 10, "{paused:#?}");
-    assert_eq!(seen.len(), 20);
+    assert_eq!(seen.count(), 20);
 
     // Stopped, the queued elements still go through, then the flow stops.
     assert_eq!(

@@ -93,7 +93,7 @@ impl Seen {
         self.0.lock().unwrap().clone()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()
     }
 
@@ -163,7 +163,7 @@ impl Flows {
 
     /// Waits for `seen` to hold `n` elements.
     pub async fn seen(&self, flow: &str, seen: &Seen, n: usize) {
-        self.wait(flow, &format!("{n} elements"), |_| seen.len() >= n)
+        self.wait(flow, &format!("{n} elements"), |_| seen.count() >= n)
             .await;
     }
 
