@@ -344,7 +344,7 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// The kind of module: command, projector, effect, service or actor
+    /// The kind of module: command, projector, effect, service, actor, source, processor or sink
     pub kind: String,
     /// The module's name: its crate and directory
     pub name: String,

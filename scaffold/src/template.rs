@@ -296,11 +296,11 @@ mod tests {
         );
         assert_eq!(
             project("nope").unwrap_err().to_string(),
-            "no project template named 'nope'; templates: actors, events, mesh"
+            "no project template named 'nope'; templates: actors, events, mesh, pipeline"
         );
         assert_eq!(
             module("gadget").unwrap_err().to_string(),
-            "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, projector, service"
+            "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, processor, projector, service, sink, source"
         );
     }
 
@@ -324,15 +324,28 @@ mod tests {
                 "effect",
                 "events",
                 "mesh",
+                "pipeline",
+                "processor",
                 "projector",
-                "service"
+                "service",
+                "sink",
+                "source"
             ]
         );
         assert_eq!(ids, dirs);
 
         let projects: Vec<String> = projects().unwrap().into_iter().map(|t| t.id).collect();
-        assert_eq!(projects, ["actors", "events", "mesh"]);
-        for kind in ["actor", "command", "effect", "projector", "service"] {
+        assert_eq!(projects, ["actors", "events", "mesh", "pipeline"]);
+        for kind in [
+            "actor",
+            "command",
+            "effect",
+            "projector",
+            "service",
+            "source",
+            "processor",
+            "sink",
+        ] {
             let template = module(kind).unwrap();
             assert_eq!(template.id, kind);
             assert_eq!(template.manifest.creates, Creates::Module);

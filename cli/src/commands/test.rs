@@ -2,8 +2,9 @@
 //! its scenarios against the built modules on scratch state, model by
 //! model: the events model's (`scenarios/*.toml`, commands and
 //! projectors), the mesh's (`scenarios/services/*.toml`, requests to
-//! services), then the actors' (`scenarios/actors/*.toml`, messages to an
-//! actor). A failure shows a diff of expected against actual; the exit
+//! services), the actors' (`scenarios/actors/*.toml`, messages to an
+//! actor), then the pipelines' (`scenarios/pipelines/*.toml`, elements
+//! through a processor or a flow). A failure shows a diff of expected against actual; the exit
 //! code is non-zero when any scenario fails or cannot run.
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use anyhow::{Context, Result};
 use tokio::runtime::Runtime;
 use wbx_engine::actors::scenario as actors;
 use wbx_engine::mesh::scenario as services;
+use wbx_engine::pipelines::scenario as pipelines;
 use wbx_engine::scenario::{self as events, Outcome};
 
 use crate::cli::TestArgs;
@@ -72,6 +74,12 @@ pub fn run(args: TestArgs) -> Result<ExitCode> {
             actors::load(&project)?,
             |s| wanted(&s.file, &s.module, &s.name),
             |runtime, s, show| runtime.block_on(actors::run(&project, s, show)),
+        ),
+        Set::new(
+            pipelines::DIR,
+            pipelines::load(&project)?,
+            |s| wanted(&s.file, &s.module, &s.name),
+            |runtime, s, show| runtime.block_on(pipelines::run(&project, s, show)),
         ),
     ];
     if sets.iter().all(|set| set.count == 0) {

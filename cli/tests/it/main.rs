@@ -20,5 +20,6 @@ mod dev;
 mod library;
 mod mesh;
 mod new;
+mod pipelines_example;
 mod replay;
 mod tui;

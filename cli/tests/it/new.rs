@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Engine, Tmux, repo_root, stderr, stdout, template_turn, wait_for, wbx};
+use crate::support::{Engine, Tmux, edit, repo_root, stderr, stdout, template_turn, wait_for, wbx};
 use serde_json::{Value, json};
 
 /// Runs wbx and insists it succeeds; its stdout.
@@ -63,7 +63,7 @@ fn project_templates() -> Vec<String> {
 #[test]
 fn every_template_builds_passes_its_scenarios_and_serves_and_takes_each_kind_of_module() {
     let templates = project_templates();
-    assert_eq!(templates, ["actors", "events", "mesh"]);
+    assert_eq!(templates, ["actors", "events", "mesh", "pipeline"]);
     let home = tempfile::tempdir().unwrap();
     for template in &templates {
         let _turn = template_turn(template);
@@ -271,7 +271,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused(&["new", "My App", "--yes"], "'My App' is not a usable name");
     refused(
         &["new", "app", "--template", "nope"],
-        "no project template named 'nope'; templates: actors, events, mesh",
+        "no project template named 'nope'; templates: actors, events, mesh, pipeline",
     );
     refused(
         &["new", "app", "--yes", "--set", "colour=red"],
@@ -310,7 +310,7 @@ fn bad_input_is_refused_and_nothing_is_lost() {
     refused_in(
         &project,
         &["add", "gadget", "pinger"],
-        "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, projector, service",
+        "no template for 'gadget' modules; wbx adds modules of these kinds: actor, command, effect, processor, projector, service, sink, source",
     );
     refused_in(
         &project,
@@ -504,6 +504,175 @@ fn the_actors_template_tests_its_actors_and_takes_an_actor() {
         doctor.contains("stash (actor)") && doctor.contains("counter (actor)"),
         "{doctor}"
     );
+}
+
+#[test]
+fn the_pipeline_template_tests_its_flow_counts_views_across_an_edit_and_takes_each_kind_of_stage() {
+    let _turn = template_turn("pipeline");
+    let home = tempfile::tempdir().unwrap();
+    let dir = made_from(home.path(), "pipeline");
+    let manifest = std::fs::read_to_string(dir.join("wbx.toml")).unwrap();
+    for line in [
+        "[flows.clicks]",
+        r#"views = { source = "push" }"#,
+        r#"route = { module = "route", ports = ["people", "bots"] }"#,
+    ] {
+        assert!(manifest.contains(line), "{line}: {manifest}");
+    }
+
+    // Its scenarios pass as generated: three processors', and the whole
+    // flow's, the pushed views reaching both sinks.
+    ok(&dir, &["build"]);
+    let (passed, outcomes) = scenario_outcomes(&dir, &["--no-build"]);
+    assert!(passed, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 6, "{outcomes:#?}");
+    assert_passed(
+        &outcomes,
+        "people's views reach the leaderboard, bots' the archive",
+        "scenarios/pipelines/clicks.toml",
+        "clicks",
+    );
+
+    // A processor scenario that fails: the diff names the field of the
+    // element that differs, on its port.
+    let top_file = dir.join("scenarios/pipelines/top-pages.toml");
+    let text = std::fs::read_to_string(&top_file).unwrap();
+    std::fs::write(
+        &top_file,
+        text.replacen(
+            r#"{ page = "/pricing", views = 3, rank = 1 }"#,
+            r#"{ page = "/pricing", views = 4, rank = 1 }"#,
+            1,
+        ),
+    )
+    .unwrap();
+    let output = wbx(&dir, &["test", "--no-build", "top-pages"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert_lines(
+        &stdout(&output),
+        &[
+            "FAIL scenarios/pipelines/top-pages.toml:4  each view is counted and ranked  (top-pages)",
+            "     --- expected",
+            "     +++ actual",
+            "     -default[4].views: 4",
+            "     +default[4].views: 3",
+        ],
+    );
+    std::fs::write(&top_file, text).unwrap();
+
+    // Under `wbx dev`: pushed views reach the leaderboard, and an edited
+    // `top-pages` goes on from the counts the old version had.
+    let dev = Engine::start(&dir, &["dev", "--no-tui"]);
+    dev.expect_line("watching", |l| l.starts_with("dev: watching"));
+    wait_for("the flow running", || {
+        dev.get("/api/flows/clicks")["status"] == "running"
+    });
+    let push = |views: Value| {
+        ureq::post(format!("{}/api/flows/clicks/push", dev.api))
+            .send(views.to_string())
+            .unwrap_or_else(|e| panic!("push {views}: {e}"))
+            .into_body()
+            .read_json::<Value>()
+            .unwrap()
+    };
+    let pushed = push(json!([
+        { "page": "/docs", "user": "ann" },
+        { "page": "/Docs/?ref=mail", "user": "bob" },
+        { "page": "/", "user": "crawlerbot" },
+    ]));
+    assert_eq!(pushed["accepted"], 3, "{pushed}");
+    dev.expect_line("the second view of /docs", |l| {
+        l == "[leaderboard] #1 /docs: 2 views"
+    });
+    edit(
+        &dir.join("top-pages/src/lib.rs"),
+        "*count += 1;",
+        "*count += 10;",
+    );
+    dev.expect_line("top-pages reloaded", |l| {
+        l.starts_with("reloaded top-pages ")
+    });
+    push(json!([{ "page": "/docs", "user": "cy" }]));
+    dev.expect_line("the counts carried over", |l| {
+        l == "[leaderboard] #1 /docs: 12 views"
+    });
+    let flow = dev.get("/api/flows/clicks");
+    let stage = |name: &str| {
+        flow["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no stage {name}: {flow}"))
+            .clone()
+    };
+    assert_eq!(stage("top-pages")["in"], 3, "{flow}");
+    assert_eq!(stage("leaderboard")["in"], 3, "{flow}");
+    assert_eq!(stage("archive")["in"], 1, "{flow}");
+    dev.stop();
+
+    // `wbx add`: a stage of each kind, each a crate that builds; the
+    // processor with scenarios that pass.
+    for (kind, name) in [
+        ("source", "ticks"),
+        ("processor", "tagger"),
+        ("sink", "printer"),
+    ] {
+        let printed = ok(&dir, &["add", kind, name]);
+        assert!(
+            printed.starts_with(&format!("added {kind} '{name}' to the workspace")),
+            "{printed}"
+        );
+        let manifest = std::fs::read_to_string(dir.join(name).join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("kind = \"{kind}\"")),
+            "{manifest}"
+        );
+    }
+    assert!(dir.join("scenarios/pipelines/tagger.toml").is_file());
+    let (passed, outcomes) = scenario_outcomes(&dir, &["--no-build", "tagger"]);
+    assert!(passed, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 2, "{outcomes:#?}");
+    let doctor = ok(&dir, &["doctor"]);
+    for module in [
+        "ticks (source)",
+        "tagger (processor)",
+        "printer (sink)",
+        "top-pages (processor)",
+    ] {
+        assert!(doctor.contains(module), "{module}: {doctor}");
+    }
+}
+
+/// The project `demo` made in `home` from `template`, self-contained.
+fn made_from(home: &Path, template: &str) -> PathBuf {
+    ok(home, &["new", "demo", "--template", template, "--yes"]);
+    let dir = home.join("demo");
+    self_contained(&dir);
+    dir
+}
+
+/// Scenario `name` of `outcomes` ran from `file` on `module`, and passed.
+fn assert_passed(outcomes: &[Value], name: &str, file: &str, module: &str) {
+    let outcome = outcomes
+        .iter()
+        .find(|o| o["scenario"] == name)
+        .unwrap_or_else(|| panic!("no {name:?} in {outcomes:#?}"));
+    assert_eq!(
+        (&outcome["file"], &outcome["module"], &outcome["passed"]),
+        (&json!(file), &json!(module), &json!(true)),
+        "{outcome:#}"
+    );
+}
+
+/// `printed` has each of `lines`, whole.
+fn assert_lines(printed: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            printed.lines().any(|l| l == *line),
+            "no {line:?} in:\n{printed}"
+        );
+    }
 }
 
 fn refused_in(dir: &Path, args: &[&str], wanted: &str) {
