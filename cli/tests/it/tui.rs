@@ -17,6 +17,8 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     std::fs::create_dir_all(dir.join("components")).unwrap();
     std::fs::copy(guest("echo"), dir.join("components/echo.wasm")).unwrap();
     std::fs::copy(guest("probe"), dir.join("components/probe.wasm")).unwrap();
+    std::fs::copy(guest("stage"), dir.join("components/stage.wasm")).unwrap();
+    std::fs::copy(guest("collect"), dir.join("components/collect.wasm")).unwrap();
     let manifest = std::fs::read_to_string(dir.join("wbx.toml")).unwrap();
     std::fs::write(
         dir.join("wbx.toml"),
@@ -24,7 +26,12 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
             + "\n[modules.echo]\ncomponent = \"components/echo.wasm\"\nkind = \"service\"\n\
                namespace = \"test\"\n\
                \n[modules.probe]\ncomponent = \"components/probe.wasm\"\nkind = \"actor\"\n\
-               \n[supervisors.root]\nchildren = [{ id = \"p\", module = \"probe\", register = \"p\" }]\n",
+               \n[supervisors.root]\nchildren = [{ id = \"p\", module = \"probe\", register = \"p\" }]\n\
+               \n[modules.stage]\ncomponent = \"components/stage.wasm\"\nkind = \"processor\"\n\
+               \n[modules.collect]\ncomponent = \"components/collect.wasm\"\nkind = \"sink\"\n\
+               \n[flows.views.nodes]\ninput = { source = \"push\" }\npass = \"stage\"\nsink = \"collect\"\n\
+               \n[[flows.views.edges]]\nfrom = \"input\"\nto = \"pass\"\n\
+               \n[[flows.views.edges]]\nfrom = \"pass\"\nto = \"sink\"\n",
     )
     .unwrap();
     // A remapped key, to see the user's key map taken up.
@@ -203,6 +210,33 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
         "{screen}"
     );
     tmux.press(&["Escape"]);
+
+    // The Flows pane, by its number and by its name: the flow runs; an
+    // element pushed from the prompt goes through its stages; paused and
+    // resumed with `p`; a stage opened shows the element it took.
+    tmux.type_text("7");
+    let screen = tmux.wait_for("input ─▶ pass ─▶ sink");
+    assert!(screen.contains("views") && screen.contains("running"), "{screen}");
+    tmux.type_text("1");
+    tmux.wait_gone("input ─▶ pass ─▶ sink");
+    tmux.type_text(":flows");
+    tmux.wait_for(":flows");
+    tmux.press(&["Enter"]);
+    tmux.wait_for("input ─▶ pass ─▶ sink");
+    command(r#"push {"n": 7}"#, "pushed #1 into views");
+    tmux.wait("the element through the flow", Duration::from_secs(30), |s| {
+        s.lines()
+            .any(|l| l.starts_with("│sink") && l.contains(" 1 "))
+    });
+    tmux.type_text("p");
+    tmux.wait_for("flow views: paused");
+    tmux.type_text("p");
+    tmux.wait_for("flow views: running");
+    // Into the stages, down to the sink, opened.
+    tmux.press(&["Enter", "End", "Enter"]);
+    let screen = tmux.wait_for("Last in");
+    assert!(screen.contains(r#""seen": 1"#), "{screen}");
+    tmux.press(&["Escape", "Escape"]);
 
     // A saved file: the reload's account in the status bar.
     let lend_book = dir.join("lend-book/src/lib.rs");

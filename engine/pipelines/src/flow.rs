@@ -186,6 +186,12 @@ impl FlowRun {
     }
 
     fn started(&self) {
+        // A push source has no task: it runs when its flow does.
+        for (i, stage) in self.stages.iter().enumerate() {
+            if matches!(stage.node.stage, StageSource::Push) {
+                self.set_stage_status(i, StageStatus::Running);
+            }
+        }
         let control = *self.control.borrow();
         let (status, _) = self.status();
         if status == FlowStatus::Starting {
@@ -203,6 +209,11 @@ impl FlowRun {
     /// A stage task ended; the last one ends the run.
     pub fn stage_ended(&self) {
         if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            for (i, stage) in self.stages.iter().enumerate() {
+                if matches!(stage.node.stage, StageSource::Push) {
+                    self.set_stage_status(i, StageStatus::Finished);
+                }
+            }
             let control = *self.control.borrow();
             let (status, reason) = self.status();
             if control.shutdown || status == FlowStatus::Failed {

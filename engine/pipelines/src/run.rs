@@ -102,6 +102,7 @@ impl Runner {
                 crate::settings::StageKind::Sink => self.guest::<SinkWorld>().await,
             },
             StageSource::Events { types, tags, from } => {
+                self.set_status(StageStatus::Running);
                 self.run.stage_started();
                 self.events(types, tags, *from).await
             }
