@@ -34,8 +34,8 @@ pub fn refusal(client: &Client, flow: &str, answer: &Answer) -> String {
         Some("no-such-stage") => format!("{message} (--node names one of its push sources)"),
         Some("no-push-node") => format!("{message} (--node names a push source)"),
         Some("queue-full") => format!(
-            "{message}: the elements before the refused one were queued, it and those after \
-             it were not"
+            "{message} (the elements pushed before the refused one were queued; it and those \
+             after it were not)"
         ),
         Some("bad-request") => message,
         _ => client.unexpected(answer, "flows", &format!("flow '{flow}'")),
