@@ -57,6 +57,14 @@ pub enum Command {
     Tree(TreeArgs),
     /// Kill a process; its supervisor decides what follows
     Kill(KillArgs),
+    /// List the running engine's flows: their stages' counts, rates and latency, their queues
+    Flows(FlowsArgs),
+    /// Start, stop, pause or resume a flow, or re-send its dead letters
+    Flow(FlowArgs),
+    /// Push elements (JSON values) into a flow's push source
+    Push(PushArgs),
+    /// Print the elements passing one edge of a flow, live
+    Tap(TapArgs),
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +298,119 @@ pub struct TreeArgs {
 pub struct KillArgs {
     /// The process: a pid such as '<0.12>' or a registered name
     pub target: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  wbx flows          each flow: its status, then a line per stage and per edge\n",
+    "  wbx flows --json   the control API's array, as the engine wrote it\n\n",
+    "Flows run only while an engine runs (`wbx run` or `wbx dev`): without one, this says so \
+     and exits 1."
+))]
+pub struct FlowsArgs {
+    /// Print the flows as the control API gives them: a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  wbx flow pause clicks     its stages take no more elements; its queues keep theirs\n",
+    "  wbx flow resume clicks\n",
+    "  wbx flow stop clicks      its sources stop; answers once what was queued went through\n",
+    "  wbx flow start clicks     a new run: empty queues, fresh instances\n",
+    "  wbx flow redrive clicks   each dead letter sent again into the stage where it failed\n\n",
+    "Prints the flow's status after the change (redrive: how many were re-sent). Exits 1 \
+     when no engine runs, the flow does not exist, or it is not running (pause, resume, \
+     redrive)."
+))]
+pub struct FlowArgs {
+    /// What to do
+    #[arg(value_enum)]
+    pub action: FlowAction,
+    /// The flow: a `[flows.NAME]` of wbx.toml
+    pub flow: String,
+}
+
+/// What `wbx flow` does to a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowAction {
+    /// Start it when it is stopped, finished or failed
+    Start,
+    /// Stop its sources, let what is queued go through, then stop
+    Stop,
+    /// Hold every stage; queues keep what they hold
+    Pause,
+    /// Let a paused flow go on
+    Resume,
+    /// Send its dead letters again, each into the stage where it failed
+    Redrive,
+}
+
+impl FlowAction {
+    /// Its name, and the control API route's last segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowAction::Start => "start",
+            FlowAction::Stop => "stop",
+            FlowAction::Pause => "pause",
+            FlowAction::Resume => "resume",
+            FlowAction::Redrive => "redrive",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  wbx push clicks --data '{\"page\":\"/home\"}'\n",
+    "  wbx push clicks --data @click.json --data '{\"page\":\"/cart\"}'\n",
+    "  wbx push clicks < clicks.jsonl          one element a line (blank lines skipped)\n",
+    "  wbx push clicks --node mobile --data 1  into the push source `mobile`\n\n",
+    "Each element is a JSON value, checked here first: a value that is not JSON is shown \
+     where it is (a line of standard input by its number) and nothing is pushed. Exits 0 \
+     once the engine queued them all and prints how many and their sequence numbers; 1 \
+     when no engine runs, the flow does not exist or is not running, or a queue with \
+     policy `error` is full."
+))]
+pub struct PushArgs {
+    /// The flow: a `[flows.NAME]` of wbx.toml
+    pub flow: String,
+    /// The push source to push into (needed when the flow has several)
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+    /// One element: JSON text, or @FILE to read it from a file (repeat for
+    /// several); without it, one element a line of standard input
+    #[arg(long, short, value_name = "JSON|@FILE")]
+    pub data: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  wbx tap clicks input enrich            what the node `input` sends to `enrich`\n",
+    "  wbx tap clicks route top --port pages  the elements the router sends out of port `pages`\n",
+    "  wbx tap clicks enrich top --json       one JSON object an element\n\n",
+    "Prints `#SEQUENCE KEY CONTENT-TYPE PAYLOAD` an element (`-` for no key; a JSON payload \
+     on one line). Only elements that pass after it starts are shown; it never holds the \
+     flow: when it cannot keep up, a note says how many it skipped. Runs until Ctrl-C or \
+     until the engine stops. Exits 1 when no engine runs or the flow or edge does not exist."
+))]
+pub struct TapArgs {
+    /// The flow: a `[flows.NAME]` of wbx.toml
+    pub flow: String,
+    /// The node the edge leaves from
+    pub from: String,
+    /// The node the edge goes to
+    pub to: String,
+    /// The router port the edge leaves from (when FROM declares `ports`)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// One JSON object an element, as the control API streams it
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use wbx_engine::api::EngineFile;
 use wbx_engine::project::Project;
 
@@ -111,23 +112,102 @@ impl Client {
     /// Calls `on_line` with each line of a streamed answer until it ends or
     /// `on_line` returns false.
     pub fn stream(&self, path: &str, mut on_line: impl FnMut(&str) -> bool) -> Result<()> {
+        let lines = match self.open_stream(path)? {
+            Ok(lines) => lines,
+            Err(answer) => bail!("{}", error_message(&answer.body)),
+        };
+        for line in lines {
+            if !on_line(&line?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A long answer's lines as they come, once the engine has answered
+    /// 200 (so what it streams is set up); its answer otherwise, for the
+    /// caller to say why.
+    pub fn open_stream(&self, path: &str) -> Result<Result<Lines, Answer>> {
         let response = self
             .agent
             .get(format!("{}{path}", self.api))
             .call()
             .with_context(|| format!("the engine at {} did not answer", self.api))?;
         if response.status() != 200 {
-            let answer = Self::answer(response)?;
-            bail!("{}", error_message(&answer.body));
+            return Ok(Err(Self::answer(response)?));
         }
-        let reader = BufReader::new(response.into_body().into_reader());
-        for line in reader.lines() {
-            if !on_line(&line.context("the stream broke")?) {
-                break;
-            }
-        }
-        Ok(())
+        Ok(Ok(Lines(
+            BufReader::new(response.into_body().into_reader()).lines(),
+        )))
     }
+
+    /// The JSON array a listing route answers (`/api/actors`,
+    /// `/api/flows`), each item parsed and as the engine wrote it; `model`
+    /// names the routes' model and `what` the listing, for errors.
+    pub fn list(&self, path: &str, model: &str, what: &str) -> Result<Vec<Item>> {
+        let answer = self.get(path)?;
+        if answer.status != 200 {
+            bail!("{}", self.unexpected(&answer, model, what));
+        }
+        let not_array = || {
+            format!(
+                "the engine at {} answered {what} with something not a JSON array: {}",
+                self.api, answer.text
+            )
+        };
+        let raws: Vec<Box<RawValue>> =
+            serde_json::from_str(&answer.text).with_context(not_array)?;
+        raws.into_iter()
+            .map(|raw| {
+                let value = serde_json::from_str(raw.get()).with_context(not_array)?;
+                Ok(Item { value, raw })
+            })
+            .collect()
+    }
+
+    /// An answer `model`'s routes do not give, said about `what`: an engine
+    /// without those routes, or a failure of its own.
+    pub fn unexpected(&self, answer: &Answer, model: &str, what: &str) -> String {
+        if answer.status == 404 && answer.error_kind().is_none() {
+            return format!(
+                "the engine at {} has no {model} routes: it is older than this wbx; restart it",
+                self.api
+            );
+        }
+        format!(
+            "the engine at {} answered {} for {what}: {}",
+            self.api,
+            answer.status,
+            error_message(&answer.body)
+        )
+    }
+}
+
+/// The lines of a streamed answer ([`Client::open_stream`]); they end when
+/// the engine ends the answer.
+pub struct Lines(std::io::Lines<BufReader<ureq::BodyReader<'static>>>);
+
+impl Iterator for Lines {
+    type Item = Result<String>;
+
+    fn next(&mut self) -> Option<Result<String>> {
+        self.0
+            .next()
+            .map(|line| line.context("the engine's stream broke"))
+    }
+}
+
+/// One item of a listing: parsed, and as the engine wrote it (`--json`
+/// prints that, keys in the engine's order).
+pub struct Item {
+    pub value: Value,
+    pub raw: Box<RawValue>,
+}
+
+/// Items as one JSON array, each as the engine wrote it.
+pub fn json_array<'a>(items: impl IntoIterator<Item = &'a Item>) -> String {
+    let raws: Vec<&str> = items.into_iter().map(|item| item.raw.get()).collect();
+    format!("[{}]", raws.join(","))
 }
 
 impl Answer {

@@ -9,14 +9,18 @@ mod doctor;
 mod events;
 mod exec;
 mod export;
+mod flow;
+mod flows;
 mod import;
 mod kill;
 mod new;
 mod ps;
+mod push;
 mod replay;
 mod routes;
 mod run;
 mod send;
+mod tap;
 mod test;
 mod tree;
 
@@ -47,6 +51,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Send(args) => send::run(args),
         Command::Tree(args) => tree::run(args),
         Command::Kill(args) => kill::run(args),
+        Command::Flows(args) => flows::run(args),
+        Command::Flow(args) => flow::run(args),
+        Command::Push(args) => push::run(args),
+        Command::Tap(args) => tap::run(args),
     }
 }
 

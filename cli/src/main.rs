@@ -8,7 +8,10 @@
 //! - [`console`]: the only place that writes to stdout and stderr.
 //! - [`client`]: talking to a running engine over its control API;
 //!   [`actors`]: what the process commands (`ps`, `send`, `tree`, `kill`)
-//!   share over it.
+//!   share over it; [`flows`]: what the flow commands (`flows`, `flow`,
+//!   `push`, `tap`) share.
+//! - [`input`]: JSON the user gives (an argument, `@FILE`, standard input),
+//!   checked before anything is sent.
 //! - [`table`]: the text tables of the commands that list things.
 //! - [`observations`], [`show`]: engine observations and events as lines.
 //!
@@ -20,6 +23,8 @@ mod cli;
 mod client;
 mod commands;
 mod console;
+mod flows;
+mod input;
 mod observations;
 mod show;
 mod table;

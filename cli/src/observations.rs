@@ -5,6 +5,8 @@ use wbx_engine::actors::ActorObservation;
 use wbx_engine::actors::message::reason;
 use wbx_engine::events::EventsObservation;
 use wbx_engine::logs::Level;
+use wbx_engine::pipelines::FlowObservation;
+use wbx_engine::pipelines::info::FlowStatus;
 
 use crate::console::{DIM, RED, Stream, YELLOW, paint};
 
@@ -27,6 +29,9 @@ pub fn describe(observation: &Observation) -> Option<String> {
         Observation::Model(model) => {
             if let Some(event) = model.get::<EventsObservation>() {
                 return describe_events(event);
+            }
+            if let Some(event) = model.get::<FlowObservation>() {
+                return describe_flows(event);
             }
             return model.get::<ActorObservation>().and_then(describe_actors);
         }
@@ -156,6 +161,74 @@ fn describe_actors(event: &ActorObservation) -> Option<String> {
                 )
             }
         }
+        _ => return None,
+    })
+}
+
+/// A line for an observation of the pipelines model: a flow that failed,
+/// finished or stopped, a stage made again after a failure, an element set
+/// aside as a dead letter, and a swap that could not carry a stage's state.
+/// Other statuses and backpressure starting and ending are too many to
+/// print (`wbx flows` and the Flows pane show them).
+fn describe_flows(event: &FlowObservation) -> Option<String> {
+    let err = |text: &str, style| paint(Stream::Stderr, text, style);
+    Some(match event {
+        FlowObservation::Status {
+            flow,
+            status: FlowStatus::Failed,
+            reason,
+        } => format!(
+            "{} flow {flow} failed: {}",
+            err("error", RED),
+            reason.as_deref().unwrap_or("no reason given")
+        ),
+        FlowObservation::Status {
+            flow,
+            status: status @ (FlowStatus::Finished | FlowStatus::Stopped),
+            reason,
+        } => match reason {
+            // A failed flow's stages ended: it stopped, for that reason.
+            Some(reason) => format!("flow {flow} {}: {reason}", status.as_str()),
+            None => format!("flow {flow} {}", status.as_str()),
+        },
+        FlowObservation::StageRestarted {
+            flow,
+            stage,
+            sequence,
+            error,
+        } => {
+            let on = sequence
+                .map(|s| format!(" on element {s}"))
+                .unwrap_or_default();
+            format!(
+                "{} flow {flow}: stage {stage} failed{on} and was restarted: {error}",
+                err("warn", YELLOW)
+            )
+        }
+        FlowObservation::DeadLettered {
+            flow,
+            stage,
+            sequence,
+            error,
+        } => format!(
+            "{} flow {flow}: element {sequence} set aside as a dead letter at stage {stage}: \
+             {error} (`wbx flow redrive {flow}` sends it again)",
+            err("warn", YELLOW)
+        ),
+        FlowObservation::StageSwapped {
+            flow,
+            stage,
+            version,
+            carried: false,
+            note,
+        } => match note {
+            Some(note) => format!("{} flow {flow}: stage {stage} {note}", err("warn", YELLOW)),
+            None => format!(
+                "{} flow {flow}: stage {stage} started again through init on {version}: its \
+                 state could not be carried over",
+                err("warn", YELLOW)
+            ),
+        },
         _ => return None,
     })
 }

@@ -12,18 +12,19 @@ use serde_json::Value;
 
 use crate::actors;
 use crate::cli::{PsArgs, PsSort};
-use crate::console::{self, DIM, RED, Stream, paint};
-use crate::table;
+use crate::client;
+use crate::console::{self, RED};
+use crate::table::{self, cell};
 
 pub fn run(args: PsArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
     let Some(client) = actors::engine(&project) else {
         return Ok(ExitCode::FAILURE);
     };
-    let mut items = actors::list(&client, "/api/actors", "its processes")?;
+    let mut items = client.list("/api/actors", "actors", "its processes")?;
     items.sort_by(|a, b| order(args.sort, &a.value, &b.value));
     if args.json {
-        console::out(&actors::json_array(&items));
+        console::out(&client::json_array(&items));
         return Ok(ExitCode::SUCCESS);
     }
     if items.is_empty() {
@@ -91,7 +92,7 @@ fn numeric(column: usize) -> bool {
 /// One line per process; a process whose mailbox is full in red, so what
 /// refuses messages stands out.
 fn print_table(rows: &[&Value]) {
-    let lines: Vec<([String; 10], bool)> = rows
+    let lines: Vec<([String; 10], Option<&str>)> = rows
         .iter()
         .map(|row| {
             let depth = row["mailbox"].as_u64().unwrap_or(0);
@@ -99,45 +100,25 @@ fn print_table(rows: &[&Value]) {
                 .as_u64()
                 .is_some_and(|capacity| depth >= capacity);
             let cells = [
-                text(&row["pid"]),
-                text(&row["name"]),
-                text(&row["module"]),
-                text(&row["version"]),
-                text(&row["status"]),
+                cell(&row["pid"]),
+                cell(&row["name"]),
+                cell(&row["module"]),
+                cell(&row["version"]),
+                cell(&row["status"]),
                 format!("{depth}/{}", row["mailbox_high"].as_u64().unwrap_or(depth)),
-                text(&row["handled"]),
+                cell(&row["handled"]),
                 row["memory"]
                     .as_u64()
                     .filter(|&bytes| bytes > 0)
                     .map_or_else(|| "-".to_owned(), bytes),
-                text(&row["restarts"]),
-                text(&row["last_exit"]),
+                cell(&row["restarts"]),
+                cell(&row["last_exit"]),
             ];
-            (cells, full)
+            (cells, full.then_some(RED))
         })
         .collect();
-    let widths = table::widths(&HEADINGS, lines.iter().map(|(cells, _)| cells));
-    let heading = HEADINGS.map(str::to_owned);
-    console::out(&paint(
-        Stream::Stdout,
-        &table::line(&heading, &widths, numeric),
-        DIM,
-    ));
-    for (cells, full) in &lines {
-        let line = table::line(cells, &widths, numeric);
-        console::out(&if *full {
-            paint(Stream::Stdout, &line, RED)
-        } else {
-            line
-        });
-    }
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    for line in table::render(&HEADINGS, &lines, numeric) {
+        console::out(&line);
     }
 }
 

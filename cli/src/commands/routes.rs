@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::cli::RoutesArgs;
 use crate::client::{Client, error_message};
-use crate::console::{self, DIM, RED, Stream, YELLOW, paint};
-use crate::table;
+use crate::console::{self, DIM, RED, YELLOW};
+use crate::table::{self, cell};
 
 pub fn run(args: RoutesArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
@@ -50,24 +50,24 @@ fn print_table(rows: &[Value]) {
     for row in rows {
         lines.push((
             [
-                text(&row["service"]),
-                text(&row["address"]),
-                text(&row["version"]),
-                text(&row["requests"]),
+                cell(&row["service"]),
+                cell(&row["address"]),
+                cell(&row["version"]),
+                cell(&row["requests"]),
                 errors(row),
                 millis(&row["p50_ms"]),
                 millis(&row["p99_ms"]),
-                text(&row["breaker"]),
+                cell(&row["breaker"]),
             ],
             false,
         ));
         for caller in row["callers"].as_array().into_iter().flatten() {
             lines.push((
                 [
-                    format!("  ← {}", text(&caller["caller"])),
+                    format!("  ← {}", cell(&caller["caller"])),
                     String::new(),
                     String::new(),
-                    text(&caller["requests"]),
+                    cell(&caller["requests"]),
                     errors(caller),
                     millis(&caller["p50_ms"]),
                     millis(&caller["p99_ms"]),
@@ -77,31 +77,20 @@ fn print_table(rows: &[Value]) {
             ));
         }
     }
-    let widths = table::widths(&HEADINGS, lines.iter().map(|(cells, _)| cells));
-    let heading = HEADINGS.map(str::to_owned);
-    console::out(&paint(Stream::Stdout, &layout(&heading, &widths), DIM));
-    for (cells, caller) in &lines {
-        let line = layout(cells, &widths);
-        let style = match cells[7].as_str() {
-            _ if *caller => Some(DIM),
-            "open" => Some(RED),
-            "half-open" => Some(YELLOW),
-            _ => None,
-        };
-        console::out(&style.map_or_else(|| line.clone(), |s| paint(Stream::Stdout, &line, s)));
-    }
-}
-
-/// Cells padded to their column; numbers to the right.
-fn layout(cells: &[String; 8], widths: &[usize; 8]) -> String {
-    table::line(cells, widths, |column| (3..=6).contains(&column))
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    let rows: Vec<([String; 8], Option<&str>)> = lines
+        .into_iter()
+        .map(|(cells, caller)| {
+            let style = match cells[7].as_str() {
+                _ if caller => Some(DIM),
+                "open" => Some(RED),
+                "half-open" => Some(YELLOW),
+                _ => None,
+            };
+            (cells, style)
+        })
+        .collect();
+    for line in table::render(&HEADINGS, &rows, |column| (3..=6).contains(&column)) {
+        console::out(&line);
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::actors;
 use crate::cli::TreeArgs;
+use crate::client;
 use crate::console::{self, Stream, YELLOW, paint};
 
 pub fn run(args: TreeArgs) -> Result<ExitCode> {
@@ -19,9 +20,9 @@ pub fn run(args: TreeArgs) -> Result<ExitCode> {
     let Some(client) = actors::engine(&project) else {
         return Ok(ExitCode::FAILURE);
     };
-    let trees = actors::list(&client, "/api/actors/tree", "its supervision trees")?;
+    let trees = client.list("/api/actors/tree", "actors", "its supervision trees")?;
     if args.json {
-        console::out(&actors::json_array(&trees));
+        console::out(&client::json_array(&trees));
         return Ok(ExitCode::SUCCESS);
     }
     if trees.is_empty() {

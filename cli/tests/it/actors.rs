@@ -8,7 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::guests::guest;
-use crate::support::{Engine, stderr, stdout, wait_for, wbx};
+use crate::support::{Engine, exit_code, json, stderr, stdout, wait_for, wbx};
 
 /// The columns `wbx ps --json` promises (SPEC.md), and some it adds.
 const PS_FIELDS: &[&str] = &[
@@ -53,15 +53,6 @@ children = [
     )
     .unwrap();
     dir
-}
-
-fn exit_code(output: &Output) -> i32 {
-    output.status.code().expect("wbx ended by a signal")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(output), stderr(output)))
 }
 
 /// `wbx ps --json`.

@@ -17,6 +17,7 @@ mod actors_dev;
 mod bench;
 mod cli;
 mod dev;
+mod flows;
 mod library;
 mod mesh;
 mod new;

@@ -8,7 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::guests::guest;
-use crate::support::{Engine, stderr, stdout, wbx};
+use crate::support::{Engine, exit_code, json, stderr, stdout, wbx};
 
 /// A project of one prebuilt service, `test.echo`, running the guest
 /// `component`; `settings` go into its `[modules.echo]` table.
@@ -29,15 +29,6 @@ fn echo_project(component: &str, settings: &str) -> tempfile::TempDir {
 
 fn use_component(dir: &Path, component: &str) {
     std::fs::copy(guest(component), dir.join("components/echo.wasm")).unwrap();
-}
-
-fn exit_code(output: &Output) -> i32 {
-    output.status.code().expect("wbx ended by a signal")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(output), stderr(output)))
 }
 
 #[test]

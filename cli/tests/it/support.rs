@@ -51,6 +51,16 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+pub fn exit_code(output: &Output) -> i32 {
+    output.status.code().expect("wbx ended by a signal")
+}
+
+/// What `wbx` printed on stdout, as JSON.
+pub fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(output), stderr(output)))
+}
+
 /// A copy of a project in a temporary directory, held by one test at a time.
 ///
 /// Copies of one project share cargo's intermediate files in the shared
