@@ -52,7 +52,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
 
     // The first build, then the Modules pane with every module running.
     let screen = tmux.wait("the modules running", Duration::from_secs(300), |s| {
-        s.contains("Modules 9") && s.matches("running").count() >= 9
+        s.contains("Modules 11") && s.matches("running").count() >= 11
     });
     assert!(screen.contains("library") && screen.contains("engine http://127.0.0.1:"));
     assert!(screen.contains("catalog") && screen.contains("projector"));
@@ -216,7 +216,10 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     // resumed with `p`; a stage opened shows the element it took.
     tmux.type_text("7");
     let screen = tmux.wait_for("input ─▶ pass ─▶ sink");
-    assert!(screen.contains("views") && screen.contains("running"), "{screen}");
+    assert!(
+        screen.contains("views") && screen.contains("running"),
+        "{screen}"
+    );
     tmux.type_text("1");
     tmux.wait_gone("input ─▶ pass ─▶ sink");
     tmux.type_text(":flows");
@@ -224,10 +227,14 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     tmux.press(&["Enter"]);
     tmux.wait_for("input ─▶ pass ─▶ sink");
     command(r#"push {"n": 7}"#, "pushed #1 into views");
-    tmux.wait("the element through the flow", Duration::from_secs(30), |s| {
-        s.lines()
-            .any(|l| l.starts_with("│sink") && l.contains(" 1 "))
-    });
+    tmux.wait(
+        "the element through the flow",
+        Duration::from_secs(30),
+        |s| {
+            s.lines()
+                .any(|l| l.starts_with("│sink") && l.contains(" 1 "))
+        },
+    );
     tmux.type_text("p");
     tmux.wait_for("flow views: paused");
     tmux.type_text("p");
@@ -250,7 +257,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
     );
 
     // A broken file: the failing module and its compiler error, in the
-    // detail of lend-book (fifth from the end of the Modules pane).
+    // detail of lend-book (sixth from the end of the Modules pane).
     edit(
         &lend_book,
         "are all on loan",
@@ -260,7 +267,7 @@ fn a_person_finds_the_reload_the_error_an_event_and_the_logs() {
         s.contains("build failed: lend-book")
     });
     tmux.type_text("1");
-    tmux.press(&["End", "Up", "Up", "Up", "Up", "Enter"]);
+    tmux.press(&["End", "Up", "Up", "Up", "Up", "Up", "Enter"]);
     let screen = tmux.wait_for("The last build failed");
     assert!(screen.contains("lend-book/src/lib.rs:"), "{screen}");
     tmux.press(&["Escape"]);

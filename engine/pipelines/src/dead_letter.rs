@@ -17,6 +17,8 @@ pub struct DeadLetterFile {
     path: PathBuf,
     /// Appends and the taking of the file, one at a time.
     write: Mutex<()>,
+    /// One redrive at a time: two would send the same letters.
+    redrive: tokio::sync::Mutex<()>,
 }
 
 impl DeadLetterFile {
@@ -28,6 +30,7 @@ impl DeadLetterFile {
                 .join(flow)
                 .join("dead-letter.jsonl"),
             write: Mutex::new(()),
+            redrive: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -52,32 +55,18 @@ impl DeadLetterFile {
 
     /// Every dead letter, oldest first.
     pub fn read(&self) -> Result<Vec<DeadLetter>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot read {}", self.path.display()));
-            }
-        };
-        text.lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| {
-                serde_json::from_str(line).with_context(|| {
-                    format!("{}:{}: not a dead letter", self.path.display(), i + 1)
-                })
-            })
-            .collect()
+        read_letters(&self.path)
     }
 
     /// Takes every dead letter out of the file, for a redrive. The file is
     /// renamed aside first and removed only once `send` has them all, so a
-    /// failure keeps them.
+    /// failure keeps them (and the next redrive sends those first).
     pub async fn take<F, Fut>(&self, send: F) -> Result<usize>
     where
         F: FnOnce(Vec<DeadLetter>) -> Fut,
         Fut: Future<Output = Result<()>>,
     {
+        let _one = self.redrive.lock().await;
         let taken = self.path.with_extension("jsonl.redriving");
         {
             let _one = lock(&self.write);
@@ -92,14 +81,28 @@ impl DeadLetterFile {
                 }
             }
         }
-        let letters = DeadLetterFile {
-            path: taken.clone(),
-            write: Mutex::new(()),
-        }
-        .read()?;
+        let letters = read_letters(&taken)?;
         let count = letters.len();
         send(letters).await?;
         fs::remove_file(&taken).with_context(|| format!("cannot remove {}", taken.display()))?;
         Ok(count)
     }
+}
+
+/// The dead letters of the file at `path`, oldest first (none when there
+/// is no file).
+fn read_letters(path: &Path) -> Result<Vec<DeadLetter>> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not a dead letter", path.display(), i + 1))
+        })
+        .collect()
 }

@@ -84,54 +84,82 @@ impl Edge {
     /// Queues `element` under the edge's policy; `on_hold` hears of a hold
     /// starting (and the caller waits through it).
     pub async fn push(&self, element: Element, on_hold: impl Fn(Hold)) -> Result<(), Refused> {
-        let refused = || Refused::Full(self.index);
-        loop {
+        match self.push_all(vec![element], on_hold).await?.is_empty() {
+            true => Ok(()),
+            false => Err(Refused::Full(self.index)),
+        }
+    }
+
+    /// Queues `elements` in order under the edge's policy, waking the
+    /// consumer once for each run of them (so it takes them as a batch,
+    /// not one by one); `on_hold` hears of a hold starting, and the caller
+    /// waits through it. Answers the elements an `error` queue refused.
+    pub async fn push_all(
+        &self,
+        elements: Vec<Element>,
+        on_hold: impl Fn(Hold),
+    ) -> Result<Vec<Element>, Refused> {
+        let mut pending = elements.into_iter().peekable();
+        let mut refused = Vec::new();
+        while pending.peek().is_some() {
             let room = self.room.notified();
-            {
+            let (queued, held) = {
                 let mut state = lock(&self.state);
-                if state.aborted {
+                // Closed: its consumer may have ended already.
+                if state.aborted || state.closed {
                     return Err(Refused::Closed);
                 }
-                let full = state.queue.len() >= self.spec.capacity;
-                match self.spec.policy {
-                    Policy::Block if full || state.held_since.is_some() => {
-                        if state.held_since.is_none() {
-                            state.held_since = Some(Instant::now());
-                            state.triggered += 1;
-                            drop(state);
-                            on_hold(Hold::Started);
+                let (mut queued, mut held) = (0, false);
+                while let Some(element) = pending.peek() {
+                    let full = state.queue.len() >= self.spec.capacity;
+                    match self.spec.policy {
+                        Policy::Block if full || state.held_since.is_some() => {
+                            if state.held_since.is_none() {
+                                state.held_since = Some(Instant::now());
+                                state.triggered += 1;
+                                held = true;
+                            }
+                            break;
                         }
-                    }
-                    Policy::DropNewest if full => {
-                        state.dropped += 1;
-                        return Ok(());
-                    }
-                    Policy::Error if full => {
-                        state.dropped += 1;
-                        return Err(refused());
-                    }
-                    _ => {
-                        if full {
-                            // Only `drop-oldest` gets here full.
-                            state.queue.pop_front();
+                        Policy::DropNewest if full => {
                             state.dropped += 1;
+                            pending.next();
                         }
-                        if let Some(tap) = self.tap.get()
-                            && tap.receiver_count() > 0
-                        {
-                            let _ = tap.send(ElementView::of(&element));
+                        Policy::Error if full => {
+                            state.dropped += 1;
+                            refused.extend(pending.next());
                         }
-                        state.queue.push_back(element);
-                        state.passed += 1;
-                        state.high_water = state.high_water.max(state.queue.len());
-                        drop(state);
-                        self.items.notify_one();
-                        return Ok(());
+                        _ => {
+                            if full {
+                                // Only `drop-oldest` gets here full.
+                                state.queue.pop_front();
+                                state.dropped += 1;
+                            }
+                            if let Some(tap) = self.tap.get()
+                                && tap.receiver_count() > 0
+                            {
+                                let _ = tap.send(ElementView::of(element));
+                            }
+                            state.queue.extend(pending.next());
+                            state.passed += 1;
+                            state.high_water = state.high_water.max(state.queue.len());
+                            queued += 1;
+                        }
                     }
                 }
+                (queued, held)
+            };
+            if queued > 0 {
+                self.items.notify_one();
             }
-            room.await;
+            if held {
+                on_hold(Hold::Started);
+            }
+            if pending.peek().is_some() {
+                room.await;
+            }
         }
+        Ok(refused)
     }
 
     /// Takes up to `max` elements; `on_hold` hears of a hold ending.

@@ -138,9 +138,25 @@ impl FlowRun {
 
     /// Sets the flow's status and publishes it when it changed.
     pub fn set_status(&self, status: FlowStatus, reason: Option<String>) {
+        self.change_status(|_| true, status, reason);
+    }
+
+    /// Sets the flow's status while a task of the run is alive, so a run
+    /// that has just ended keeps its final status (the last task takes
+    /// this lock after it stopped counting as alive).
+    pub fn set_status_while_live(&self, status: FlowStatus, reason: Option<String>) {
+        self.change_status(FlowRun::live, status, reason);
+    }
+
+    fn change_status(
+        &self,
+        allowed: impl Fn(&Self) -> bool,
+        status: FlowStatus,
+        reason: Option<String>,
+    ) {
         {
             let mut current = lock(&self.status);
-            if *current == (status, reason.clone()) {
+            if !allowed(self) || *current == (status, reason.clone()) {
                 return;
             }
             *current = (status, reason.clone());
@@ -151,9 +167,12 @@ impl FlowRun {
             reason,
         }
         .publish(&self.engine);
-        if status.is_over() {
-            self.over.notify_waiters();
-        }
+    }
+
+    /// True while a task of the run is alive (a failed stage's task is: it
+    /// waits for a new version).
+    pub fn live(&self) -> bool {
+        self.running.load(Ordering::SeqCst) > 0
     }
 
     /// The next sequence number of the flow.
@@ -223,6 +242,7 @@ impl FlowRun {
             } else {
                 self.set_status(FlowStatus::Finished, None);
             }
+            self.over.notify_waiters();
         }
     }
 
@@ -303,28 +323,30 @@ impl FlowRun {
             .info(&cell.node.name, &cell.module, cell.kind)
     }
 
-    /// Passes `element`, from `stage`, to every output edge of its port,
-    /// waiting while a `block` queue holds the producer.
-    pub async fn emit(&self, stage: usize, element: Element) -> Result<(), Refused> {
-        let targets = self.stages[stage]
-            .outputs
-            .iter()
-            .copied()
-            .filter(|&e| self.edges[e].spec.port == element.port);
-        let mut full = None;
-        for edge in targets {
+    /// Passes `elements`, from `stage`, in order to every output edge of
+    /// each one's port, waiting while a `block` queue holds the producer.
+    /// Answers what `error` queues refused, with the edge of each.
+    pub async fn emit(
+        &self,
+        stage: usize,
+        elements: Vec<Element>,
+    ) -> Result<Vec<(usize, Element)>, Refused> {
+        let mut refused = Vec::new();
+        for &edge in &self.stages[stage].outputs {
+            let port = &self.edges[edge].spec.port;
             // A copy shares the payload's bytes.
-            match self.edges[edge]
-                .push(element.clone(), self.on_hold(edge))
-                .await
-            {
-                Ok(()) => {}
-                Err(Refused::Closed) => return Err(Refused::Closed),
-                // The other edges still get it.
-                Err(refused) => full = full.or(Some(refused)),
+            let mine: Vec<Element> = elements
+                .iter()
+                .filter(|e| e.port == *port)
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                continue;
             }
+            let out = self.edges[edge].push_all(mine, self.on_hold(edge)).await?;
+            refused.extend(out.into_iter().map(|element| (edge, element)));
         }
-        full.map_or(Ok(()), Err)
+        Ok(refused)
     }
 
     pub fn stage_index(&self, name: &str) -> Option<usize> {

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::bindings::{self, Output, ProcessorWorld, SinkWorld, SourceWorld, StageWorld, Verdict};
-use crate::edge::Refused;
 use crate::element::{Element, NewElement, now_ms};
 use crate::flow::{Control, FlowRun};
 use crate::info::{FlowStatus, StageStatus};
@@ -56,7 +55,7 @@ async fn sample(run: Arc<FlowRun>) {
         tick.tick().await;
         ticks += 1;
         run.sample(ticks.is_multiple_of(10));
-        if run.status().0.is_over() {
+        if !run.live() {
             return;
         }
     }
@@ -108,10 +107,14 @@ impl Runner {
             }
             StageSource::Push => unreachable!("a push source has no task"),
         };
-        if result.is_ok() {
+        // A stage ended by a stop (not the engine's) lets those after it drain.
+        let stopped = !self.shutting_down() && self.control.borrow().stopping;
+        if result.is_ok() || stopped {
             for &edge in &self.run.stages[self.stage].outputs {
                 self.run.edges[edge].close();
             }
+        }
+        if result.is_ok() {
             self.set_status(StageStatus::Finished);
         }
         self.run.stage_ended();
@@ -237,26 +240,26 @@ impl Runner {
         batch
     }
 
-    /// Passes `element` on; an `error` queue that is full sets it aside at
-    /// the stage that queue feeds.
-    async fn emit(&self, element: Element) -> Result<(), Shutdown> {
-        match self.run.emit(self.stage, element.clone()).await {
-            Ok(()) => Ok(()),
-            Err(Refused::Full(edge)) => {
-                let spec = &self.run.edges[edge].spec;
-                let to = self
-                    .run
-                    .stage_index(&spec.to)
-                    .expect("an edge's node exists");
-                let error = format!(
-                    "the queue {} → {} was full (policy error)",
-                    spec.from, spec.to
-                );
-                self.run.dead_letter(to, &element, &error, 1);
-                Ok(())
-            }
-            Err(Refused::Closed) => Err(Shutdown),
+    /// Passes `elements` on; an `error` queue that is full sets what it
+    /// refused aside at the stage that queue feeds.
+    async fn emit(&self, elements: Vec<Element>) -> Result<(), Shutdown> {
+        let refused = match self.run.emit(self.stage, elements).await {
+            Ok(refused) => refused,
+            Err(_) => return Err(Shutdown),
+        };
+        for (edge, element) in refused {
+            let spec = &self.run.edges[edge].spec;
+            let to = self
+                .run
+                .stage_index(&spec.to)
+                .expect("an edge's node exists");
+            let error = format!(
+                "the queue {} → {} was full (policy error)",
+                spec.from, spec.to
+            );
+            self.run.dead_letter(to, &element, &error, 1);
         }
+        Ok(())
     }
 
     /// Numbers what a stage emitted for `input` (its timestamp kept) and
@@ -274,10 +277,7 @@ impl Runner {
             })
             .collect();
         self.run.stats(self.stage).emitted(&elements);
-        for element in elements {
-            self.emit(element).await?;
-        }
-        Ok(())
+        self.emit(elements).await
     }
 
     /// Why `outputs` cannot all be passed on: a port no edge leaves.
@@ -309,6 +309,10 @@ impl Runner {
         );
         loop {
             if self.control.changed().await.is_err() || self.shutting_down() {
+                return Err(Shutdown);
+            }
+            // A stop ends it: it has nothing to drain.
+            if self.control.borrow().stopping {
                 return Err(Shutdown);
             }
             if self.swap_due() {
@@ -457,9 +461,10 @@ impl Runner {
         from: u64,
     ) -> Result<(), Shutdown> {
         let Some(log) = self.run.capabilities.events() else {
-            return self
-                .failed("no event log: the events model is not running")
-                .await;
+            loop {
+                self.failed("no event log: the events model is not running")
+                    .await?;
+            }
         };
         let mut head = log.watch_head();
         let mut position = from;
@@ -501,9 +506,7 @@ impl Runner {
                 stats.took(&elements);
                 stats.emitted(&elements);
             }
-            for element in elements {
-                self.emit(element).await?;
-            }
+            self.emit(elements).await?;
         }
     }
 }
@@ -613,6 +616,7 @@ impl Drive<ProcessorWorld> for Runner {
                     }
                 }
                 Err(Spent(error)) => {
+                    self.run.stats(self.stage).failed(None, &error);
                     self.restart(stage, None, &error).await?;
                     for element in batch {
                         self.process_alone(stage, element, 0).await?;
@@ -749,6 +753,11 @@ impl Drive<SinkWorld> for Runner {
                     verdict
                 }
                 failure => {
+                    let error = match &failure {
+                        Err(Spent(error)) | Ok(Err(error)) => error.clone(),
+                        Ok(Ok(_)) => unreachable!("matched above"),
+                    };
+                    self.run.stats(self.stage).failed(None, &error);
                     if let Err(Spent(error)) = &failure {
                         self.restart(stage, None, error).await?;
                     }

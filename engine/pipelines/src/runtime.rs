@@ -18,7 +18,6 @@ use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
 use wbx_core::sync::lock;
 use wbx_core::{BoxFuture, Engine, ModuleState, Runtime};
 
-use crate::edge::Refused;
 use crate::element::{NewElement, now_ms};
 use crate::flow::FlowRun;
 use crate::info::{DeadLetter, ElementView, FlowInfo, FlowStatus, StageDetail};
@@ -118,17 +117,7 @@ impl PipelineRuntime {
             flows: Mutex::new(BTreeMap::new()),
         });
         for (name, spec) in settings.flows {
-            let sequence = Arc::default();
-            let run = runtime.new_run(spec, &sequence);
-            lock(&runtime.flows).insert(
-                name,
-                Slot {
-                    run,
-                    tasks: Vec::new(),
-                    started: false,
-                    sequence,
-                },
-            );
+            runtime.add(name, spec, Arc::default());
         }
         runtime
     }
@@ -139,6 +128,20 @@ impl PipelineRuntime {
 
     pub fn capabilities(&self) -> &Arc<Capabilities> {
         &self.capabilities
+    }
+
+    /// A flow not started yet, numbering its elements from `sequence`.
+    fn add(&self, name: String, spec: FlowSpec, sequence: Arc<AtomicU64>) {
+        let run = self.new_run(spec, &sequence);
+        lock(&self.flows).insert(
+            name,
+            Slot {
+                run,
+                tasks: Vec::new(),
+                started: false,
+                sequence,
+            },
+        );
     }
 
     fn new_run(&self, spec: FlowSpec, sequence: &Arc<AtomicU64>) -> Arc<FlowRun> {
@@ -197,9 +200,8 @@ impl PipelineRuntime {
         let slot = flows
             .get_mut(flow)
             .ok_or_else(|| FlowError::NoSuchFlow(flow.to_owned()))?;
-        let (status, _) = slot.run.status();
-        if !status.is_over() {
-            return Ok(status);
+        if slot.run.live() {
+            return Ok(slot.run.status().0);
         }
         // A run never started is this one (a tap may already be on it).
         let run = if slot.started {
@@ -220,7 +222,7 @@ impl PipelineRuntime {
     pub async fn stop_flow(&self, flow: &str) -> Result<FlowStatus, FlowError> {
         let run = self.run(flow)?;
         let over = run.over.notified();
-        if run.status().0.is_over() {
+        if !run.live() {
             return Ok(run.status().0);
         }
         run.update(|c| {
@@ -235,8 +237,8 @@ impl PipelineRuntime {
                 }
             }
         }
-        if !run.status().0.is_over() {
-            run.set_status(FlowStatus::Draining, None);
+        run.set_status_while_live(FlowStatus::Draining, None);
+        if run.live() {
             let _ = tokio::time::timeout(DRAIN_WAIT, over).await;
         }
         Ok(run.status().0)
@@ -253,7 +255,7 @@ impl PipelineRuntime {
     fn hold(&self, flow: &str, paused: bool) -> Result<FlowStatus, FlowError> {
         let run = self.run(flow)?;
         let (status, reason) = run.status();
-        if status.is_over() {
+        if !run.live() || run.control.borrow().stopping {
             return Err(FlowError::NotRunning {
                 flow: flow.to_owned(),
                 status,
@@ -266,8 +268,8 @@ impl PipelineRuntime {
             }
         });
         match (status, paused) {
-            (FlowStatus::Running, true) => run.set_status(FlowStatus::Paused, None),
-            (FlowStatus::Paused, false) => run.set_status(FlowStatus::Running, reason),
+            (FlowStatus::Running, true) => run.set_status_while_live(FlowStatus::Paused, None),
+            (FlowStatus::Paused, false) => run.set_status_while_live(FlowStatus::Running, reason),
             _ => {}
         }
         Ok(run.status().0)
@@ -318,38 +320,37 @@ impl PipelineRuntime {
             },
         };
         let (status, _) = run.status();
-        if status.is_over() || status == FlowStatus::Draining || run.control.borrow().stopping {
+        if !run.live() || run.control.borrow().stopping {
             return Err(FlowError::NotRunning {
                 flow: flow.to_owned(),
                 status,
             });
         }
+        // One element at a time: an `error` queue's refusal stops the push
+        // there, with none after it queued on any edge (the caller may send
+        // them again).
         let mut sequences = Vec::with_capacity(elements.len());
         for element in elements {
             let element = element.numbered(run.next_sequence(), now_ms());
             let sequence = element.sequence;
-            {
-                let mut stats = run.stats(stage);
-                stats.took(std::slice::from_ref(&element));
-                stats.emitted(std::slice::from_ref(&element));
-            }
-            match run.emit(stage, element).await {
-                Ok(()) => sequences.push(sequence),
-                Err(Refused::Full(edge)) => {
-                    let spec = &run.edges[edge].spec;
-                    return Err(FlowError::QueueFull {
-                        flow: flow.to_owned(),
-                        from: spec.from.clone(),
-                        to: spec.to.clone(),
-                    });
+            let refused = run.emit(stage, vec![element.clone()]).await.map_err(|_| {
+                FlowError::NotRunning {
+                    flow: flow.to_owned(),
+                    status: run.status().0,
                 }
-                Err(Refused::Closed) => {
-                    return Err(FlowError::NotRunning {
-                        flow: flow.to_owned(),
-                        status: run.status().0,
-                    });
-                }
+            })?;
+            if let Some((edge, _)) = refused.first() {
+                let spec = &run.edges[*edge].spec;
+                return Err(FlowError::QueueFull {
+                    flow: flow.to_owned(),
+                    from: spec.from.clone(),
+                    to: spec.to.clone(),
+                });
             }
+            let mut stats = run.stats(stage);
+            stats.took(std::slice::from_ref(&element));
+            stats.emitted(std::slice::from_ref(&element));
+            sequences.push(sequence);
         }
         Ok(sequences)
     }
@@ -392,11 +393,10 @@ impl PipelineRuntime {
     /// failed, with its sequence number; it leaves the file once queued.
     pub async fn redrive(&self, flow: &str) -> Result<usize, FlowError> {
         let run = self.run(flow)?;
-        let (status, _) = run.status();
-        if status.is_over() {
+        if !run.live() || run.control.borrow().stopping {
             return Err(FlowError::NotRunning {
                 flow: flow.to_owned(),
-                status,
+                status: run.status().0,
             });
         }
         let file = run.dead_letters.clone();
@@ -427,6 +427,7 @@ impl PipelineRuntime {
     /// one with a changed spec drains and starts again with its new one.
     async fn converge(self: &Arc<Self>, specs: BTreeMap<String, FlowSpec>) {
         let old: Vec<String> = lock(&self.flows).keys().cloned().collect();
+        let mut carried = BTreeMap::new();
         for name in old {
             let changed = specs
                 .get(&name)
@@ -434,30 +435,20 @@ impl PipelineRuntime {
             if changed {
                 let _ = self.stop_flow(&name).await;
                 self.end(&name).await;
-                lock(&self.flows).remove(&name);
+                if let Some(slot) = lock(&self.flows).remove(&name) {
+                    // Numbers go on, so a sink can still drop repeats; a
+                    // flow someone started starts again.
+                    carried.insert(name, (slot.sequence, slot.started));
+                }
             }
         }
         for (name, spec) in specs {
-            let start = spec.start;
-            let added = {
-                let mut flows = lock(&self.flows);
-                if flows.contains_key(&name) {
-                    false
-                } else {
-                    let sequence = Arc::default();
-                    let run = self.new_run(spec, &sequence);
-                    flows.insert(
-                        name.clone(),
-                        Slot {
-                            run,
-                            tasks: Vec::new(),
-                            started: false,
-                            sequence,
-                        },
-                    );
-                    true
-                }
-            };
+            let (sequence, ran) = carried.remove(&name).unwrap_or_default();
+            let start = spec.start || ran;
+            let added = !lock(&self.flows).contains_key(&name);
+            if added {
+                self.add(name.clone(), spec, sequence);
+            }
             if added && start {
                 let _ = self.start_flow(&name).await;
             }
