@@ -77,66 +77,46 @@ pub trait StageWorld: Send + Sync + 'static {
     ) -> wasmtime::Result<Self::Exports>;
 }
 
-pub struct SourceWorld;
-pub struct ProcessorWorld;
-pub struct SinkWorld;
+/// A stage world: its kind and the types `bindgen!` made for it, whose
+/// methods have the same names in every world.
+macro_rules! stage_world {
+    ($world:ident, $kind:ident, $module:ident :: $pre:ident, $exports:ident) => {
+        pub struct $world;
 
-impl StageWorld for SourceWorld {
-    const KIND: ModuleKind = crate::kinds::SOURCE;
-    type Pre = source_module::SourceModulePre<HostState>;
-    type Exports = source_module::SourceModule;
+        impl StageWorld for $world {
+            const KIND: ModuleKind = crate::kinds::$kind;
+            type Pre = $module::$pre<HostState>;
+            type Exports = $module::$exports;
 
-    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        Self::Pre::new(pre)
-    }
-    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
-        pre.instance_pre()
-    }
-    fn exports(
-        store: &mut Store<HostState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self::Exports> {
-        Self::Exports::new(store, instance)
-    }
+            fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
+                Self::Pre::new(pre)
+            }
+            fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
+                pre.instance_pre()
+            }
+            fn exports(
+                store: &mut Store<HostState>,
+                instance: &Instance,
+            ) -> wasmtime::Result<Self::Exports> {
+                Self::Exports::new(store, instance)
+            }
+        }
+    };
 }
 
-impl StageWorld for ProcessorWorld {
-    const KIND: ModuleKind = crate::kinds::PROCESSOR;
-    type Pre = processor_module::ProcessorModulePre<HostState>;
-    type Exports = processor_module::ProcessorModule;
-
-    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        Self::Pre::new(pre)
-    }
-    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
-        pre.instance_pre()
-    }
-    fn exports(
-        store: &mut Store<HostState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self::Exports> {
-        Self::Exports::new(store, instance)
-    }
-}
-
-impl StageWorld for SinkWorld {
-    const KIND: ModuleKind = crate::kinds::SINK;
-    type Pre = sink_module::SinkModulePre<HostState>;
-    type Exports = sink_module::SinkModule;
-
-    fn pre(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre> {
-        Self::Pre::new(pre)
-    }
-    fn instance_pre(pre: &Self::Pre) -> &InstancePre<HostState> {
-        pre.instance_pre()
-    }
-    fn exports(
-        store: &mut Store<HostState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self::Exports> {
-        Self::Exports::new(store, instance)
-    }
-}
+stage_world!(
+    SourceWorld,
+    SOURCE,
+    source_module::SourceModulePre,
+    SourceModule
+);
+stage_world!(
+    ProcessorWorld,
+    PROCESSOR,
+    processor_module::ProcessorModulePre,
+    ProcessorModule
+);
+stage_world!(SinkWorld, SINK, sink_module::SinkModulePre, SinkModule);
 
 /// A stage's typed pre-instance, with where its optional state export is.
 pub struct StagePre<W: StageWorld> {
