@@ -258,7 +258,9 @@ async fn pushed_elements_go_through_and_stop_drains_the_flow() {
         .push("pushed", None, numbered(1..=20))
         .await
         .unwrap();
-    assert_eq!(sequences, (1..=20).collect::<Vec<u64>>());
+    // The flow's one counter also numbers what its stages emit meanwhile.
+    assert_eq!(sequences.len(), 20);
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
     flows.seen("pushed", &seen, 20).await;
     assert_eq!(seen.numbers(), (1..=20).collect::<Vec<u64>>());
 
