@@ -34,10 +34,6 @@ impl DeadLetterFile {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn append(&self, letter: &DeadLetter) -> Result<()> {
         let _one = lock(&self.write);
         let dir = self.path.parent().expect("the file is in a folder");

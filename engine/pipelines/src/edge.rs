@@ -186,20 +186,6 @@ impl Edge {
         }
     }
 
-    /// Puts elements taken but not handled back at the front, in order.
-    pub fn put_back(&self, elements: Vec<Element>) {
-        let mut state = lock(&self.state);
-        for element in elements.into_iter().rev() {
-            state.queue.push_front(element);
-        }
-        drop(state);
-        self.items.notify_one();
-    }
-
-    pub fn depth(&self) -> usize {
-        lock(&self.state).queue.len()
-    }
-
     /// Room a producer may fill without being held: none while held. A
     /// producer that asks before it makes elements (a source) and finds the
     /// queue full is held from then on, as a push into it would be.
@@ -222,11 +208,6 @@ impl Edge {
     /// looking at [`Self::room`], then await it when there was none.
     pub fn room_freed(&self) -> tokio::sync::futures::Notified<'_> {
         self.room.notified()
-    }
-
-    /// True while the producer is held.
-    pub fn held(&self) -> bool {
-        lock(&self.state).held_since.is_some()
     }
 
     /// The producer will add nothing more.

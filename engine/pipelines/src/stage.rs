@@ -157,11 +157,6 @@ impl<W: StageCalls> GuestStage<W> {
         }
     }
 
-    /// True when the stage saves its state (a restart resumes from it).
-    pub fn keeps_state(&self) -> bool {
-        self.guest.bindings().save.is_some() && self.guest.bindings().restore.is_some()
-    }
-
     fn bound(&mut self, elements: usize) {
         let timeout = self.context.timeout * elements.max(1) as u32;
         self.guest.set_call_timeout(timeout);
