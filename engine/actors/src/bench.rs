@@ -24,12 +24,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
+use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use wbx_core::bench::{
-    BareWasi, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
+    BareState, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
     per_second, resident_kib, summarize, trap_outside_wasi,
 };
 use wbx_core::project::ModuleDecl;
@@ -444,6 +442,7 @@ async fn bare_rally(pair: &mut [BareActor; 2], n: usize) -> Result<f64> {
         let (to, body) = pair[at]
             .store
             .data_mut()
+            .data
             .outbox
             .take()
             .context("the bare probe's ping sent nothing")?;
@@ -465,36 +464,19 @@ async fn bare_rally(pair: &mut [BareActor; 2], n: usize) -> Result<f64> {
 /// something (what a ping calls), the rest trap, since neither `init` nor
 /// a ping calls them.
 struct Bare {
-    pre: ActorModulePre<BareState>,
-    limits: Limits,
+    pre: ActorModulePre<BareState<Rally>>,
 }
 
-/// What a process's store holds that the baselines keep: the WASI context,
-/// its resource table and the engine's resource limits; and for the rally,
-/// the instance's pid and the message its handler sent.
-struct BareState {
-    host: BareWasi,
-    limits: StoreLimits,
+/// What the rally's baseline keeps in a store: the instance's pid and the
+/// message its handler sent last (its target and body).
+struct Rally {
     pid: String,
-    /// The target and the body of the last send.
     outbox: Option<(String, String)>,
-}
-
-impl WasiView for BareState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        self.host.ctx()
-    }
-}
-
-impl WasiHttpView for BareState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        self.host.http()
-    }
 }
 
 /// One bare instance of `probe`, initialised.
 struct BareActor {
-    store: Store<BareState>,
+    store: Store<BareState<Rally>>,
     actor: ActorModule,
 }
 
@@ -510,26 +492,18 @@ impl Bare {
         link_outside_wasi(&mut linker, &component)?;
         Ok(Bare {
             pre: ActorModulePre::new(linker.instantiate_pre(&component)?)?,
-            limits: Limits::default(),
         })
     }
 
     /// A fresh instance in a fresh store, its `init` returned.
     async fn start(&self, pid: Pid) -> Result<BareActor> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
-            .table_elements(self.limits.table_elements)
-            .build();
-        let mut store = Store::new(
+        let mut store = BareState::store(
             self.pre.engine(),
-            BareState {
-                host: BareWasi::default(),
-                limits,
+            Rally {
                 pid: pid.to_string(),
                 outbox: None,
             },
         );
-        store.limiter(|state| &mut state.limits);
         let actor = self.pre.instantiate_async(&mut store).await?;
         actor
             .wbx_guest_actor()
@@ -551,7 +525,7 @@ impl Bare {
 
 impl BareActor {
     fn pid(&self) -> String {
-        self.store.data().pid.clone()
+        self.store.data().data.pid.clone()
     }
 
     async fn handle(&mut self, message: &Message) -> Result<()> {
@@ -567,7 +541,7 @@ impl BareActor {
 /// Links `component`'s imports outside WASI: `process`'s `self-pid` (the
 /// store's pid) and `send` (kept in the store's outbox), and the rest to
 /// functions that trap.
-fn link_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> Result<()> {
+fn link_outside_wasi(linker: &mut Linker<BareState<Rally>>, component: &Component) -> Result<()> {
     let process = component
         .component_type()
         .imports(linker.engine())
@@ -575,9 +549,11 @@ fn link_outside_wasi(linker: &mut Linker<BareState>, component: &Component) -> R
         .find(|name| name.starts_with("wbx:guest/process@"))
         .ok_or_else(|| anyhow!("the probe does not import wbx:guest/process"))?;
     let mut functions = linker.instance(&process)?;
-    functions.func_wrap("self-pid", |store, (): ()| Ok((store.data().pid.clone(),)))?;
+    functions.func_wrap("self-pid", |store, (): ()| {
+        Ok((store.data().data.pid.clone(),))
+    })?;
     functions.func_wrap("send", |mut store, (to, body): (String, String)| {
-        store.data_mut().outbox = Some((to, body));
+        store.data_mut().data.outbox = Some((to, body));
         Ok((Ok::<(), SendError>(()),))
     })?;
     trap_outside_wasi(linker, component, |name, function| {

@@ -12,8 +12,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::limits::Limits;
 
 /// One scenario's result: `ratio = value / baseline`, higher is better.
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +198,47 @@ impl WasiHttpView for BareWasi {
             table: &mut self.table,
             hooks: Default::default(),
         }
+    }
+}
+
+/// A baseline's store data: WASI and `wasi:http` ([`BareWasi`]) and the
+/// engine's default resource limits, as every module's store has, and
+/// what the baseline keeps of its own (`data`).
+pub struct BareState<T = ()> {
+    pub host: BareWasi,
+    pub limits: StoreLimits,
+    pub data: T,
+}
+
+impl<T: Send + 'static> BareState<T> {
+    /// A store of `engine` holding `data`, the limits enforced.
+    pub fn store(engine: &wasmtime::Engine, data: T) -> Store<BareState<T>> {
+        let limits = Limits::default();
+        let mut store = Store::new(
+            engine,
+            BareState {
+                host: BareWasi::default(),
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_bytes)
+                    .table_elements(limits.table_elements)
+                    .build(),
+                data,
+            },
+        );
+        store.limiter(|state| &mut state.limits);
+        store
+    }
+}
+
+impl<T: Send> WasiView for BareState<T> {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.host.ctx()
+    }
+}
+
+impl<T: Send> WasiHttpView for BareState<T> {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.host.http()
     }
 }
 

@@ -20,12 +20,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
+use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use wbx_core::bench::{
-    BareWasi, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
+    BareState, BenchFuture, BenchGroup, BenchOptions, BenchRun, Measurement, figure, measurement,
     per_second, resident_kib, summarize, trap_outside_wasi,
 };
 use wbx_core::project::{ModuleDecl, StateLayout};
@@ -260,24 +258,6 @@ fn flow_spec(n: u64, sink: serde_json::Value) -> FlowSpec {
     }
 }
 
-/// What a bare store holds: WASI, and the engine's resource limits.
-struct BareState {
-    host: BareWasi,
-    limits: StoreLimits,
-}
-
-impl WasiView for BareState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        self.host.ctx()
-    }
-}
-
-impl WasiHttpView for BareState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        self.host.http()
-    }
-}
-
 /// The baseline: the three components, pre-instantiated by a plain engine.
 struct Bare {
     source: SourceModulePre<BareState>,
@@ -306,19 +286,7 @@ impl Bare {
     }
 
     fn store(&self) -> Store<BareState> {
-        let limits = Limits::default();
-        let mut store = Store::new(
-            self.source.engine(),
-            BareState {
-                host: BareWasi::default(),
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(limits.memory_bytes)
-                    .table_elements(limits.table_elements)
-                    .build(),
-            },
-        );
-        store.limiter(|state| &mut state.limits);
-        store
+        BareState::store(self.source.engine(), ())
     }
 
     /// Elements/s of `n` elements pulled, processed and consumed in one
