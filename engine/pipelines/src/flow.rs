@@ -52,6 +52,13 @@ pub struct StageCell {
     pub outputs: Vec<usize>,
 }
 
+impl StageCell {
+    /// A push source: it has no task; pushes come from outside.
+    pub fn is_push(&self) -> bool {
+        matches!(self.node.stage, StageSource::Push)
+    }
+}
+
 pub struct FlowRun {
     pub name: String,
     pub spec: FlowSpec,
@@ -97,19 +104,19 @@ impl FlowRun {
             .iter()
             .zip(items)
             .map(|(node, items)| {
-                let (module, kind) = match &node.stage {
-                    StageSource::Module { module, kind } => (module.clone(), kind.as_str()),
-                    StageSource::Push => ("push".to_owned(), "source"),
-                    StageSource::Events { .. } => ("events".to_owned(), "source"),
+                let module = node.stage.module().to_owned();
+                // A host source runs no module, whatever the project names.
+                let version = match node.stage.is_host() {
+                    true => None,
+                    false => engine.version_of(&module).map(|v| v.to_string()),
                 };
-                let version = engine.version_of(&module).map(|v| v.to_string());
                 StageCell {
                     inputs: edge_indices(&spec, |e| e.to == node.name),
                     outputs: edge_indices(&spec, |e| e.from == node.name),
                     node: node.clone(),
                     stats: Mutex::new(StageStats::new(version)),
                     module,
-                    kind,
+                    kind: node.kind().as_str(),
                     items,
                 }
             })
@@ -207,7 +214,7 @@ impl FlowRun {
     fn started(&self) {
         // A push source has no task: it runs when its flow does.
         for (i, stage) in self.stages.iter().enumerate() {
-            if matches!(stage.node.stage, StageSource::Push) {
+            if stage.is_push() {
                 self.set_stage_status(i, StageStatus::Running);
             }
         }
@@ -229,7 +236,7 @@ impl FlowRun {
     pub fn stage_ended(&self) {
         if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
             for (i, stage) in self.stages.iter().enumerate() {
-                if matches!(stage.node.stage, StageSource::Push) {
+                if stage.is_push() {
                     self.set_stage_status(i, StageStatus::Finished);
                 }
             }

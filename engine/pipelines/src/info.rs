@@ -43,7 +43,8 @@ impl FlowStatus {
         }
     }
 
-    /// True when no task of the flow runs.
+    /// True when the run has ended (finished, stopped) or cannot go on
+    /// (failed: its failed stage waits for a new version).
     pub fn is_over(self) -> bool {
         matches!(
             self,
@@ -67,6 +68,21 @@ pub enum StageStatus {
     Swapping,
     Finished,
     Failed,
+}
+
+impl StageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageStatus::Starting => "starting",
+            StageStatus::Running => "running",
+            StageStatus::Paused => "paused",
+            StageStatus::Throttled => "throttled",
+            StageStatus::Restarting => "restarting",
+            StageStatus::Swapping => "swapping",
+            StageStatus::Finished => "finished",
+            StageStatus::Failed => "failed",
+        }
+    }
 }
 
 /// How much of the last seconds an edge's producer was held (Flink's view).

@@ -33,7 +33,7 @@ const IDLE_MAX: Duration = Duration::from_millis(200);
 /// Starts the tasks of every node of `run`.
 pub fn spawn(run: &Arc<FlowRun>) -> Vec<tokio::task::JoinHandle<()>> {
     let tasks: Vec<usize> = (0..run.stages.len())
-        .filter(|i| !matches!(run.stages[*i].node.stage, StageSource::Push))
+        .filter(|i| !run.stages[*i].is_push())
         .collect();
     run.tasks(tasks.len());
     let sampler = tokio::spawn(sample(run.clone()));
@@ -197,6 +197,22 @@ impl Runner {
         let due = swapped != self.swaps_seen;
         self.swaps_seen = swapped;
         due
+    }
+
+    /// The next batch of a processor or a sink, moved to its module's new
+    /// version first when one came; `None` once its inputs are drained.
+    async fn next_for<W: StageCalls>(
+        &mut self,
+        stage: &mut GuestStage<W>,
+    ) -> Result<Option<Vec<Element>>, Shutdown> {
+        loop {
+            match self.next_batch().await {
+                Next::Batch(batch) => return Ok(Some(batch)),
+                Next::Swap => self.swap(stage).await,
+                Next::Done if self.shutting_down() => return Err(Shutdown),
+                Next::Done => return Ok(None),
+            }
+        }
     }
 
     async fn next_batch(&mut self) -> Next {
@@ -570,16 +586,7 @@ impl Drive<SourceWorld> for Runner {
 
 impl Drive<ProcessorWorld> for Runner {
     async fn drive(&mut self, stage: &mut GuestStage<ProcessorWorld>) -> Result<(), Shutdown> {
-        loop {
-            let batch = match self.next_batch().await {
-                Next::Batch(batch) => batch,
-                Next::Swap => {
-                    self.swap(stage).await;
-                    continue;
-                }
-                Next::Done if self.shutting_down() => return Err(Shutdown),
-                Next::Done => return Ok(()),
-            };
+        while let Some(batch) = self.next_for(stage).await? {
             let guest_batch: Vec<bindings::Element> = batch.iter().map(Element::to_guest).collect();
             let started = Instant::now();
             match stage.process(&guest_batch).await {
@@ -624,6 +631,7 @@ impl Drive<ProcessorWorld> for Runner {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -730,16 +738,7 @@ impl Runner {
 
 impl Drive<SinkWorld> for Runner {
     async fn drive(&mut self, stage: &mut GuestStage<SinkWorld>) -> Result<(), Shutdown> {
-        loop {
-            let batch = match self.next_batch().await {
-                Next::Batch(batch) => batch,
-                Next::Swap => {
-                    self.swap(stage).await;
-                    continue;
-                }
-                Next::Done if self.shutting_down() => return Err(Shutdown),
-                Next::Done => return Ok(()),
-            };
+        while let Some(batch) = self.next_for(stage).await? {
             let guest_batch: Vec<bindings::Element> = batch.iter().map(Element::to_guest).collect();
             let started = Instant::now();
             let verdict = match stage.consume(&guest_batch).await {
@@ -772,5 +771,6 @@ impl Drive<SinkWorld> for Runner {
             };
             self.obey(verdict).await?;
         }
+        Ok(())
     }
 }

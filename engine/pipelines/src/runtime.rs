@@ -231,7 +231,7 @@ impl PipelineRuntime {
             c.resumed += 1;
         });
         for (i, stage) in run.stages.iter().enumerate() {
-            if matches!(stage.node.stage, StageSource::Push) {
+            if stage.is_push() {
                 for &edge in &run.stages[i].outputs {
                     run.edges[edge].close();
                 }
@@ -285,7 +285,7 @@ impl PipelineRuntime {
     ) -> Result<Vec<u64>, FlowError> {
         let run = self.run(flow)?;
         let pushes: Vec<usize> = (0..run.stages.len())
-            .filter(|&i| matches!(run.stages[i].node.stage, StageSource::Push))
+            .filter(|&i| run.stages[i].is_push())
             .collect();
         let stage = match node {
             Some(node) => {
@@ -530,10 +530,7 @@ impl Runtime for PipelineRuntime {
         for run in &runs {
             for (i, stage) in run.stages.iter().enumerate() {
                 if matches!(stage.node.stage, StageSource::Module { .. }) {
-                    let status = serde_json::to_value(run.stats(i).status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
+                    let status = run.stats(i).status.as_str();
                     states
                         .entry(stage.module.clone())
                         .or_default()

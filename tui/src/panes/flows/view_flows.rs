@@ -57,19 +57,6 @@ pub fn flow_status_style(status: FlowStatus) -> Style {
     }
 }
 
-pub fn stage_status_name(status: StageStatus) -> &'static str {
-    match status {
-        StageStatus::Starting => "starting",
-        StageStatus::Running => "running",
-        StageStatus::Paused => "paused",
-        StageStatus::Throttled => "throttled",
-        StageStatus::Restarting => "restarting",
-        StageStatus::Swapping => "swapping",
-        StageStatus::Finished => "finished",
-        StageStatus::Failed => "failed",
-    }
-}
-
 pub fn stage_status_style(status: StageStatus) -> Style {
     match status {
         StageStatus::Running => theme::OK,
@@ -388,7 +375,7 @@ fn stages(frame: &mut Frame, area: Rect, flow: &FlowInfo, selected: Option<usize
                 stage.module.clone(),
                 stage.version.clone().unwrap_or_default(),
                 stage.kind.clone(),
-                stage_status_name(stage.status).to_owned(),
+                stage.status.as_str().to_owned(),
                 text::thousands(stage.taken),
                 text::thousands(stage.out),
                 format!("{:.1}", stage.per_second),

@@ -12,7 +12,7 @@ use ratatui::widgets::Block;
 use wbx_engine::pipelines::info::{Bucket, DeadLetter, ElementView, StageError, StageInfo};
 
 use super::state::Opened;
-use super::view_flows::{stage_status_name, stage_status_style};
+use super::view_flows::stage_status_style;
 use crate::view::sections::{field, heading, json, none};
 use crate::view::{self, text, theme};
 
@@ -71,7 +71,7 @@ fn figures(lines: &mut Vec<Line<'static>>, stage: &StageInfo) {
     lines.push(field(
         "status",
         vec![Span::styled(
-            stage_status_name(stage.status),
+            stage.status.as_str(),
             stage_status_style(stage.status),
         )],
     ));
