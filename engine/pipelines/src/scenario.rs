@@ -27,24 +27,27 @@
 //! pushes the input into its push source (`node` names one when it has
 //! several), stops it — which drains every queue — and compares what
 //! reached each sink; a flow with no push source runs until its sources
-//! finish. Elements a port or sink receives beyond those expected fail the
-//! scenario, as missing ones do.
+//! finish. What reached a sink is compared in the order of the elements'
+//! sequence numbers (across its inputs, when several feed it). Elements a
+//! port or sink receives beyond those expected fail the scenario, as
+//! missing ones do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde_json::Value as Json;
+use tokio::sync::broadcast::error::TryRecvError;
 use toml::Spanned;
 use wbx_core::project::Project;
 use wbx_core::scenario::{self as shared, Problem, Table, diff, flatten, listing, shaped};
 
 use crate::bindings::ProcessorWorld;
 use crate::element::{Element, NewElement};
-use crate::info::{FlowStatus, StageStatus};
+use crate::info::{ElementView, FlowStatus, StageStatus};
 use crate::runtime::PipelineRuntime;
 use crate::settings::{PipelineSettings, StageKind, StageSource};
 use crate::stage::{GuestStage, StageContext};
@@ -291,27 +294,18 @@ async fn flow(
 ) -> Result<Happened> {
     let name = &scenario.module;
     let info = runtime.flow(name).context("the flow is gone")?;
-    let seen: Arc<Mutex<BTreeMap<String, Vec<Json>>>> = Arc::default();
     let sinks: Vec<String> = info
         .stages
         .iter()
         .filter(|s| s.kind == "sink")
         .map(|s| s.name.clone())
         .collect();
+    // Read once the flow is over: every element that entered a sink's
+    // queue is then in its tap, whatever the tasks' timing.
+    let mut taps = Vec::new();
     for edge in info.edges.iter().filter(|e| sinks.contains(&e.to)) {
-        let mut tap = runtime.tap(name, &edge.from, edge.port.as_deref(), &edge.to)?;
-        let seen = seen.clone();
-        let sink = edge.to.clone();
-        tokio::spawn(async move {
-            while let Ok(element) = tap.recv().await {
-                let value = element.payload.unwrap_or(Json::Null);
-                seen.lock()
-                    .unwrap()
-                    .entry(sink.clone())
-                    .or_default()
-                    .push(value);
-            }
-        });
+        let tap = runtime.tap(name, &edge.from, edge.port.as_deref(), &edge.to)?;
+        taps.push((edge.to.clone(), tap));
     }
     runtime.start_flow(name).await?;
     let has_push = info
@@ -347,8 +341,32 @@ async fn flow(
             bail!("the flow did not finish within {} s", PATIENCE.as_secs());
         }
     }
+    let mut reached: BTreeMap<String, Vec<ElementView>> = BTreeMap::new();
+    for (sink, mut tap) in taps {
+        loop {
+            match tap.try_recv() {
+                Ok(element) => reached.entry(sink.clone()).or_default().push(element),
+                Err(TryRecvError::Lagged(n)) => {
+                    bail!("more elements than a scenario keeps: {n} skipped at {sink}")
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    let out = reached
+        .into_iter()
+        .map(|(sink, mut elements)| {
+            // In the order the flow numbered them, across a sink's inputs.
+            elements.sort_by_key(|e| e.sequence);
+            let values = elements
+                .into_iter()
+                .map(|e| e.payload.unwrap_or(Json::Null))
+                .collect();
+            (sink, values)
+        })
+        .collect();
     let mut happened = Happened {
-        out: seen.lock().unwrap().clone(),
+        out,
         errors: Vec::new(),
     };
     let info = runtime.flow(name).context("the flow is gone")?;
