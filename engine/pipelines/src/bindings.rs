@@ -2,13 +2,20 @@
 //! `processor-module`, `sink-module`), their element types shared, and the
 //! optional `stage-state` export looked up by name on each instance, since a
 //! world cannot make an export optional.
+//!
+//! The export that takes a batch (`process`, `consume`) is also looked up by
+//! name and called with [`ElementRef`]s: the generated [`Element`] owns its
+//! payload, so calling through it would copy each payload twice (into an
+//! `Element`, then into the guest's memory) where once will do.
 
 #![allow(missing_docs, clippy::all)]
 
 use std::marker::PhantomData;
 
 use wasmtime::Store;
-use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, TypedFunc};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentType, Func, Instance, InstancePre, Lift, Lower, TypedFunc,
+};
 use wbx_core::bindings::optional::{self, typed};
 use wbx_core::{HostState, ModuleKind, WorldPre};
 
@@ -60,12 +67,40 @@ pub use source_module::wbx::guest::stage_types::{Element, Output};
 const STATE: &str = "wbx:guest/stage-state@0.1.0";
 
 pub type SaveState = TypedFunc<(), (Result<Vec<u8>, String>,)>;
+
+/// `stage-types.element`, lowered from the host's element as it is.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub struct ElementRef<'a> {
+    payload: &'a [u8],
+    #[component(name = "content-type")]
+    content_type: &'a str,
+    key: Option<&'a str>,
+    sequence: u64,
+    #[component(name = "timestamp-ms")]
+    timestamp_ms: u64,
+}
+
+impl<'a> From<&'a crate::element::Element> for ElementRef<'a> {
+    fn from(element: &'a crate::element::Element) -> ElementRef<'a> {
+        ElementRef {
+            payload: &element.payload,
+            content_type: &element.content_type,
+            key: element.key.as_deref(),
+            sequence: element.sequence,
+            timestamp_ms: element.timestamp_ms,
+        }
+    }
+}
 pub type RestoreState = TypedFunc<(Vec<u8>,), (Result<(), String>,)>;
 
 /// What differs between the three stage worlds: the kind, and how its
 /// generated bindings are made.
 pub trait StageWorld: Send + Sync + 'static {
     const KIND: ModuleKind;
+    /// The export that takes a batch of elements, as (interface, function):
+    /// none for a source.
+    const BATCH: Option<(&'static str, &'static str)>;
     type Pre: Send + Sync + 'static;
     type Exports: Send + Sync + 'static;
 
@@ -80,11 +115,12 @@ pub trait StageWorld: Send + Sync + 'static {
 /// A stage world: its kind and the types `bindgen!` made for it, whose
 /// methods have the same names in every world.
 macro_rules! stage_world {
-    ($world:ident, $kind:ident, $module:ident :: $pre:ident, $exports:ident) => {
+    ($world:ident, $kind:ident, $batch:expr, $module:ident :: $pre:ident, $exports:ident) => {
         pub struct $world;
 
         impl StageWorld for $world {
             const KIND: ModuleKind = crate::kinds::$kind;
+            const BATCH: Option<(&'static str, &'static str)> = $batch;
             type Pre = $module::$pre<HostState>;
             type Exports = $module::$exports;
 
@@ -107,22 +143,31 @@ macro_rules! stage_world {
 stage_world!(
     SourceWorld,
     SOURCE,
+    None,
     source_module::SourceModulePre,
     SourceModule
 );
 stage_world!(
     ProcessorWorld,
     PROCESSOR,
+    Some(("wbx:guest/processor@0.1.0", "process")),
     processor_module::ProcessorModulePre,
     ProcessorModule
 );
-stage_world!(SinkWorld, SINK, sink_module::SinkModulePre, SinkModule);
+stage_world!(
+    SinkWorld,
+    SINK,
+    Some(("wbx:guest/sink@0.1.0", "consume")),
+    sink_module::SinkModulePre,
+    SinkModule
+);
 
 /// A stage's typed pre-instance, with where its optional state export is.
 pub struct StagePre<W: StageWorld> {
     pre: W::Pre,
     save: Option<ComponentExportIndex>,
     restore: Option<ComponentExportIndex>,
+    batch: Option<ComponentExportIndex>,
     world: PhantomData<W>,
 }
 
@@ -131,6 +176,28 @@ pub struct StageInstance<W: StageWorld> {
     pub exports: W::Exports,
     pub save: Option<SaveState>,
     pub restore: Option<RestoreState>,
+    /// The export that takes a batch; see [`StageInstance::call_batch`].
+    batch: Option<Func>,
+}
+
+impl<W: StageWorld> StageInstance<W> {
+    /// Calls the export that takes a batch (`process`, `consume`), which
+    /// answers `R`, each element lowered from the host's.
+    pub async fn call_batch<R>(
+        &self,
+        store: &mut Store<HostState>,
+        batch: &[crate::element::Element],
+    ) -> wasmtime::Result<R>
+    where
+        R: ComponentType + Lift + Send + Sync + 'static,
+    {
+        let Some(func) = self.batch else {
+            wasmtime::bail!("a {} takes no batch", W::KIND.as_str());
+        };
+        let elements: Vec<ElementRef<'_>> = batch.iter().map(ElementRef::from).collect();
+        let typed = func.typed::<(&[ElementRef<'_>],), (R,)>(&*store)?;
+        Ok(typed.call_async(&mut *store, (&elements,)).await?.0)
+    }
 }
 
 impl<W: StageWorld> WorldPre for StagePre<W> {
@@ -142,6 +209,8 @@ impl<W: StageWorld> WorldPre for StagePre<W> {
         Ok(StagePre {
             save: optional::export(component, STATE, "save-state"),
             restore: optional::export(component, STATE, "restore-state"),
+            batch: W::BATCH
+                .and_then(|(interface, function)| optional::export(component, interface, function)),
             pre: W::pre(pre)?,
             world: PhantomData,
         })
@@ -159,6 +228,10 @@ impl<W: StageWorld> WorldPre for StagePre<W> {
                 exports: W::exports(store, &instance)?,
                 save: typed(store, &instance, self.save.as_ref()),
                 restore: typed(store, &instance, self.restore.as_ref()),
+                batch: self
+                    .batch
+                    .as_ref()
+                    .and_then(|index| instance.get_func(&mut *store, index)),
             })
         }
     }

@@ -7,8 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use crate::bindings::{self, Output};
-
 pub const JSON: &str = "application/json";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,29 +47,6 @@ impl NewElement {
             sequence,
             timestamp_ms,
             port: None,
-        }
-    }
-}
-
-impl From<Output> for NewElement {
-    fn from(output: Output) -> NewElement {
-        NewElement {
-            payload: output.payload.into(),
-            content_type: output.content_type.into(),
-            key: output.key,
-        }
-    }
-}
-
-impl Element {
-    /// The element as a guest receives it.
-    pub fn to_guest(&self) -> bindings::Element {
-        bindings::Element {
-            payload: self.payload.to_vec(),
-            content_type: self.content_type.to_string(),
-            key: self.key.clone(),
-            sequence: self.sequence,
-            timestamp_ms: self.timestamp_ms,
         }
     }
 }

@@ -339,14 +339,24 @@ impl FlowRun {
         elements: Vec<Element>,
     ) -> Result<Vec<(usize, Element)>, Refused> {
         let mut refused = Vec::new();
-        for &edge in &self.stages[stage].outputs {
+        let mut elements = elements;
+        let outputs = &self.stages[stage].outputs;
+        for (i, &edge) in outputs.iter().enumerate() {
             let port = &self.edges[edge].spec.port;
-            // A copy shares the payload's bytes.
-            let mine: Vec<Element> = elements
-                .iter()
-                .filter(|e| e.port == *port)
-                .cloned()
-                .collect();
+            // The last edge takes the elements themselves; the others a
+            // copy, which shares the payload's bytes.
+            let mine: Vec<Element> = if i + 1 == outputs.len() {
+                std::mem::take(&mut elements)
+                    .into_iter()
+                    .filter(|e| e.port == *port)
+                    .collect()
+            } else {
+                elements
+                    .iter()
+                    .filter(|e| e.port == *port)
+                    .cloned()
+                    .collect()
+            };
             if mine.is_empty() {
                 continue;
             }

@@ -12,7 +12,8 @@
 //! - [`model`]: [`PipelinesModel`], what the assembly registers.
 //! - [`kinds`]: `source`, `processor`, `sink` and what they link.
 //! - [`bindings`]: the three stage worlds (one `bindgen!` each), with the
-//!   optional `stage-state` export found by name.
+//!   optional `stage-state` export found by name, and batches lowered from
+//!   the host's elements as they are.
 //! - [`runtime`]: [`PipelineRuntime`]: the flows, and what views ask.
 //! - The flow core: [`flow`] (one run of a flow: its edges, stage cells,
 //!   control and status), [`edge`] (a bounded queue: policies, holds,

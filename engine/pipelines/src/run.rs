@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::bindings::{self, Output, ProcessorWorld, SinkWorld, SourceWorld, StageWorld, Verdict};
+use crate::bindings::{Output, ProcessorWorld, SinkWorld, SourceWorld, StageWorld, Verdict};
 use crate::element::{Element, NewElement, now_ms};
 use crate::flow::{Control, FlowRun};
 use crate::info::{FlowStatus, StageStatus};
@@ -77,6 +77,9 @@ struct Runner {
     swaps_seen: u64,
     /// The input edge taken from first, turning (fan-in fairness).
     next_input: usize,
+    /// The content type of the last element the stage emitted: the next
+    /// one most often has the same, and then shares it.
+    content_type: Arc<str>,
 }
 
 impl Runner {
@@ -89,6 +92,7 @@ impl Runner {
             control,
             swaps_seen,
             next_input: 0,
+            content_type: Arc::from(crate::element::JSON),
         }
     }
 
@@ -278,20 +282,37 @@ impl Runner {
         Ok(())
     }
 
-    /// Numbers what a stage emitted for `input` (its timestamp kept) and
-    /// passes it on; an output to a port no edge leaves is the input's
-    /// failure, found before anything of it is passed on.
-    async fn emit_outputs(&self, outputs: Vec<Output>, timestamp_ms: u64) -> Result<(), Shutdown> {
-        let elements: Vec<Element> = outputs
-            .into_iter()
-            .map(|output| {
-                let port = output.port.clone();
-                let mut element =
-                    NewElement::from(output).numbered(self.run.next_sequence(), timestamp_ms);
-                element.port = port;
-                element
-            })
-            .collect();
+    /// Numbers what a stage emitted for one input (its timestamp kept) and
+    /// passes it on.
+    async fn emit_outputs(
+        &mut self,
+        outputs: Vec<Output>,
+        timestamp_ms: u64,
+    ) -> Result<(), Shutdown> {
+        let mut elements = Vec::with_capacity(outputs.len());
+        self.number(outputs, timestamp_ms, &mut elements);
+        self.emit_numbered(elements).await
+    }
+
+    /// Numbers `outputs` in order onto `into`, each with `timestamp_ms`.
+    fn number(&mut self, outputs: Vec<Output>, timestamp_ms: u64, into: &mut Vec<Element>) {
+        for output in outputs {
+            if *self.content_type != *output.content_type {
+                self.content_type = Arc::from(output.content_type);
+            }
+            into.push(Element {
+                payload: output.payload.into(),
+                content_type: self.content_type.clone(),
+                key: output.key,
+                sequence: self.run.next_sequence(),
+                timestamp_ms,
+                port: output.port,
+            });
+        }
+    }
+
+    /// Counts numbered elements out of the stage and passes them on.
+    async fn emit_numbered(&self, elements: Vec<Element>) -> Result<(), Shutdown> {
         self.run.stats(self.stage).emitted(&elements);
         self.emit(elements).await
     }
@@ -587,23 +608,26 @@ impl Drive<SourceWorld> for Runner {
 impl Drive<ProcessorWorld> for Runner {
     async fn drive(&mut self, stage: &mut GuestStage<ProcessorWorld>) -> Result<(), Shutdown> {
         while let Some(batch) = self.next_for(stage).await? {
-            let guest_batch: Vec<bindings::Element> = batch.iter().map(Element::to_guest).collect();
             let started = Instant::now();
-            match stage.process(&guest_batch).await {
+            match stage.process(&batch).await {
                 Ok(results) if results.len() == batch.len() => {
                     self.run
                         .stats(self.stage)
                         .timed(started.elapsed(), batch.len());
+                    // What passed goes on at once, a batch per edge; what
+                    // failed is tried again alone afterwards.
                     let mut failed = Vec::new();
+                    let mut passed = Vec::with_capacity(batch.len());
                     for (element, result) in batch.into_iter().zip(results) {
                         match result {
                             Ok(outputs) => match self.unroutable(&outputs) {
-                                None => self.emit_outputs(outputs, element.timestamp_ms).await?,
+                                None => self.number(outputs, element.timestamp_ms, &mut passed),
                                 Some(error) => failed.push((element, error)),
                             },
                             Err(error) => failed.push((element, error)),
                         }
                     }
+                    self.emit_numbered(passed).await?;
                     self.save(stage).await;
                     for (element, error) in failed {
                         if self.attempt_failed(&element, &error, 1) {
@@ -645,7 +669,7 @@ impl Runner {
     ) -> Result<(), Shutdown> {
         loop {
             attempts += 1;
-            let error = match stage.process(&[element.to_guest()]).await {
+            let error = match stage.process(std::slice::from_ref(&element)).await {
                 Ok(mut results) if results.len() == 1 => match results.pop().expect("one") {
                     Ok(outputs) => match self.unroutable(&outputs) {
                         None => {
@@ -678,7 +702,7 @@ impl Runner {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let error = match stage.consume(&[element.to_guest()]).await {
+            let error = match stage.consume(std::slice::from_ref(&element)).await {
                 Ok(Ok(verdict)) => {
                     self.run
                         .stats(self.stage)
@@ -739,9 +763,8 @@ impl Runner {
 impl Drive<SinkWorld> for Runner {
     async fn drive(&mut self, stage: &mut GuestStage<SinkWorld>) -> Result<(), Shutdown> {
         while let Some(batch) = self.next_for(stage).await? {
-            let guest_batch: Vec<bindings::Element> = batch.iter().map(Element::to_guest).collect();
             let started = Instant::now();
-            let verdict = match stage.consume(&guest_batch).await {
+            let verdict = match stage.consume(&batch).await {
                 Ok(Ok(verdict)) => {
                     {
                         let mut stats = self.run.stats(self.stage);

@@ -257,10 +257,7 @@ async fn processor(
         .await
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("cannot start the processor '{}'", scenario.module))?;
-    let batch: Vec<_> = elements(&scenario.test.input)
-        .iter()
-        .map(Element::to_guest)
-        .collect();
+    let batch = elements(&scenario.test.input);
     let results = stage
         .process(&batch)
         .await

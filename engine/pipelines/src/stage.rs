@@ -11,9 +11,10 @@ use wbx_core::capability::Capabilities;
 use wbx_core::{Engine, Extensions, Guest, GuestError, HostState, InstanceSetup, ModuleVersion};
 
 use crate::bindings::{
-    Element, Output, ProcessorWorld, Pulled, SinkWorld, SourceWorld, StageInstance, StagePre,
-    StageWorld, Verdict,
+    Output, ProcessorWorld, Pulled, SinkWorld, SourceWorld, StageInstance, StagePre, StageWorld,
+    Verdict,
 };
+use crate::element::Element;
 
 /// What a stage's instances are made with.
 pub struct StageContext {
@@ -119,12 +120,11 @@ impl<W: StageCalls> GuestStage<W> {
         if active == self.version {
             return None;
         }
-        let state = match self.save().await {
-            Ok(state) => state,
-            Err(e) => return Some(Err(e)),
-        };
+        if let Err(e) = self.save().await {
+            return Some(Err(e));
+        }
         Some(
-            match GuestStage::<W>::start(self.context.clone(), state).await {
+            match GuestStage::<W>::start(self.context.clone(), self.saved.take()).await {
                 Ok((stage, started)) => {
                     *self = stage;
                     Ok(started)
@@ -136,9 +136,9 @@ impl<W: StageCalls> GuestStage<W> {
 
     /// Saves the stage's state, when it has `save-state`: the state a
     /// restart or a new version starts from.
-    pub async fn save(&mut self) -> Result<Option<Vec<u8>>, String> {
+    pub async fn save(&mut self) -> Result<(), String> {
         if self.guest.bindings().save.is_none() {
-            return Ok(None);
+            return Ok(());
         }
         let saved = self
             .guest
@@ -149,8 +149,8 @@ impl<W: StageCalls> GuestStage<W> {
             .await;
         match saved {
             Ok(Ok(state)) => {
-                self.saved = Some(state.clone());
-                Ok(Some(state))
+                self.saved = Some(state);
+                Ok(())
             }
             Ok(Err(e)) => Err(format!("save-state failed: {e}")),
             Err(e) => Err(format!("save-state failed: {}", Spent::from(e).0)),
@@ -181,7 +181,7 @@ impl GuestStage<ProcessorWorld> {
         self.bound(batch.len());
         Ok(self
             .guest
-            .call(|b, store| b.exports.wbx_guest_processor().call_process(store, batch))
+            .call(|b, store| b.call_batch(store, batch))
             .await?)
     }
 }
@@ -191,7 +191,7 @@ impl GuestStage<SinkWorld> {
         self.bound(batch.len());
         Ok(self
             .guest
-            .call(|b, store| b.exports.wbx_guest_sink().call_consume(store, batch))
+            .call(|b, store| b.call_batch(store, batch))
             .await?)
     }
 }
