@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::Notify;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -174,9 +175,14 @@ impl log::Host for HostState {
 
 /// A call's deadline, shared by the epoch callback (inside the store) and
 /// the timer that bounds the call from outside ([`crate::instance`]), so
-/// both see a pause.
+/// both see a pause, and the timer hears of the resume.
 #[derive(Clone)]
-pub(crate) struct Deadline(Arc<Mutex<DeadlineAt>>);
+pub(crate) struct Deadline(Arc<DeadlineState>);
+
+struct DeadlineState {
+    at: Mutex<DeadlineAt>,
+    resumed: Notify,
+}
 
 #[derive(Clone, Copy)]
 pub(crate) enum DeadlineAt {
@@ -187,17 +193,24 @@ pub(crate) enum DeadlineAt {
 
 impl Deadline {
     fn new(limit: Duration) -> Self {
-        Deadline(Arc::new(Mutex::new(DeadlineAt::Running(
-            Instant::now() + limit,
-        ))))
+        Deadline(Arc::new(DeadlineState {
+            at: Mutex::new(DeadlineAt::Running(Instant::now() + limit)),
+            resumed: Notify::new(),
+        }))
     }
 
     fn arm(&self, limit: Duration) {
-        *crate::sync::lock(&self.0) = DeadlineAt::Running(Instant::now() + limit);
+        *crate::sync::lock(&self.0.at) = DeadlineAt::Running(Instant::now() + limit);
     }
 
     pub(crate) fn at(&self) -> DeadlineAt {
-        *crate::sync::lock(&self.0)
+        *crate::sync::lock(&self.0.at)
+    }
+
+    /// Resolves at the next [`Self::resume`]: make it before reading
+    /// [`Self::at`], so a resume in between is not missed.
+    pub(crate) fn resumed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.0.resumed.notified()
     }
 
     fn passed(&self) -> bool {
@@ -205,16 +218,17 @@ impl Deadline {
     }
 
     fn pause(&self) {
-        let mut at = crate::sync::lock(&self.0);
+        let mut at = crate::sync::lock(&self.0.at);
         if let DeadlineAt::Running(until) = *at {
             *at = DeadlineAt::Paused(until.saturating_duration_since(Instant::now()));
         }
     }
 
     fn resume(&self) {
-        let mut at = crate::sync::lock(&self.0);
+        let mut at = crate::sync::lock(&self.0.at);
         if let DeadlineAt::Paused(left) = *at {
             *at = DeadlineAt::Running(Instant::now() + left);
+            self.0.resumed.notify_waiters();
         }
     }
 }

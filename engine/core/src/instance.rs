@@ -140,9 +140,6 @@ async fn timed<R>(
 ) -> wasmtime::Result<R> {
     // The epoch deadline normally fires first; this catches host waits.
     let grace = crate::engine::EPOCH_TICK * 4;
-    // How often a paused deadline is looked at again: a pause ends when
-    // the awaited reply arrives, and this is far below any call timeout.
-    let paused_check = Duration::from_millis(20);
     tokio::pin!(call);
     // Most calls finish in their first poll, never waiting: they need no
     // timer (registering one can wake the thread parked on the timer
@@ -156,18 +153,24 @@ async fn timed<R>(
         return result;
     }
     loop {
-        let wake = match deadline.at() {
+        let resumed = deadline.resumed();
+        tokio::pin!(resumed);
+        resumed.as_mut().enable();
+        match deadline.at() {
             DeadlineAt::Running(at) => {
                 if std::time::Instant::now() >= at + grace {
                     return Err(Trap::Interrupt.into());
                 }
-                tokio::time::Instant::from_std(at + grace)
+                tokio::select! {
+                    result = &mut call => return result,
+                    () = tokio::time::sleep_until(tokio::time::Instant::from_std(at + grace)) => {}
+                }
             }
-            DeadlineAt::Paused(_) => tokio::time::Instant::now() + paused_check,
-        };
-        tokio::select! {
-            result = &mut call => return result,
-            () = tokio::time::sleep_until(wake) => {}
+            // Paused: no clock runs until the guest's wait ends.
+            DeadlineAt::Paused(_) => tokio::select! {
+                result = &mut call => return result,
+                () = resumed => {}
+            },
         }
     }
 }

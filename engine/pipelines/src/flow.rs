@@ -283,15 +283,20 @@ impl FlowRun {
             at_ms: now_ms(),
             element: ElementView::of(element),
         };
-        self.stats(stage).dead_letters += 1;
-        if let Err(e) = self.dead_letters.append(&letter) {
+        // Written before it is counted: whoever sees the count finds the
+        // letter in the file.
+        let written = self.dead_letters.append(&letter);
+        let mut stats = self.stats(stage);
+        stats.dead_letters += 1;
+        if let Err(e) = written {
             // The element is still published and counted; the stage's
             // errors say its line is missing from the file.
-            self.stats(stage).failed(
+            stats.failed(
                 Some(element.sequence),
                 &format!("the dead letter was not written: {e:#}"),
             );
         }
+        drop(stats);
         FlowObservation::DeadLettered {
             flow: self.name.clone(),
             stage: letter.stage,
