@@ -58,8 +58,16 @@ pub struct System {
     pub(crate) capabilities: Arc<Capabilities>,
     pub table: Table,
     pub(crate) settings: RwLock<ActorSettings>,
-    timers: Mutex<HashMap<u64, AbortHandle>>,
+    timers: Mutex<HashMap<u64, Timer>>,
     next_timer: AtomicU64,
+}
+
+/// A pending `send_after`.
+struct Timer {
+    /// The process it was sent to by pid: its end cancels the timer, as
+    /// in Erlang. One sent to a name fires whoever holds the name then.
+    target: Option<Pid>,
+    task: AbortHandle,
 }
 
 impl System {
@@ -211,6 +219,13 @@ impl System {
     pub(crate) fn exited(&self, entry: &Entry, why: &str) {
         let name = entry.lock().name.clone();
         self.table.remove(entry, why);
+        lock(&self.timers).retain(|_, timer| {
+            let to_it = timer.target == Some(entry.pid);
+            if to_it {
+                timer.task.abort();
+            }
+            !to_it
+        });
         ActorObservation::Exited {
             pid: entry.pid.to_string(),
             module: entry.module.clone(),
@@ -282,9 +297,15 @@ impl System {
         after: Duration,
     ) -> u64 {
         let timer = self.next_timer.fetch_add(1, Ordering::Relaxed) + 1;
+        let by_pid = target.parse::<Pid>().ok();
         // Held until the timer is in the map, so a short one cannot fire
-        // (and remove itself) before it is there.
+        // (and remove itself) before it is there, and a target's end
+        // (which takes the lock after the table) sees it.
         let mut timers = lock(&self.timers);
+        if by_pid.is_some() && self.table.resolve(&target).is_none() {
+            // Sent to a process that has ended: Erlang starts no timer.
+            return timer;
+        }
         let system = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             tokio::time::sleep(after).await;
@@ -296,14 +317,20 @@ impl System {
                 }
             }
         });
-        timers.insert(timer, task.abort_handle());
+        timers.insert(
+            timer,
+            Timer {
+                target: by_pid,
+                task: task.abort_handle(),
+            },
+        );
         timer
     }
 
     pub fn cancel_timer(&self, timer: u64) -> bool {
         match lock(&self.timers).remove(&timer) {
-            Some(task) => {
-                task.abort();
+            Some(timer) => {
+                timer.task.abort();
                 true
             }
             None => false,
@@ -325,8 +352,8 @@ impl System {
 
     /// Ends every process (kill), for shutdown, and waits for them.
     pub async fn stop_all(&self) {
-        for (_, task) in lock(&self.timers).drain() {
-            task.abort();
+        for (_, timer) in lock(&self.timers).drain() {
+            timer.task.abort();
         }
         let entries = self.table.entries();
         for entry in &entries {

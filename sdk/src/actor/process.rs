@@ -209,7 +209,9 @@ pub fn send(target: impl AsRef<str>, message: &(impl Serialize + ?Sized)) -> Res
 
 /// Sends `message` to `target` once `after` has passed; until then the
 /// returned timer can be cancelled. Only serialising the message can fail
-/// here: whether the target exists is known when the timer fires.
+/// here: whether the target exists is known when the timer fires. A timer
+/// sent to a pid ends with that process; one sent to a name goes to whoever
+/// holds the name when it fires.
 pub fn send_after(
     target: impl AsRef<str>,
     message: &(impl Serialize + ?Sized),

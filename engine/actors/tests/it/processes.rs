@@ -75,6 +75,27 @@ async fn a_call_gets_the_handlers_reply_or_times_out() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_timer_sent_to_a_pid_ends_with_that_process_and_one_sent_to_a_name_does_not() {
+    let a = actors(&[("probe", "probe")], "").await;
+    let setter = a.spawn("probe", json!({}), None).await;
+    let target = a.spawn("probe", json!({}), Some("held")).await;
+    // Far off: only the target's end can take the first one away now.
+    let after = |to: &str| json!({"op": "send_after", "to": to, "msg": {"op": "seq", "n": 1}, "ms": 600_000});
+    let to_pid = a.call(&setter, after(&target)).await;
+    let to_name = a.call(&setter, after("held")).await;
+    let mut stream = a.engine.subscribe();
+    a.runtime.kill(&target).unwrap();
+    assert_eq!(exit_reason(&mut stream, &target).await, "killed");
+    let cancel = |timer: &serde_json::Value| json!({"op": "cancel_timer", "timer": timer});
+    assert_eq!(a.call(&setter, cancel(&to_pid)).await, json!(false));
+    // A name may be taken again: its timer waits for whoever holds it.
+    assert_eq!(a.call(&setter, cancel(&to_name)).await, json!(true));
+    // Set after the end: never pending.
+    let late = a.call(&setter, after(&target)).await;
+    assert_eq!(a.call(&setter, cancel(&late)).await, json!(false));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn timers_fire_once_and_cancelled_ones_never() {
     let a = actors(&[("probe", "probe")], "").await;
     let pid = a.spawn("probe", json!({}), Some("timed")).await;
