@@ -67,6 +67,7 @@ pub use source_module::wbx::guest::stage_types::{Element, Output};
 const STATE: &str = "wbx:guest/stage-state@0.1.0";
 
 pub type SaveState = TypedFunc<(), (Result<Vec<u8>, String>,)>;
+pub type RestoreState = TypedFunc<(Vec<u8>,), (Result<(), String>,)>;
 
 /// `stage-types.element`, lowered from the host's element as it is.
 #[derive(ComponentType, Lower)]
@@ -92,7 +93,6 @@ impl<'a> From<&'a crate::element::Element> for ElementRef<'a> {
         }
     }
 }
-pub type RestoreState = TypedFunc<(Vec<u8>,), (Result<(), String>,)>;
 
 /// What differs between the three stage worlds: the kind, and how its
 /// generated bindings are made.

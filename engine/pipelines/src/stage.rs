@@ -124,7 +124,9 @@ impl<W: StageCalls> GuestStage<W> {
             return Some(Err(e));
         }
         Some(
-            match GuestStage::<W>::start(self.context.clone(), self.saved.take()).await {
+            // A copy: when the new version cannot start, this one goes on
+            // and still restarts from its state.
+            match GuestStage::<W>::start(self.context.clone(), self.saved.clone()).await {
                 Ok((stage, started)) => {
                     *self = stage;
                     Ok(started)
