@@ -319,6 +319,9 @@ impl FlowRun {
     }
 
     pub fn info(&self) -> FlowInfo {
+        // The status first: a flow that says `finished` has its stages'
+        // final counts in the same snapshot (its stages may be newer than
+        // its status, never older).
         let (status, reason) = self.status();
         FlowInfo {
             name: self.name.clone(),
