@@ -195,6 +195,9 @@ impl<W: StageWorld> StageInstance<W> {
             wasmtime::bail!("a {} takes no batch", W::KIND.as_str());
         };
         let elements: Vec<ElementRef<'_>> = batch.iter().map(ElementRef::from).collect();
+        // Typed at each call: its parameters borrow this batch, so a typed
+        // function cannot be kept with the instance (a check of one type
+        // per batch, not per element).
         let typed = func.typed::<(&[ElementRef<'_>],), (R,)>(&*store)?;
         Ok(typed.call_async(&mut *store, (&elements,)).await?.0)
     }
