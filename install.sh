@@ -2,7 +2,7 @@
 # Installs what wbx needs on this machine, then wbx itself.
 #
 #   sh install.sh               toolchain pieces + the `wbx` binary (a release build: about 12 minutes on 2 cores)
-#   sh install.sh --tools-only  toolchain pieces and tmux only (what the test suite needs)
+#   sh install.sh --tools-only  toolchain pieces, tmux and PostgreSQL only (what the test suite needs)
 #
 # Non-interactive; safe to run again. Needs Rust installed with rustup.
 set -eu
@@ -38,22 +38,40 @@ else
     rustup target add wasm32-wasip2
 fi
 
-# The test suite drives `wbx new`'s questions in a real terminal through tmux.
-if [ "$tools_only" -eq 0 ]; then
-    :
-elif command -v tmux >/dev/null 2>&1; then
-    say "tmux: already installed"
-elif command -v apt-get >/dev/null 2>&1; then
-    say "tmux: installing with apt-get"
+# Installs Debian packages with apt-get (as root, or through sudo).
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "$1: not found and no apt-get here; install it to run the tests" >&2
+        exit 1
+    fi
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
         sudo="sudo"
     fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
-else
-    say "tmux: not found and no apt-get here; install tmux to run the terminal tests" >&2
-    exit 1
+    if [ -z "${apt_updated:-}" ]; then
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_updated=1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if [ "$tools_only" -eq 1 ]; then
+    # The test suite drives `wbx new`'s questions in a real terminal through tmux.
+    if command -v tmux >/dev/null 2>&1; then
+        say "tmux: already installed"
+    else
+        say "tmux: installing with apt-get"
+        apt_install tmux
+    fi
+    # The event store's tests run against a PostgreSQL server they start
+    # themselves in a temporary directory (as the postgres user under root).
+    if { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+        && command -v psql >/dev/null 2>&1; then
+        say "postgresql: already installed"
+    else
+        say "postgresql: installing with apt-get"
+        apt_install postgresql postgresql-client
+    fi
 fi
 
 if [ "$tools_only" -eq 1 ]; then

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
-use wbx_engine::events::EventsLayout;
-use wbx_engine::events::{EventStore, Query, QueryItem, ReadOptions};
+use wbx_engine::events::{EventStore, Query, QueryItem, ReadOptions, StoreLocation};
 
 use crate::cli::EventsArgs;
 use crate::client::{Client, error_message};
@@ -45,11 +44,10 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
             if args.follow {
                 bail!("--follow needs a running engine: start one with `wbx run`");
             }
-            let path = project.state.events_db();
-            if !path.is_file() {
+            let location = StoreLocation::of_project(&project.manifest, &project.state)?;
+            let Some(store) = EventStore::connect_existing(&location)? else {
                 return Ok(ExitCode::SUCCESS);
-            }
-            let store = EventStore::open(&path)?;
+            };
             let item = QueryItem {
                 types: args.types.clone(),
                 tags: args.tags.clone(),

@@ -1,14 +1,14 @@
 //! `wbx export [--output FILE]`: every event of the project's store as JSON
-//! Lines, one envelope a line, in position order. Reads the store directly,
-//! so it works whether an engine runs or not.
+//! Lines, one envelope a line, in position order. Reads the store directly
+//! (SQLite or PostgreSQL, wherever `[store]` or `WBX_STORE_URL` says), so it
+//! works whether an engine runs or not.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use wbx_engine::events::EventsLayout;
-use wbx_engine::events::{EventStore, Query, ReadOptions};
+use wbx_engine::events::{EventStore, Query, ReadOptions, StoreLocation};
 
 use crate::cli::ExportArgs;
 use crate::console;
@@ -18,7 +18,7 @@ const PAGE: u64 = 10_000;
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
     let project = wbx_engine::project::open(&super::cwd()?)?;
-    let path = project.state.events_db();
+    let location = StoreLocation::of_project(&project.manifest, &project.state)?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(file) => Box::new(BufWriter::new(
             File::create(file).with_context(|| format!("cannot create {}", file.display()))?,
@@ -26,8 +26,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let mut count = 0u64;
-    if path.is_file() {
-        let store = EventStore::open(&path)?;
+    if let Some(store) = EventStore::connect_existing(&location)? {
         let mut from = 1;
         loop {
             let options = ReadOptions::forward(from, PAGE);

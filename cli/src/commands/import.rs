@@ -1,5 +1,6 @@
 //! `wbx import FILE`: appends a JSON Lines history (as `wbx export` writes
-//! it) to the project's store, keeping positions, ids and timestamps. The
+//! it) to the project's store (SQLite or PostgreSQL, wherever `[store]` or
+//! `WBX_STORE_URL` says), keeping positions, ids and timestamps. The
 //! whole file is checked first and written in one transaction: a bad line
 //! writes nothing. Refused while an engine runs, so its projectors and
 //! effects never miss events written behind their back.
@@ -7,8 +8,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use wbx_engine::events::EventsLayout;
-use wbx_engine::events::{EventStore, StoredEvent};
+use wbx_engine::events::{EventStore, StoreLocation, StoredEvent};
 
 use crate::cli::ImportArgs;
 use crate::client::Client;
@@ -34,7 +34,8 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         events.push(event);
     }
     project.state.create()?;
-    let store = EventStore::open(&project.state.events_db())?;
+    let location = StoreLocation::of_project(&project.manifest, &project.state)?;
+    let store = EventStore::connect(&location)?;
     let count = store
         .import(&events)
         .with_context(|| format!("cannot import {}: nothing was written", args.file.display()))?;

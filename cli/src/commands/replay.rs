@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use wbx_engine::events::EventStore;
-use wbx_engine::events::EventsLayout;
 use wbx_engine::events::kinds::PROJECTOR;
+use wbx_engine::events::{EventStore, StoreLocation};
 use wbx_engine::project::{ModuleDecl, Project};
 use wbx_engine::replay::read_model::{self, ReadModel, TableDiff};
 use wbx_engine::replay::{History, Replayer, versions};
@@ -194,15 +193,14 @@ async fn replay(
     let mut history = match &args.from_file {
         Some(path) => History::file(path)?,
         None => {
-            let path = project.state.events_db();
-            if !path.is_file() {
+            let location = StoreLocation::of_project(&project.manifest, &project.state)?;
+            let Some(store) = EventStore::connect_existing(&location)? else {
                 bail!(
-                    "no event store at {}: nothing to replay (give an exported history \
-                     with --from-file)",
-                    path.display()
+                    "no event store at {location}: nothing to replay (give an exported \
+                     history with --from-file)"
                 );
-            }
-            History::store(EventStore::open(&path)?)
+            };
+            History::store(store)
         }
     };
     let mut replayer = Replayer::start(engine.clone(), &decl.name, database).await?;

@@ -8,6 +8,12 @@
 //! skips an unhandled event (it may handle again one that finished after
 //! the mark, which is why effects are at-least-once: make them idempotent,
 //! for example with idempotency keys on the commands they execute).
+//!
+//! An effect runs on one engine at a time of those sharing the event store:
+//! it first takes the store's lease on its name (at once on SQLite; on
+//! PostgreSQL it waits while another engine holds it, and takes over when
+//! that engine stops or dies). Its mark is kept in the store too, so the
+//! engine that takes over goes on from where the other left off.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -32,7 +38,7 @@ use crate::instances::EffectInstance;
 use crate::observe::EventsObservation;
 use crate::position::{EFFECT, wait_for_new_version};
 use crate::query::ReadOptions;
-use crate::store::EventStore;
+use crate::store::{EventStore, Lease};
 
 /// Events read from the log at a time.
 const BATCH: u64 = 500;
@@ -109,6 +115,8 @@ pub(crate) struct Effect {
 struct Shared {
     name: String,
     database: PathBuf,
+    /// Keeps the mark where the next engine to hold the lease finds it.
+    store: EventStore,
     marks: Mutex<Marks>,
     statuses: EffectStatuses,
     /// Signalled on every acknowledgement, for a dispatcher at the window.
@@ -156,6 +164,7 @@ impl Shared {
             let mark = marks.contiguous();
             if mark > marks.saved {
                 EFFECT.save(conn, mark)?;
+                self.store.save_effect_mark(&self.name, mark)?;
                 marks.saved = mark;
             }
         }
@@ -178,6 +187,7 @@ fn lane_for(key: Option<&str>, keyed_lanes: usize) -> usize {
 enum Ended {
     Stop,
     NewVersion,
+    LeaseLost,
 }
 
 impl Effect {
@@ -185,12 +195,26 @@ impl Effect {
     /// once the lanes have finished what they hold.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut versions = self.engine.watch_versions();
+        let Some(mut lease) = self.take_lease(&mut stop).await else {
+            return;
+        };
         loop {
             versions.mark_unchanged();
             let running = self.engine.version_of(&self.name);
-            match self.run_version(&mut stop, &mut versions).await {
+            match self.run_version(&mut stop, &mut versions, &mut lease).await {
                 Ok(Ended::Stop) => return,
                 Ok(Ended::NewVersion) => continue,
+                Ok(Ended::LeaseLost) => {
+                    self.set_stopped(
+                        "lost its lease on the shared event store (the connection broke); \
+                         waiting to take it again"
+                            .to_owned(),
+                    );
+                    match self.take_lease(&mut stop).await {
+                        Some(again) => lease = again,
+                        None => return,
+                    }
+                }
                 Err(error) => {
                     self.set_stopped(format!("{error:#}"));
                     if !wait_for_new_version(
@@ -207,6 +231,58 @@ impl Effect {
                 }
             }
         }
+    }
+
+    /// The store's lease on this effect, waited for (its status says so
+    /// while another engine holds it); `None` when asked to stop first.
+    /// A failure to take it is retried: the effect must not run without it.
+    async fn take_lease(&self, stop: &mut watch::Receiver<bool>) -> Option<Lease> {
+        let name = format!("effect:{}", self.name);
+        let mut delay = Duration::from_millis(200);
+        loop {
+            let waiting = async {
+                // Shown only when the lease is not there at once.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                self.set_waiting(
+                    "another engine sharing the event store runs this effect; \
+                     this one takes over when that one stops"
+                        .to_owned(),
+                );
+                std::future::pending::<()>().await
+            };
+            let taken = tokio::select! {
+                taken = self.store.lease(&name) => taken,
+                _ = waiting => unreachable!("waiting never ends"),
+                _ = stop.changed() => return None,
+            };
+            match taken {
+                Ok(lease) => return Some(lease),
+                Err(error) => {
+                    self.set_waiting(format!("cannot take its lease: {error:#}"));
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => return None,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Publishes why the effect is not running yet (no log line: waiting
+    /// for a lease is normal).
+    fn set_waiting(&self, why: String) {
+        let mut statuses = lock(&self.statuses);
+        let status = statuses
+            .entry(self.name.clone())
+            .or_insert_with(|| EffectStatus {
+                name: self.name.clone(),
+                position: 0,
+                in_flight: Vec::new(),
+                retrying: None,
+                stopped: None,
+            });
+        status.stopped = Some(why);
     }
 
     /// Records and publishes that the effect cannot run, and why.
@@ -234,13 +310,17 @@ impl Effect {
         &self,
         stop: &mut watch::Receiver<bool>,
         versions: &mut watch::Receiver<u64>,
+        lease: &mut Lease,
     ) -> Result<Ended> {
         let conn = open_database(&self.database)?;
-        let position = EFFECT.read(&conn)?;
+        // Another engine may have run it further meanwhile.
+        let shared_mark = self.store.effect_mark(&self.name)?.unwrap_or(0);
+        let position = EFFECT.read(&conn)?.max(shared_mark);
         let version = self.engine.version_of(&self.name);
         let shared = Arc::new(Shared {
             name: self.name.clone(),
             database: self.database.clone(),
+            store: self.store.clone(),
             marks: Mutex::new(Marks {
                 saved: position,
                 dispatched: position,
@@ -283,6 +363,9 @@ impl Effect {
             }
             if self.engine.version_of(&self.name) != version {
                 break Ok(Ended::NewVersion);
+            }
+            if lease.is_lost() {
+                break Ok(Ended::LeaseLost);
             }
             head.mark_unchanged();
             let head_seen = self.store.head();
@@ -340,6 +423,7 @@ impl Effect {
                     _ = stop.changed() => {}
                     _ = versions.changed() => {}
                     _ = head.changed() => {}
+                    _ = lease.lost() => {}
                 }
             }
         };

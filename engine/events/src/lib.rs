@@ -12,7 +12,8 @@
 //!   [`wbx_core::capability::ExecuteCommand`] this model implements.
 //! - [`runtime`]: [`EventsRuntime`], the store and the tasks: commands
 //!   ([`command`]), projectors ([`projector`]), effects ([`effect`]).
-//! - [`store`] (with [`query`], [`envelope`]): the DCB event store.
+//! - [`store`] (with [`query`], [`envelope`]): the DCB event store, on
+//!   SQLite or PostgreSQL.
 //! - [`observe`]: what the model publishes on the observation stream.
 //! - [`settings`]: its tables of `wbx.toml` (`[effects]`).
 //! - [`layout`]: its files in `.wbx/`.
@@ -49,4 +50,4 @@ pub use model::EventsModel;
 pub use observe::EventsObservation;
 pub use query::{AppendCondition, Browse, Query, QueryItem, ReadOptions};
 pub use runtime::EventsRuntime;
-pub use store::{AppendOutcome, EventStore};
+pub use store::{AppendOutcome, EventStore, Lease, StoreLocation};

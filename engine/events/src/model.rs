@@ -8,6 +8,7 @@ use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
 use wbx_core::{KindSpec, Model, ModelContext, Runtime};
 
 use crate::runtime::EventsRuntime;
+use crate::store::{EventStore, StoreLocation};
 
 pub struct EventsModel;
 
@@ -32,11 +33,19 @@ impl Model for EventsModel {
         crate::settings::check(manifest, modules)
     }
 
-    /// Opens the project's event store, and provides the commands, the read
-    /// models and the log itself to every other model.
+    /// Opens the project's event store (where `[store]` or `WBX_STORE_URL`
+    /// says), and provides the commands, the read models and the log itself
+    /// to every other model.
     fn open(&self, context: &ModelContext) -> Result<Arc<dyn Runtime>> {
         let settings = crate::settings::effect_settings(&context.manifest)?;
-        let runtime = EventsRuntime::open(context.engine.clone(), context.state.clone(), settings)?;
+        let location = StoreLocation::of_project(&context.manifest, &context.state)?;
+        let store = EventStore::connect(&location)?;
+        let runtime = EventsRuntime::with_store(
+            context.engine.clone(),
+            context.state.clone(),
+            settings,
+            store,
+        );
         context.capabilities.provide_commands(runtime.clone());
         context.capabilities.provide_read_models(runtime.clone());
         context.capabilities.provide_events(runtime.clone());

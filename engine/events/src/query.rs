@@ -105,29 +105,83 @@ impl Query {
     }
 
     /// A SQL boolean over the `events` table aliased `e`, limited to the
-    /// positions `bound` allows, with its parameters.
+    /// positions `bound` allows, its parameters kept by `sql`.
     ///
     /// An item with tags is driven from the `(tag, position)` index, bounded
-    /// there too (`+e.type` keeps the planner off the type index, which
-    /// would walk every event of the type from the bound on): a command's
-    /// read and its append condition stay proportional to the events of its
-    /// tags, not of its types.
-    pub(crate) fn to_sql(&self, bound: Option<Bound>, params: &mut Vec<String>) -> String {
-        let mut sql = if self.items.is_empty() {
-            "1".to_owned()
+    /// there too (on SQLite, `+e.type` keeps the planner off the type index,
+    /// which would walk every event of the type from the bound on): a
+    /// command's read and its append condition stay proportional to the
+    /// events of its tags, not of its types.
+    pub(crate) fn to_sql(&self, bound: Option<Bound>, sql: &mut SqlParams) -> String {
+        let mut text = if self.items.is_empty() {
+            "TRUE".to_owned()
         } else {
             let items: Vec<String> = self
                 .items
                 .iter()
-                .map(|item| item.to_sql(bound, params))
+                .map(|item| item.to_sql(bound, sql))
                 .collect();
             format!("({})", items.join(" OR "))
         };
         if let Some(bound) = bound {
-            sql.push_str(&format!(" AND e.position {} ?", bound.op));
-            params.push(bound.position.to_string());
+            text.push_str(&format!(
+                " AND e.position {} {}",
+                bound.op,
+                sql.position(bound.position)
+            ));
         }
-        sql
+        text
+    }
+}
+
+/// The two SQL dialects of the store's backends: they differ in how a
+/// parameter is written and in one planner hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// `?` parameters.
+    Sqlite,
+    /// `$1`, `$2`… parameters.
+    Postgres,
+}
+
+/// A parameter of a query's SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Param {
+    Text(String),
+    Position(i64),
+}
+
+/// The parameters of one SQL text being written, in order, and how each
+/// is written in the text.
+#[derive(Debug)]
+pub(crate) struct SqlParams {
+    pub(crate) dialect: Dialect,
+    pub(crate) params: Vec<Param>,
+}
+
+impl SqlParams {
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        SqlParams {
+            dialect,
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds `param`, returning its place in the text.
+    pub(crate) fn push(&mut self, param: Param) -> String {
+        self.params.push(param);
+        match self.dialect {
+            Dialect::Sqlite => "?".to_owned(),
+            Dialect::Postgres => format!("${}", self.params.len()),
+        }
+    }
+
+    pub(crate) fn text(&mut self, text: &str) -> String {
+        self.push(Param::Text(text.to_owned()))
+    }
+
+    pub(crate) fn position(&mut self, position: u64) -> String {
+        self.push(Param::Position(position as i64))
     }
 }
 
@@ -152,25 +206,27 @@ impl Bound {
 }
 
 impl QueryItem {
-    fn to_sql(&self, bound: Option<Bound>, params: &mut Vec<String>) -> String {
+    fn to_sql(&self, bound: Option<Bound>, sql: &mut SqlParams) -> String {
         let mut parts = Vec::new();
         if !self.types.is_empty() {
-            let marks = vec!["?"; self.types.len()].join(",");
-            params.extend(self.types.iter().cloned());
-            let column = if self.tags.is_empty() {
-                "e.type"
-            } else {
-                "+e.type"
+            let marks: Vec<String> = self.types.iter().map(|t| sql.text(t)).collect();
+            let column = match sql.dialect {
+                Dialect::Sqlite if !self.tags.is_empty() => "+e.type",
+                _ => "e.type",
             };
-            parts.push(format!("{column} IN ({marks})"));
+            parts.push(format!("{column} IN ({})", marks.join(",")));
         }
         for tag in &self.tags {
-            params.push(tag.clone());
-            let mut tagged =
-                "e.position IN (SELECT position FROM event_tags WHERE tag = ?".to_owned();
+            let mut tagged = format!(
+                "e.position IN (SELECT position FROM event_tags WHERE tag = {}",
+                sql.text(tag)
+            );
             if let Some(bound) = bound {
-                tagged.push_str(&format!(" AND position {} ?", bound.op));
-                params.push(bound.position.to_string());
+                tagged.push_str(&format!(
+                    " AND position {} {}",
+                    bound.op,
+                    sql.position(bound.position)
+                ));
             }
             tagged.push(')');
             parts.push(tagged);

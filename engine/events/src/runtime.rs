@@ -48,14 +48,31 @@ pub struct EventsRuntime {
 }
 
 impl EventsRuntime {
-    /// Opens the project's event store; nothing runs until [`EventsRuntime::start`].
+    /// Opens the event store in `state` (SQLite); nothing runs until
+    /// [`EventsRuntime::start`].
     pub fn open(
         engine: Arc<Engine>,
         state: StateLayout,
         effect_settings: EffectSettings,
     ) -> Result<Arc<EventsRuntime>> {
         let store = EventStore::open(&state.events_db())?;
-        Ok(Arc::new(EventsRuntime {
+        Ok(EventsRuntime::with_store(
+            engine,
+            state,
+            effect_settings,
+            store,
+        ))
+    }
+
+    /// A runtime over `store`, wherever it is; read models and effects'
+    /// states stay in `state`.
+    pub fn with_store(
+        engine: Arc<Engine>,
+        state: StateLayout,
+        effect_settings: EffectSettings,
+        store: EventStore,
+    ) -> Arc<EventsRuntime> {
+        Arc::new(EventsRuntime {
             engine,
             store,
             state,
@@ -68,7 +85,7 @@ impl EventsRuntime {
             tasks: Mutex::new(Vec::new()),
             effects_stop: Mutex::new(watch::channel(false).0),
             effect_tasks: Mutex::new(Vec::new()),
-        }))
+        })
     }
 
     pub fn engine(&self) -> &Arc<Engine> {

@@ -21,8 +21,8 @@ use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
 use crate::effect::EffectSettings;
 use crate::kinds::EFFECT;
 
-/// The tables this model reads.
-pub const SECTIONS: &[&str] = &["effects"];
+/// The tables this model reads: `[store]` is [`crate::store::location`]'s.
+pub const SECTIONS: &[&str] = &["effects", "store"];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -94,6 +94,7 @@ pub fn check(manifest: &Manifest, modules: &[ModuleDecl]) -> Result<Vec<String>,
     {
         manifest.module_table::<ModuleSettings>(&module.name)?;
     }
+    crate::store::StoreLocation::configured(manifest)?;
     let effects_section = effects_section(manifest)?;
     let effects: Vec<_> = modules
         .iter()

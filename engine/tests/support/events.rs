@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use wbx_core::project::StateLayout;
 use wbx_core::{Catalog, Engine, Limits, ModuleKind};
-use wbx_events::EventsRuntime;
 use wbx_events::effect::EffectSettings;
+use wbx_events::{EventStore, EventsLayout, EventsRuntime, StoreLocation};
 
 use crate::support::{engine_of, guest};
 
@@ -32,6 +32,16 @@ pub struct World {
 }
 
 pub fn world(modules: &[(&str, ModuleKind)], settings: EffectSettings) -> World {
+    world_on(None, modules, settings)
+}
+
+/// [`world`] over the store at `store` (a SQLite file in the world's
+/// directory when `None`).
+pub fn world_on(
+    store: Option<StoreLocation>,
+    modules: &[(&str, ModuleKind)],
+    settings: EffectSettings,
+) -> World {
     let dir = tempfile::tempdir().unwrap();
     let state = StateLayout::new(dir.path().join(".wbx"));
     let engine = Arc::new(engine_in(state.dir(), Limits::default()));
@@ -40,7 +50,9 @@ pub fn world(modules: &[(&str, ModuleKind)], settings: EffectSettings) -> World 
             .load_file(name, *kind, "0.1.0", &guest(name))
             .unwrap();
     }
-    let runtime = EventsRuntime::open(engine.clone(), state.clone(), settings).unwrap();
+    let store = store.unwrap_or_else(|| StoreLocation::Sqlite(state.events_db()));
+    let store = EventStore::connect(&store).unwrap();
+    let runtime = EventsRuntime::with_store(engine.clone(), state.clone(), settings, store);
     World {
         dir,
         state,

@@ -5,6 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::stores::Backend;
 use crate::support::{guest, wait_until};
 use wbx_core::Engine;
 use wbx_core::project::StateLayout;
@@ -15,7 +16,17 @@ use wbx_events::command::CommandRequest;
 use wbx_events::effect::{EffectSettings, EffectStatus};
 use wbx_events::host_sql::rows_to_json;
 use wbx_events::kinds::{COMMAND, EFFECT};
-use wbx_events::{Query, ReadOptions};
+use wbx_events::{Query, ReadOptions, StoreLocation};
+
+on_both!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async an_effects_command_inherits_correlation_and_triggering_event,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_failing_event_is_retried_with_backoff_and_shown,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async out_of_order_completion_keeps_the_position_at_the_contiguous_mark,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_busy_lane_does_not_hold_up_the_other_lanes,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async an_effect_reaches_an_allowed_host,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async an_effect_is_denied_a_host_it_was_not_allowed,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async a_swapped_effect_resumes_from_its_saved_position,
+);
 
 fn settings() -> EffectSettings {
     EffectSettings {
@@ -26,16 +37,27 @@ fn settings() -> EffectSettings {
     }
 }
 
-fn world() -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
-    world_with("auditor", settings())
+fn world(backend: Backend) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    world_with(backend, "auditor", settings())
 }
 
 /// The counter command and the effect `effect`, over a fresh store.
 fn world_with(
+    backend: Backend,
     effect: &str,
     settings: EffectSettings,
 ) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
-    let w = crate::events_support::world(&[("counter", COMMAND), (effect, EFFECT)], settings);
+    world_over(backend.world_store(), effect, settings)
+}
+
+/// [`world_with`] over the store at `store`, which other worlds may share.
+fn world_over(
+    store: Option<StoreLocation>,
+    effect: &str,
+    settings: EffectSettings,
+) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+    let w =
+        crate::events_support::world_on(store, &[("counter", COMMAND), (effect, EFFECT)], settings);
     (w.dir, w.engine, w.runtime)
 }
 
@@ -67,9 +89,8 @@ fn handled(runtime: &EventsRuntime) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_effects_command_inherits_correlation_and_triggering_event() {
-    let (_dir, _engine, runtime) = world();
+async fn an_effects_command_inherits_correlation_and_triggering_event(backend: Backend) {
+    let (_dir, _engine, runtime) = world(backend);
     let request = CommandRequest {
         correlation_id: Some("corr-x".into()),
         ..increment("a", 1)
@@ -103,9 +124,8 @@ async fn an_effects_command_inherits_correlation_and_triggering_event() {
     runtime.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_event_is_retried_with_backoff_and_shown() {
-    let (_dir, engine, runtime) = world();
+async fn a_failing_event_is_retried_with_backoff_and_shown(backend: Backend) {
+    let (_dir, engine, runtime) = world(backend);
     let mut observations = engine.subscribe();
     runtime.execute(increment("b", 7)).await.unwrap();
     runtime.start();
@@ -153,9 +173,8 @@ fn release_the_slow_event(dir: &tempfile::TempDir) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
-    let (dir, _engine, runtime) = world();
+async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark(backend: Backend) {
+    let (dir, _engine, runtime) = world(backend);
     let fast = ["b", "c", "d", "e"]
         .into_iter()
         .find(|id| lane(id) != lane("slow"))
@@ -185,9 +204,8 @@ async fn out_of_order_completion_keeps_the_position_at_the_contiguous_mark() {
     runtime.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_lane_does_not_hold_up_the_other_lanes() {
-    let (dir, _engine, runtime) = world();
+async fn a_busy_lane_does_not_hold_up_the_other_lanes(backend: Backend) {
+    let (dir, _engine, runtime) = world(backend);
     let fast = ["b", "c", "d", "e"]
         .into_iter()
         .find(|id| lane(id) != lane("slow"))
@@ -239,12 +257,16 @@ async fn hook_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
     (port, bodies)
 }
 
-fn webhook_world(port: u16, allowed: &str) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
+fn webhook_world(
+    backend: Backend,
+    port: u16,
+    allowed: &str,
+) -> (tempfile::TempDir, Arc<Engine>, Arc<EventsRuntime>) {
     let mut settings = settings();
     settings
         .allow_http
         .insert("webhook".into(), vec![allowed.to_owned()]);
-    let world = world_with("webhook", settings);
+    let world = world_with(backend, "webhook", settings);
     let db = StateLayout::new(world.0.path().join(".wbx")).effect_db("webhook");
     wbx_events::host_sql::open_database(&db)
         .unwrap()
@@ -255,10 +277,9 @@ fn webhook_world(port: u16, allowed: &str) -> (tempfile::TempDir, Arc<Engine>, A
     world
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_effect_reaches_an_allowed_host() {
+async fn an_effect_reaches_an_allowed_host(backend: Backend) {
     let (port, bodies) = hook_server().await;
-    let (_dir, _engine, runtime) = webhook_world(port, &format!("127.0.0.1:{port}"));
+    let (_dir, _engine, runtime) = webhook_world(backend, port, &format!("127.0.0.1:{port}"));
     let event = runtime
         .execute(increment("a", 4))
         .await
@@ -280,10 +301,9 @@ async fn an_effect_reaches_an_allowed_host() {
     runtime.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_effect_is_denied_a_host_it_was_not_allowed() {
+async fn an_effect_is_denied_a_host_it_was_not_allowed(backend: Backend) {
     let (port, bodies) = hook_server().await;
-    let (_dir, engine, runtime) = webhook_world(port, "hooks.example.org");
+    let (_dir, engine, runtime) = webhook_world(backend, port, "hooks.example.org");
     let mut observations = engine.subscribe();
     runtime.execute(increment("a", 4)).await.unwrap();
     runtime.start();
@@ -303,9 +323,8 @@ async fn an_effect_is_denied_a_host_it_was_not_allowed() {
     runtime.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swapped_effect_resumes_from_its_saved_position() {
-    let (_dir, engine, runtime) = world();
+async fn a_swapped_effect_resumes_from_its_saved_position(backend: Backend) {
+    let (_dir, engine, runtime) = world(backend);
     runtime.execute(increment("a", 1)).await.unwrap();
     runtime.start();
     wait_until("the first event", || handled(&runtime) == [1]).await;
@@ -323,4 +342,50 @@ async fn a_swapped_effect_resumes_from_its_saved_position() {
     // have failed and left the effect retrying.
     assert!(status(&runtime).unwrap().retrying.is_none());
     runtime.shutdown().await;
+}
+
+/// Two engines share a PostgreSQL store and both have the effect: one runs
+/// it, the other waits, and takes over from the first one's mark when the
+/// first stops, so no event is handled twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_effect_runs_on_one_engine_and_another_takes_over_where_it_stopped() {
+    let store = Backend::Postgres.world_store();
+    let (_a_dir, _a_engine, a) = world_over(store.clone(), "auditor", settings());
+    let (_b_dir, _b_engine, b) = world_over(store, "auditor", settings());
+    a.start();
+    wait_until("the first engine runs it", || {
+        status(&a).is_some_and(|s| s.stopped.is_none())
+    })
+    .await;
+    b.start();
+    let waits = |runtime: &EventsRuntime| {
+        status(runtime)
+            .and_then(|s| s.stopped)
+            .is_some_and(|why| why.contains("another engine sharing the event store runs"))
+    };
+    wait_until("the second engine waits", || waits(&b)).await;
+
+    a.execute(increment("a", 1)).await.unwrap();
+    wait_until("the first engine handled it", || handled(&a) == [1]).await;
+    wait_until("the second engine sees it", || b.store().head() == 2).await;
+    assert!(
+        waits(&b) && handled(&b).is_empty(),
+        "the second engine did not"
+    );
+
+    a.shutdown().await;
+    wait_until("the second engine takes over", || {
+        status(&b).is_some_and(|s| s.stopped.is_none())
+    })
+    .await;
+    b.execute(increment("b", 1)).await.unwrap();
+    wait_until("the second engine handled only the new event", || {
+        handled(&b) == [3]
+    })
+    .await;
+    wait_until("its mark at the head", || {
+        status(&b).is_some_and(|s| s.position == b.store().head())
+    })
+    .await;
+    b.shutdown().await;
 }

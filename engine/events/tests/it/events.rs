@@ -1,6 +1,7 @@
 //! Commands and projectors over the event store, with real guests.
 
 use crate::events_support::World;
+use crate::stores::Backend;
 use crate::support::{guest_bytes, wait_until};
 use wbx_core::Observation;
 use wbx_events::EventsLayout;
@@ -10,8 +11,23 @@ use wbx_events::kinds::{COMMAND, PROJECTOR};
 use wbx_events::projector::ProjectorState;
 use wbx_events::{EventsRuntime, NewEvent, Query, ReadOptions};
 
-fn world() -> World {
-    crate::events_support::world(
+on_both!(
+    #[tokio::test] async a_command_appends_its_events_with_their_envelope,
+    #[tokio::test] async rejection_and_invalid_input_append_nothing_and_differ,
+    #[tokio::test] async an_idempotency_key_makes_a_repeat_do_nothing,
+    #[tokio::test(flavor = "current_thread")] async a_write_between_read_and_append_makes_the_command_decide_again,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async concurrent_commands_never_break_the_invariant,
+    #[tokio::test] async a_projector_catches_up_and_follows_the_log,
+    #[tokio::test] async a_trapping_projector_stops_and_a_fixed_version_applies_each_event_once,
+    #[tokio::test] async a_deleted_read_model_rebuilt_by_replay_is_the_same,
+    #[tokio::test] async a_new_major_version_rebuilds_the_read_model_and_a_minor_one_continues,
+    #[tokio::test] async a_rebuild_on_request_replays_into_a_fresh_read_model,
+    #[tokio::test] async a_projector_cannot_commit_or_move_its_own_position,
+);
+
+fn world(backend: Backend) -> World {
+    crate::events_support::world_on(
+        backend.world_store(),
         &[("counter", COMMAND), ("ledger", PROJECTOR)],
         Default::default(),
     )
@@ -71,9 +87,8 @@ fn applied(runtime: &EventsRuntime) -> Vec<u64> {
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_command_appends_its_events_with_their_envelope() {
-    let w = world();
+async fn a_command_appends_its_events_with_their_envelope(backend: Backend) {
+    let w = world(backend);
     let outcome = w.runtime.execute(increment("a", 2)).await.unwrap();
     assert_eq!(outcome.position, Some(1));
     assert_eq!(outcome.attempts, 1);
@@ -109,9 +124,8 @@ async fn a_command_appends_its_events_with_their_envelope() {
     assert_eq!(data["total"], 5, "the decision folded the earlier event");
 }
 
-#[tokio::test]
-async fn rejection_and_invalid_input_append_nothing_and_differ() {
-    let w = world();
+async fn rejection_and_invalid_input_append_nothing_and_differ(backend: Backend) {
+    let w = world(backend);
     let bounded = |by| CommandRequest {
         input: format!(r#"{{"id":"a","by":{by},"max":3}}"#),
         ..increment("a", 0)
@@ -151,9 +165,8 @@ async fn rejection_and_invalid_input_append_nothing_and_differ() {
     assert_eq!(w.runtime.store().head(), 1);
 }
 
-#[tokio::test]
-async fn an_idempotency_key_makes_a_repeat_do_nothing() {
-    let w = world();
+async fn an_idempotency_key_makes_a_repeat_do_nothing(backend: Backend) {
+    let w = world(backend);
     let keyed = || CommandRequest {
         idempotency_key: Some("order-7".into()),
         ..increment("a", 1)
@@ -166,9 +179,8 @@ async fn an_idempotency_key_makes_a_repeat_do_nothing() {
     assert_eq!(w.runtime.store().head(), 1);
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_write_between_read_and_append_makes_the_command_decide_again() {
-    let w = world();
+async fn a_write_between_read_and_append_makes_the_command_decide_again(backend: Backend) {
+    let w = world(backend);
     let mut observations = w.engine.subscribe();
     // The guest logs "deciding" after the command has read, then sleeps in
     // the host. On this single-threaded runtime the execution cannot go on
@@ -219,9 +231,8 @@ async fn a_write_between_read_and_append_makes_the_command_decide_again() {
     assert_eq!(outcome.position, Some(2));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_commands_never_break_the_invariant() {
-    let w = world();
+async fn concurrent_commands_never_break_the_invariant(backend: Backend) {
+    let w = world(backend);
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let runtime = w.runtime.clone();
@@ -294,9 +305,8 @@ async fn concurrent_commands_never_break_the_invariant() {
     );
 }
 
-#[tokio::test]
-async fn a_projector_catches_up_and_follows_the_log() {
-    let w = world();
+async fn a_projector_catches_up_and_follows_the_log(backend: Backend) {
+    let w = world(backend);
     for (id, by) in [("a", 1), ("b", 5), ("a", 2)] {
         w.runtime.execute(increment(id, by)).await.unwrap();
     }
@@ -327,9 +337,8 @@ async fn a_projector_catches_up_and_follows_the_log() {
     w.runtime.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_trapping_projector_stops_and_a_fixed_version_applies_each_event_once() {
-    let w = world();
+async fn a_trapping_projector_stops_and_a_fixed_version_applies_each_event_once(backend: Backend) {
+    let w = world(backend);
     w.runtime.execute(increment("a", 1)).await.unwrap();
     w.runtime.execute(increment("a", 2)).await.unwrap();
     w.runtime.start();
@@ -371,9 +380,8 @@ async fn a_trapping_projector_stops_and_a_fixed_version_applies_each_event_once(
     w.runtime.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_deleted_read_model_rebuilt_by_replay_is_the_same() {
-    let w = world();
+async fn a_deleted_read_model_rebuilt_by_replay_is_the_same(backend: Backend) {
+    let w = world(backend);
     for n in 1..=40 {
         w.runtime
             .execute(increment(["a", "b", "c"][n % 3], n as i64 % 7 + 1))
@@ -389,8 +397,12 @@ async fn a_deleted_read_model_rebuilt_by_replay_is_the_same() {
     std::fs::remove_file(&db).unwrap();
     let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
     let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
-    let rebuilt =
-        EventsRuntime::open(w.engine.clone(), w.state.clone(), Default::default()).unwrap();
+    let rebuilt = EventsRuntime::with_store(
+        w.engine.clone(),
+        w.state.clone(),
+        Default::default(),
+        w.runtime.store().clone(),
+    );
     rebuilt.start();
     wait_live_at(&rebuilt, 40).await;
     assert_eq!(ledger_rows(&rebuilt), before);
@@ -418,9 +430,8 @@ fn has_marker(runtime: &EventsRuntime) -> bool {
         .any(|row| row[0] == "marker")
 }
 
-#[tokio::test]
-async fn a_new_major_version_rebuilds_the_read_model_and_a_minor_one_continues() {
-    let w = world();
+async fn a_new_major_version_rebuilds_the_read_model_and_a_minor_one_continues(backend: Backend) {
+    let w = world(backend);
     for n in 1..=6 {
         w.runtime
             .execute(increment(["a", "b"][n % 2], 1))
@@ -453,9 +464,8 @@ async fn a_new_major_version_rebuilds_the_read_model_and_a_minor_one_continues()
     w.runtime.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_rebuild_on_request_replays_into_a_fresh_read_model() {
-    let w = world();
+async fn a_rebuild_on_request_replays_into_a_fresh_read_model(backend: Backend) {
+    let w = world(backend);
     for _ in 0..3 {
         w.runtime.execute(increment("a", 2)).await.unwrap();
     }
@@ -476,9 +486,8 @@ async fn a_rebuild_on_request_replays_into_a_fresh_read_model() {
     w.runtime.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_projector_cannot_commit_or_move_its_own_position() {
-    let w = world();
+async fn a_projector_cannot_commit_or_move_its_own_position(backend: Backend) {
+    let w = world(backend);
     w.runtime.execute(increment("a", 99)).await.unwrap();
     w.runtime.execute(increment("a", 1)).await.unwrap();
     w.runtime.start();

@@ -4,8 +4,13 @@
 
 #[path = "../../../tests/support/events.rs"]
 mod events_support;
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres_support;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
+
+#[macro_use]
+mod stores;
 
 mod dcb_api;
 mod effects;

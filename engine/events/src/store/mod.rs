@@ -1,0 +1,516 @@
+//! The event store: one append-only log with DCB reads and conditional
+//! appends, on one of two backends behind [`Backend`]:
+//!
+//! - [`sqlite`]: the embedded default, a file in the project's `.wbx/`.
+//! - [`postgres`]: a PostgreSQL database that several engines share.
+//!
+//! [`EventStore`] is what the rest of the engine holds. It checks what is
+//! appended, makes the envelopes (ids, compact data, timestamps) and keeps
+//! the log's head, so both backends answer the same way; a backend stores
+//! and reads rows, and makes each append one atomic step with its
+//! condition. The store test-suite runs against both.
+//!
+//! Subscribers learn about new events from a `watch` channel carrying the
+//! log's head, so waiting for events costs nothing while nothing happens.
+//! On PostgreSQL the head also moves when another engine appends.
+//!
+//! - [`location`]: where the store is, from `wbx.toml` or `WBX_STORE_URL`.
+//! - [`lease`]: a lease on a name, held by one engine of those sharing a store.
+
+pub mod lease;
+pub mod location;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+use wbx_core::BoxFuture;
+
+use crate::bindings::Event;
+use crate::envelope::{AppendMeta, NewEvent, StoredEvent, from_ms, to_ms};
+use crate::query::{AppendCondition, Bound, Browse, Dialect, Param, Query, ReadOptions, SqlParams};
+pub use lease::Lease;
+pub use location::StoreLocation;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Appended at positions `first..=last`.
+    Appended { first: u64, last: u64 },
+    /// An event matching the condition's query came after its `after`.
+    ConditionFailed,
+    /// An event with the append's idempotency key already exists.
+    Duplicate,
+}
+
+/// Columns every read selects, in the backends' row order.
+pub(crate) const COLUMNS: &str = "e.position, e.id, e.type, e.tags, e.data, e.timestamp_ms, \
+                       e.correlation_id, e.causation_id, e.triggering_event_id, e.idempotency_key";
+
+/// Tags are kept joined in the events row (for reading) and one per row in
+/// `event_tags` (for matching). The separator cannot appear in a tag.
+const TAG_SEPARATOR: char = '\u{1f}';
+
+/// A `SELECT` of [`COLUMNS`] and its parameters.
+pub(crate) struct Select {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+/// The connection a read goes through.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Via {
+    Reader,
+    /// A command's read: on SQLite, the writer's connection when no append
+    /// holds it (see [`EventStore::read_for_command`]).
+    WriterWhenFree,
+}
+
+/// An append as a backend makes it: the events with their envelopes made
+/// (positions still 0), and what must hold for it to happen.
+pub(crate) struct Append<'a> {
+    pub events: Vec<StoredEvent>,
+    /// `SELECT 1 … LIMIT 1` of an event that makes the append fail.
+    pub condition: Option<Select>,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// What each backend does. Each append is atomic with its checks: no
+/// conflicting append slips between a check and its write, and positions
+/// are given in commit order, so a reader never sees a gap filled later.
+pub(crate) trait Backend: Send + Sync {
+    fn dialect(&self) -> Dialect;
+    /// The highest position (0 when empty), read from the store itself.
+    fn head(&self) -> Result<u64>;
+    fn events(&self, select: Select, via: Via) -> Result<Vec<StoredEvent>>;
+    fn guest_events(&self, select: Select, via: Via) -> Result<Vec<Event>>;
+    fn has_idempotency_key(&self, key: &str) -> Result<bool>;
+    /// Stores `append`, positions filled in, unless refused.
+    fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)>;
+    /// Stores whole envelopes as given, each at the next position.
+    fn import(&self, events: &[StoredEvent]) -> Result<u64>;
+    /// The backend's own check of what it stores: "ok" when sound.
+    fn check(&self) -> Result<String>;
+    /// Waits until this engine holds `name` among all engines sharing the
+    /// store.
+    fn lease(&self, name: &str) -> BoxFuture<'static, Result<Lease>>;
+    /// The mark an effect saved in the store (`None` where marks are only
+    /// the engine's own, as on SQLite).
+    fn effect_mark(&self, effect: &str) -> Result<Option<u64>>;
+    fn save_effect_mark(&self, effect: &str, position: u64) -> Result<()>;
+}
+
+#[derive(Clone)]
+pub struct EventStore {
+    backend: Arc<dyn Backend>,
+    head: Head,
+    location: Arc<StoreLocation>,
+}
+
+impl EventStore {
+    /// Opens (creating if needed) the SQLite store at `path`.
+    pub fn open(path: &std::path::Path) -> Result<EventStore> {
+        EventStore::connect(&StoreLocation::Sqlite(path.to_owned()))
+    }
+
+    /// Opens (creating its tables if needed) the store at `location`.
+    pub fn connect(location: &StoreLocation) -> Result<EventStore> {
+        let head = Head::default();
+        let backend: Arc<dyn Backend> = match location {
+            StoreLocation::Sqlite(path) => Arc::new(sqlite::SqliteBackend::open(path)?),
+            StoreLocation::Postgres(url) => Arc::new(
+                postgres::PostgresBackend::connect(url, head.clone())
+                    .with_context(|| format!("cannot open the event store at {location}"))?,
+            ),
+        };
+        head.advance(backend.head()?);
+        Ok(EventStore {
+            backend,
+            head,
+            location: Arc::new(location.clone()),
+        })
+    }
+
+    /// The store at `location` if there is one to read: `None` for a
+    /// SQLite file not made yet, since reading must not create it.
+    pub fn connect_existing(location: &StoreLocation) -> Result<Option<EventStore>> {
+        match location {
+            StoreLocation::Sqlite(path) if !path.is_file() => Ok(None),
+            _ => EventStore::connect(location).map(Some),
+        }
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// The highest position in the log (0 when empty).
+    pub fn head(&self) -> u64 {
+        *self.head.0.borrow()
+    }
+
+    /// Follows the head: changes whenever events are appended.
+    pub fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.0.subscribe()
+    }
+
+    /// Events matching `query`, in position order (reversed when backwards).
+    pub fn read(&self, query: &Query, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        let select = self.select(query, options)?;
+        self.backend.events(select, Via::Reader)
+    }
+
+    /// [`EventStore::read`] as guests see events: what commands fold and
+    /// projectors handle, made straight from the rows (no envelope, and no
+    /// second parse of data that was checked to be JSON when appended).
+    pub fn read_for_guest(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        let select = self.select(query, options)?;
+        self.backend.guest_events(select, Via::Reader)
+    }
+
+    /// [`EventStore::read_for_guest`] for a command's decision. On SQLite it
+    /// goes through the writer connection when no append holds it, because
+    /// a reader's page cache is dropped whenever another connection
+    /// commits, so on a busy log every read came from the files again,
+    /// while the writer's cache is the one the appends keep warm. An append
+    /// waits for such a read to end: one fold batch at most.
+    pub fn read_for_command(&self, query: &Query, options: ReadOptions) -> Result<Vec<Event>> {
+        let select = self.select(query, options)?;
+        self.backend.guest_events(select, Via::WriterWhenFree)
+    }
+
+    fn select(&self, query: &Query, options: ReadOptions) -> Result<Select> {
+        query.validate().map_err(anyhow::Error::msg)?;
+        let mut params = SqlParams::new(self.backend.dialect());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events e WHERE {}",
+            query.to_sql(Bound::of(&options), &mut params)
+        );
+        Ok(ordered(sql, params, options))
+    }
+
+    /// Events a view looks for (see [`Browse`]), in position order (reversed
+    /// when backwards).
+    pub fn browse(&self, browse: &Browse, options: ReadOptions) -> Result<Vec<StoredEvent>> {
+        let mut params = SqlParams::new(self.backend.dialect());
+        // An item without types and tags is meaningless in a DCB query but
+        // harmless here: it matches everything.
+        let query = Query::new(
+            browse
+                .query
+                .items
+                .iter()
+                .filter(|i| !i.types.is_empty() || !i.tags.is_empty())
+                .cloned()
+                .collect(),
+        );
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM events e WHERE {}",
+            query.to_sql(Bound::of(&options), &mut params)
+        );
+        if let Some(text) = browse.text.as_deref().filter(|t| !t.is_empty()) {
+            let escaped = text
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            // SQLite's LIKE ignores the case of ASCII letters; ILIKE is
+            // PostgreSQL's spelling of it.
+            let like = match params.dialect {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            let pattern = params.text(&format!("%{escaped}%"));
+            sql.push_str(&format!(
+                " AND (e.type || ' ' || e.tags || ' ' || e.data || ' ' || e.id || ' ' || \
+                 COALESCE(e.correlation_id, '') || ' ' || COALESCE(e.idempotency_key, '')) \
+                 {like} {pattern} ESCAPE '\\'"
+            ));
+        }
+        self.backend
+            .events(ordered(sql, params, options), Via::Reader)
+    }
+
+    /// Whether any event carries `key` as its idempotency key.
+    pub fn has_idempotency_key(&self, key: &str) -> Result<bool> {
+        self.backend.has_idempotency_key(key)
+    }
+
+    /// The event with `id`, if any.
+    pub fn get(&self, id: &str) -> Result<Option<StoredEvent>> {
+        let mut params = SqlParams::new(self.backend.dialect());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events e WHERE e.id = {}",
+            params.text(id)
+        );
+        let select = Select {
+            sql,
+            params: params.params,
+        };
+        Ok(self.backend.events(select, Via::Reader)?.pop())
+    }
+
+    /// Appends `events` atomically, if `condition` and the idempotency key allow.
+    pub fn append(
+        &self,
+        events: &[NewEvent],
+        condition: Option<&AppendCondition>,
+        meta: &AppendMeta,
+    ) -> Result<AppendOutcome> {
+        self.append_stored(events, condition, meta)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`EventStore::append`], also giving the events as stored (none when
+    /// nothing was appended), so that a caller need not read them back.
+    pub fn append_stored(
+        &self,
+        events: &[NewEvent],
+        condition: Option<&AppendCondition>,
+        meta: &AppendMeta,
+    ) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
+        if events.is_empty() {
+            bail!("an append needs at least one event");
+        }
+        for (n, event) in events.iter().enumerate() {
+            check_event(event).with_context(|| format!("event {n} ('{}')", event.event_type))?;
+        }
+        let condition = match condition {
+            Some(condition) => {
+                let query = &condition.fail_if_events_match;
+                query.validate().map_err(anyhow::Error::msg)?;
+                let mut params = SqlParams::new(self.backend.dialect());
+                let bound = Bound::after(condition.after.unwrap_or(0));
+                let matches = query.to_sql(Some(bound), &mut params);
+                Some(Select {
+                    sql: format!("SELECT 1 FROM events e WHERE {matches} LIMIT 1"),
+                    params: params.params,
+                })
+            }
+            None => None,
+        };
+        let timestamp = from_ms(to_ms(meta.timestamp.unwrap_or_else(SystemTime::now)));
+        let events = events
+            .iter()
+            .map(|event| envelope(event, timestamp, meta))
+            .collect::<Result<_>>()?;
+        let (outcome, stored) = self.backend.append(Append {
+            events,
+            condition,
+            idempotency_key: meta.idempotency_key.as_deref(),
+        })?;
+        if let AppendOutcome::Appended { last, .. } = outcome {
+            self.head.advance(last);
+        }
+        Ok((outcome, stored))
+    }
+
+    /// Appends whole envelopes exactly as given (an imported history), in one
+    /// transaction: positions must go on from the current head without gaps,
+    /// every id must be new. On any error nothing is written.
+    pub fn import(&self, events: &[StoredEvent]) -> Result<u64> {
+        for event in events {
+            check_tags(&event.tags)
+                .with_context(|| format!("event at position {}", event.position))?;
+        }
+        let imported = self.backend.import(events)?;
+        if let Some(last) = events.last() {
+            self.head.advance(last.position);
+        }
+        Ok(imported)
+    }
+
+    /// The backend's own check of what it stores ("ok" when sound), for
+    /// tests and `wbx doctor`.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.backend.check()
+    }
+
+    /// Waits until this engine holds the lease on `name` among all engines
+    /// sharing the store (at once on SQLite, which one engine has to
+    /// itself). The lease ends when the [`Lease`] is dropped or the engine
+    /// dies.
+    pub async fn lease(&self, name: &str) -> Result<Lease> {
+        self.backend.lease(name).await
+    }
+
+    /// How far `effect` got on whichever engine ran it last, where the
+    /// store keeps that (PostgreSQL); `None` on SQLite, where the effect's
+    /// own database is the only record.
+    pub fn effect_mark(&self, effect: &str) -> Result<Option<u64>> {
+        self.backend.effect_mark(effect)
+    }
+
+    /// Records how far `effect` got, for the next engine to hold its lease.
+    pub fn save_effect_mark(&self, effect: &str, position: u64) -> Result<()> {
+        self.backend.save_effect_mark(effect, position)
+    }
+}
+
+/// `sql` with its order and limit.
+fn ordered(mut sql: String, params: SqlParams, options: ReadOptions) -> Select {
+    sql.push_str(if options.backwards {
+        " ORDER BY e.position DESC"
+    } else {
+        " ORDER BY e.position"
+    });
+    if let Some(limit) = options.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    Select {
+        sql,
+        params: params.params,
+    }
+}
+
+/// The log's head as this engine knows it, shared by the store and (on
+/// PostgreSQL) the listener that hears of other engines' appends.
+#[derive(Clone)]
+pub(crate) struct Head(Arc<watch::Sender<u64>>);
+
+impl Default for Head {
+    fn default() -> Self {
+        Head(Arc::new(watch::channel(0).0))
+    }
+}
+
+impl Head {
+    /// Moves the head forward, never back: two appenders may report their
+    /// commits out of order.
+    pub(crate) fn advance(&self, last: u64) {
+        self.0.send_if_modified(|head| {
+            let moved = last > *head;
+            if moved {
+                *head = last;
+            }
+            moved
+        });
+    }
+}
+
+/// `event` with its envelope: a new id, compact data, `meta`'s fields.
+fn envelope(event: &NewEvent, timestamp: SystemTime, meta: &AppendMeta) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        position: 0,
+        id: uuid::Uuid::now_v7().to_string(),
+        event_type: event.event_type.clone(),
+        tags: event.tags.clone(),
+        data: RawValue::from_string(compact_json(&event.data).into_owned())?,
+        timestamp,
+        correlation_id: meta.correlation_id.clone(),
+        causation_id: meta.causation_id.clone(),
+        triggering_event_id: meta.triggering_event_id.clone(),
+        idempotency_key: meta.idempotency_key.clone(),
+    })
+}
+
+/// Fails unless `event` goes on from `last` without a gap (an import).
+pub(crate) fn check_next(event: &StoredEvent, last: u64) -> Result<()> {
+    if event.position != last + 1 {
+        bail!(
+            "event at position {} (id {}): positions must go on from the store's \
+             head without gaps, so the next one is {}",
+            event.position,
+            event.id,
+            last + 1
+        );
+    }
+    Ok(())
+}
+
+fn check_event(event: &NewEvent) -> Result<()> {
+    if event.event_type.is_empty() {
+        bail!("an event needs a type");
+    }
+    check_tags(&event.tags)?;
+    serde_json::from_str::<&RawValue>(&event.data).context("data is not JSON")?;
+    Ok(())
+}
+
+/// `json` without the white space between its tokens, keys in their order:
+/// one event is one line of an exported history, whatever the writer sent.
+pub(crate) fn compact_json(json: &str) -> std::borrow::Cow<'_, str> {
+    let (mut in_string, mut escaped) = (false, false);
+    let needs = json.bytes().any(|b| {
+        let outside = !in_string;
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ => {}
+        }
+        outside && b.is_ascii_whitespace()
+    });
+    if !needs {
+        return json.into();
+    }
+    let (mut in_string, mut escaped) = (false, false);
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+fn check_tags(tags: &[String]) -> Result<()> {
+    if let Some(tag) = tags
+        .iter()
+        .find(|t| t.is_empty() || t.contains(TAG_SEPARATOR))
+    {
+        bail!("tag {tag:?} is empty or holds a control character");
+    }
+    Ok(())
+}
+
+pub(crate) fn join_tags(tags: &[String]) -> String {
+    let mut joined = String::new();
+    for (n, tag) in tags.iter().enumerate() {
+        if n > 0 {
+            joined.push(TAG_SEPARATOR);
+        }
+        joined.push_str(tag);
+    }
+    joined
+}
+
+pub(crate) fn split_tags(tags: &str) -> Vec<String> {
+    if tags.is_empty() {
+        Vec::new()
+    } else {
+        tags.split(TAG_SEPARATOR).map(str::to_owned).collect()
+    }
+}
+
+/// What was read as an event's data: checked to be JSON when appended.
+pub(crate) fn stored_data(data: String) -> Result<Box<RawValue>, serde_json::Error> {
+    RawValue::from_string(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacting_keeps_strings_and_key_order() {
+        assert_eq!(compact_json(r#"{"b":1,"a":[1,2]}"#), r#"{"b":1,"a":[1,2]}"#);
+        assert_eq!(
+            compact_json("{\n  \"b\" : \"x y\\\" z\",\n  \"a\": [ 1, 2 ]\n}"),
+            r#"{"b":"x y\" z","a":[1,2]}"#
+        );
+        assert_eq!(compact_json(" 7 "), "7");
+    }
+}

@@ -1,0 +1,347 @@
+//! The SQLite backend: one append-only log in a file (WAL), the embedded
+//! default.
+//!
+//! One writer connection behind a mutex makes every append, with its
+//! condition check and idempotency check, a single `BEGIN IMMEDIATE`
+//! transaction: no conflicting append can slip between check and write.
+//! Readers use their own connections and never block the writer (WAL),
+//! except a command's read, which borrows the writer's connection when it
+//! is free (see [`super::EventStore::read_for_command`]).
+//! Positions are SQLite rowids of a table that is never deleted from, so
+//! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
+//! committed append survives the process being killed (not a power cut).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
+
+use super::{Append, AppendOutcome, Backend, Lease, Select, Via, check_next, join_tags};
+use super::{split_tags, stored_data};
+use crate::bindings::Event;
+use crate::envelope::{StoredEvent, from_ms};
+use crate::query::{Dialect, Param};
+use wbx_core::BoxFuture;
+use wbx_core::sync::lock;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS events (
+        position INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        data TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        correlation_id TEXT,
+        causation_id TEXT,
+        triggering_event_id TEXT,
+        idempotency_key TEXT
+    );
+    CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
+    CREATE INDEX IF NOT EXISTS events_idempotency ON events (idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS event_tags (
+        tag TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (tag, position)
+    ) WITHOUT ROWID;
+";
+
+pub(crate) struct SqliteBackend {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the store at `path`.
+    pub(crate) fn open(path: &Path) -> Result<SqliteBackend> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let writer = Connection::open(path)
+            .with_context(|| format!("cannot open the event store {}", path.display()))?;
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .context("cannot set up the event store's journal")?;
+        // Commands' reads share its statement cache with the appends.
+        writer.set_prepared_statement_cache_capacity(64);
+        writer
+            .execute_batch(SCHEMA)
+            .with_context(|| format!("{} is not a wbx event store", path.display()))?;
+        Ok(SqliteBackend {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn with_connection<R>(&self, via: Via, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        if let Via::WriterWhenFree = via
+            && let Ok(writer) = self.writer.try_lock()
+        {
+            return f(&writer);
+        }
+        self.with_reader(f)
+    }
+
+    fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .with_context(|| format!("cannot open {}", self.path.display()))?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        lock(&self.readers).push(conn);
+        result
+    }
+
+    fn select<T>(&self, select: Select, map: RowMap<T>, via: Via) -> Result<Vec<T>> {
+        self.with_connection(via, |conn| {
+            let mut statement = conn.prepare_cached(&select.sql)?;
+            let rows = statement.query_map(params_from_iter(select.params.iter()), map)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+        })
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn head(&self) -> Result<u64> {
+        let writer = lock(&self.writer);
+        writer
+            .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(Into::into)
+    }
+
+    fn events(&self, select: Select, via: Via) -> Result<Vec<StoredEvent>> {
+        self.select(select, row_to_event, via)
+    }
+
+    fn guest_events(&self, select: Select, via: Via) -> Result<Vec<Event>> {
+        self.select(select, row_to_guest, via)
+    }
+
+    fn has_idempotency_key(&self, key: &str) -> Result<bool> {
+        self.with_reader(|conn| {
+            conn.prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+                .exists([key])
+                .map_err(Into::into)
+        })
+    }
+
+    fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
+        let mut writer = lock(&self.writer);
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(refused) = refusal(&tx, &append)? {
+            return Ok((refused, Vec::new()));
+        }
+        let mut stored = append.events;
+        for event in &mut stored {
+            insert(&tx, event, None)?;
+            event.position = tx.last_insert_rowid() as u64;
+            insert_tags(&tx, event)?;
+        }
+        tx.commit().context("cannot commit the append")?;
+        let (first, last) = (stored[0].position, stored[stored.len() - 1].position);
+        Ok((AppendOutcome::Appended { first, last }, stored))
+    }
+
+    fn import(&self, events: &[StoredEvent]) -> Result<u64> {
+        let mut writer = lock(&self.writer);
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut last: u64 =
+            tx.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                r.get(0)
+            })?;
+        for event in events {
+            check_next(event, last)?;
+            insert(&tx, event, Some(event.position)).with_context(|| {
+                format!(
+                    "event at position {} (id {}) cannot be stored",
+                    event.position, event.id
+                )
+            })?;
+            insert_tags(&tx, event)?;
+            last = event.position;
+        }
+        tx.commit().context("cannot commit the import")?;
+        Ok(events.len() as u64)
+    }
+
+    /// SQLite's own check of the file.
+    fn check(&self) -> Result<String> {
+        self.with_reader(|conn| {
+            conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(Into::into)
+        })
+    }
+
+    /// A SQLite store belongs to one engine: the lease is this engine's.
+    fn lease(&self, _name: &str) -> BoxFuture<'static, Result<Lease>> {
+        Box::pin(async { Ok(Lease::sole()) })
+    }
+
+    fn effect_mark(&self, _effect: &str) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    fn save_effect_mark(&self, _effect: &str, _position: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Param::Text(text) => text.to_sql(),
+            Param::Position(position) => position.to_sql(),
+        }
+    }
+}
+
+/// Why an append must not happen, checked inside its transaction: its
+/// idempotency key was used, or an event matches its condition.
+fn refusal(tx: &rusqlite::Transaction<'_>, append: &Append<'_>) -> Result<Option<AppendOutcome>> {
+    if let Some(key) = append.idempotency_key {
+        let seen = tx
+            .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
+            .exists([key])?;
+        if seen {
+            return Ok(Some(AppendOutcome::Duplicate));
+        }
+    }
+    if let Some(condition) = &append.condition
+        && tx
+            .prepare_cached(&condition.sql)?
+            .exists(params_from_iter(condition.params.iter()))?
+    {
+        return Ok(Some(AppendOutcome::ConditionFailed));
+    }
+    Ok(None)
+}
+
+/// Inserts `event`'s row, at `position` when given (else the next rowid).
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    event: &StoredEvent,
+    position: Option<u64>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO events (position, id, type, tags, data, timestamp_ms, correlation_id, \
+         causation_id, triggering_event_id, idempotency_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(rusqlite::params![
+        position,
+        event.id,
+        event.event_type,
+        join_tags(&event.tags),
+        event.data.get(),
+        event.timestamp_ms(),
+        event.correlation_id,
+        event.causation_id,
+        event.triggering_event_id,
+        event.idempotency_key,
+    ])?;
+    Ok(())
+}
+
+fn insert_tags(tx: &rusqlite::Transaction<'_>, event: &StoredEvent) -> Result<()> {
+    let mut insert_tag =
+        tx.prepare_cached("INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)")?;
+    for tag in &event.tags {
+        insert_tag.execute(rusqlite::params![tag, event.position])?;
+    }
+    Ok(())
+}
+
+/// Turns a row of [`super::COLUMNS`] into what a read returns.
+type RowMap<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+fn row_to_guest(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        position: row.get(0)?,
+        id: row.get(1)?,
+        event_type: row.get(2)?,
+        tags: split_tags(row.get_ref(3)?.as_str()?),
+        data: row.get(4)?,
+        timestamp_ms: row.get(5)?,
+    })
+}
+
+fn row_to_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        position: row.get(0)?,
+        id: row.get(1)?,
+        event_type: row.get(2)?,
+        tags: split_tags(row.get_ref(3)?.as_str()?),
+        data: stored_data(row.get(4)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        timestamp: from_ms(row.get(5)?),
+        correlation_id: row.get(6)?,
+        causation_id: row.get(7)?,
+        triggering_event_id: row.get(8)?,
+        idempotency_key: row.get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{Bound, Query, QueryItem, ReadOptions, SqlParams};
+
+    /// A command's read and its condition look at the events of its tags
+    /// from the bound on, never at every event of its types.
+    #[test]
+    fn tagged_queries_are_driven_by_their_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteBackend::open(&dir.path().join("events.sqlite")).unwrap();
+        let query = Query::new(vec![
+            QueryItem::types(["Incremented"]).with_tags(["counter:a"]),
+        ]);
+        let from = ReadOptions {
+            from: Some(5),
+            ..ReadOptions::default()
+        };
+        for bound in [Bound::after(5), Bound::of(&from).unwrap()] {
+            let mut params = SqlParams::new(Dialect::Sqlite);
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM events e WHERE {}",
+                query.to_sql(Some(bound), &mut params)
+            );
+            let writer = store.writer.lock().unwrap();
+            let mut statement = writer.prepare(&sql).unwrap();
+            let plan = statement
+                .query_map(params_from_iter(params.params.iter()), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+                .join("; ");
+            assert!(
+                plan.contains("event_tags USING PRIMARY KEY (tag=? AND position>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("events_type"), "{plan}");
+        }
+    }
+}
