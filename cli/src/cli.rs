@@ -436,6 +436,11 @@ pub struct BenchArgs {
     /// Work per repetition as a fraction of the full size (quick checks)
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Run the event store's scenarios on this PostgreSQL server
+    /// (postgres://user@host/database), each in a scratch database it
+    /// creates and drops; the user needs CREATEDB
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Args)]

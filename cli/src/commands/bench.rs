@@ -1,11 +1,13 @@
-//! `wbx bench [SCENARIO…] [--json] [--repetitions N] [--scale X]`: the
-//! built-in scenarios, each next to its bare baseline measured in the same
-//! run. Run it from a release build (`cargo run --release -- bench`).
+//! `wbx bench [SCENARIO…] [--json] [--repetitions N] [--scale X]
+//! [--store postgres://…]`: the built-in scenarios, each next to its bare
+//! baseline measured in the same run. Run it from a release build
+//! (`cargo run --release -- bench`).
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use wbx_engine::bench::{self, BenchOptions, Measurement};
+use wbx_engine::events::StoreLocation;
 
 use crate::cli::BenchArgs;
 use crate::console;
@@ -13,6 +15,9 @@ use crate::console;
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if !(args.scale > 0.0 && args.scale.is_finite()) {
         anyhow::bail!("--scale must be a positive number, not {}", args.scale);
+    }
+    if let Some(url) = &args.store {
+        StoreLocation::parse(url).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
     }
     let (engine_scenarios, tui_scenarios) = split_scenarios(&args.scenarios)?;
     // Guests build into cargo's target directory, beside wbx's own build.
@@ -29,6 +34,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         scenarios,
         repetitions: args.repetitions,
         scale: args.scale,
+        store: args.store.clone(),
     };
     if !args.json {
         console::out(&format!(

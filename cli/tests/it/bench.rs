@@ -159,3 +159,42 @@ fn the_table_prints_each_ratio_as_value_over_baseline() {
     let (low, high) = cells[5].split_once("..").unwrap();
     assert!(number(low) <= value && value <= number(high), "{printed}");
 }
+
+/// `--store`: the event store's scenarios on a PostgreSQL server, each run
+/// in a scratch database that is gone afterwards.
+#[test]
+fn the_store_scenarios_run_on_postgres_in_scratch_databases() {
+    let url = crate::postgres_support::database();
+    let output = bench(&[
+        "command-execution",
+        "store-append",
+        "--json",
+        "--repetitions",
+        "1",
+        "--scale",
+        "0.01",
+        "--store",
+        &url,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let measured: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<_> = measured.iter().map(|m| m["scenario"].clone()).collect();
+    assert_eq!(names, ["command-execution", "store-append"]);
+    for m in &measured {
+        assert!(m["value"].as_f64().unwrap() > 0.0, "{m}");
+        assert!(m["baseline"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    let left = std::process::Command::new("psql")
+        .args(["-X", "-A", "-t", &url, "-c"])
+        .arg("SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'wbx_bench_%'")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+
+    let output = bench(&["store-append", "--store", "mysql://x/y"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--store: mysql://x/y is not a store URL"), "{}", stderr(&output));
+}

@@ -10,6 +10,9 @@
 /// process commands'), built once per run.
 #[path = "../../../engine/tests/support/guests.rs"]
 mod guests;
+/// A PostgreSQL server of the tests' own, for the shared event store.
+#[path = "../../../engine/tests/support/postgres.rs"]
+mod postgres_support;
 mod support;
 
 mod actors;
@@ -23,4 +26,5 @@ mod mesh;
 mod new;
 mod pipelines_example;
 mod replay;
+mod store;
 mod tui;

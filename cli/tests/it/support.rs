@@ -34,6 +34,8 @@ pub fn wbx_command(dir: &Path, args: &[&str]) -> Command {
         .args(args)
         .current_dir(dir)
         .env_remove("CARGO_TARGET_DIR")
+        // A store named outside the test would be shared by every test.
+        .env_remove("WBX_STORE_URL")
         .env("CARGO_BUILD_BUILD_DIR", shared_build_dir())
         .env("NO_COLOR", "1");
     command

@@ -41,6 +41,9 @@ pub struct BenchOptions {
     pub repetitions: usize,
     /// Work per repetition, as a fraction of the full size (tests use a tiny one).
     pub scale: f64,
+    /// The PostgreSQL server (a `postgres://` URL) the event store's
+    /// scenarios run on, in scratch databases; SQLite files when `None`.
+    pub store: Option<String>,
 }
 
 impl BenchOptions {

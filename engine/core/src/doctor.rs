@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::guest_build::GUEST_TARGET;
 use crate::model::Models;
-use crate::project::{MANIFEST_FILE, Manifest, Project, modules};
+use crate::project::{MANIFEST_FILE, Manifest, Project, STATE_DIR, StateLayout, modules};
 
 /// The oldest Rust that builds wbx projects.
 pub const MIN_RUST: (u64, u64) = (1, 95);
@@ -25,7 +25,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(name: &str, detail: impl Into<String>) -> Self {
+    pub fn pass(name: &str, detail: impl Into<String>) -> Self {
         Check {
             name: name.to_owned(),
             ok: true,
@@ -34,7 +34,7 @@ impl Check {
         }
     }
 
-    fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
         Check {
             name: name.to_owned(),
             ok: false,
@@ -185,6 +185,9 @@ fn check_project(root: &Path, models: &Models) -> Vec<Check> {
             Ok(problems) => manifest_problems.extend(problems),
             Err(located) => manifest_problems.push(located.to_string()),
         }
+    }
+    if let Ok(manifest) = &manifest {
+        checks.extend(models.doctor(manifest, &StateLayout::new(root.join(STATE_DIR))));
     }
     for problem in discovery.problems.iter().chain(&manifest_problems) {
         checks.push(Check::fail(

@@ -21,6 +21,7 @@ use anyhow::Result;
 use crate::api::Closing;
 use crate::bench::BenchGroup;
 use crate::capability::Capabilities;
+use crate::doctor::Check;
 use crate::engine::Engine;
 use crate::kind::{Catalog, KindSpec, ModuleKind};
 use crate::project::{Manifest, ManifestError, ModuleDecl, StateLayout};
@@ -61,6 +62,13 @@ pub trait Model: Send + Sync + 'static {
 
     /// Its `wbx bench` scenarios.
     fn bench(&self) -> Vec<BenchGroup> {
+        Vec::new()
+    }
+
+    /// Its own `wbx doctor` checks of a project whose `wbx.toml` reads
+    /// (what it connects to, say), each with its fix when it fails.
+    fn doctor(&self, manifest: &Manifest, state: &StateLayout) -> Vec<Check> {
+        let _ = (manifest, state);
         Vec::new()
     }
 }
@@ -165,6 +173,14 @@ impl Models {
         self.models
             .iter()
             .flat_map(|m| m.sections().iter().copied())
+            .collect()
+    }
+
+    /// Every model's own `wbx doctor` checks of a project.
+    pub fn doctor(&self, manifest: &Manifest, state: &StateLayout) -> Vec<Check> {
+        self.models
+            .iter()
+            .flat_map(|m| m.doctor(manifest, state))
             .collect()
     }
 

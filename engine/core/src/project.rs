@@ -21,6 +21,9 @@ use crate::model::Models;
 /// The file that marks a project's root.
 pub const MANIFEST_FILE: &str = "wbx.toml";
 
+/// The directory beside it where run state lives.
+pub const STATE_DIR: &str = ".wbx";
+
 #[derive(Debug, Clone)]
 pub struct Project {
     pub root: PathBuf,
@@ -70,7 +73,7 @@ impl Project {
                 discovery.problems.join("\n  - ")
             );
         }
-        let state = StateLayout::new(root.join(".wbx"));
+        let state = StateLayout::new(root.join(STATE_DIR));
         Ok(Project {
             manifest,
             modules: discovery.modules,

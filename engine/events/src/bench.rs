@@ -7,14 +7,17 @@
 //! | `projector-replay` | events/s replayed by the projector runtime into its read model | the same guest handler called on the same batches, each in a transaction |
 //! | `replay` | events/s of `wbx replay`: the same history into a scratch read model | the same as `projector-replay`'s |
 //! | `store-append` | conditional single-event appends/s | one plain SQLite insert transaction per event |
+//!
+//! With `--store postgres://…` (`BenchOptions::store`) every store and
+//! every baseline's table are on that PostgreSQL server instead, each run
+//! in a scratch database it creates and drops ([`ScratchDatabase`]).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use wbx_core::bench::{
-    BenchFuture, BenchGroup, BenchGuests, BenchRun, measurement, median, per_second,
+    BenchFuture, BenchGroup, BenchGuests, BenchOptions, BenchRun, measurement, median, per_second,
 };
 use wbx_core::project::StateLayout;
 use wbx_core::{Catalog, Engine, EngineConfig, Limits};
@@ -25,9 +28,10 @@ use crate::kinds::{COMMAND, KINDS, PROJECTOR};
 use crate::layout::EventsLayout;
 use crate::projector::{begin, finish, with_database};
 use crate::replay::{History, Replayer};
+use crate::store::postgres::ScratchDatabase;
 use crate::{
     AppendCondition, AppendMeta, EventStore, EventsRuntime, NewEvent, Query, QueryItem,
-    ReadOptions, host_sql::open_database,
+    ReadOptions, StoreLocation, host_sql::open_database,
 };
 
 /// The events model's scenarios.
@@ -53,8 +57,8 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
         let reps = options.reps();
         if options.selected("command-execution") {
             let n = options.size(2_000.0);
-            let value = median(reps, || command_execution(guests, n)).await?;
-            let baseline = median(reps, || instantiate_and_insert(guests, n)).await?;
+            let value = median(reps, || command_execution(guests, options, n)).await?;
+            let baseline = median(reps, || instantiate_and_insert(guests, options, n)).await?;
             report(&measurement(
                 "command-execution",
                 "executions/s",
@@ -65,9 +69,9 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
         if options.selected("projector-replay") || options.selected("replay") {
             // One baseline for both: the same handler over the same history.
             let n = options.size(50_000.0);
-            let baseline = median(reps, || handler_loop(guests, n)).await?;
+            let baseline = median(reps, || handler_loop(guests, options, n)).await?;
             if options.selected("projector-replay") {
-                let value = median(reps, || projector_replay(guests, n)).await?;
+                let value = median(reps, || projector_replay(guests, options, n)).await?;
                 report(&measurement(
                     "projector-replay",
                     "events/s",
@@ -76,28 +80,43 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
                 ));
             }
             if options.selected("replay") {
-                let value = median(reps, || scratch_replay(guests, n)).await?;
+                let value = median(reps, || scratch_replay(guests, options, n)).await?;
                 report(&measurement("replay", "events/s", value, baseline));
             }
         }
         if options.selected("store-append") {
             let n = options.size(5_000.0);
-            let value = median(reps, || async move { store_append(n) }).await?;
-            let baseline = median(reps, || async move { sqlite_inserts(n) }).await?;
+            let value = median(reps, || async move { store_append(options, n) }).await?;
+            let baseline = median(reps, || plain_inserts(options, n)).await?;
             report(&measurement("store-append", "appends/s", value, baseline));
         }
         Ok(())
     })
 }
 
-/// A scratch state directory and an engine without caches.
+/// A scratch state directory, an engine without caches, and where the
+/// run's store is: a SQLite file in the directory, or a scratch database
+/// on the server `--store` names.
 struct Scratch {
     _dir: tempfile::TempDir,
     state: StateLayout,
     engine: Arc<Engine>,
+    store: StoreLocation,
+    _database: Option<ScratchDatabase>,
 }
 
-fn scratch() -> Result<Scratch> {
+impl Scratch {
+    fn runtime(&self) -> Result<Arc<EventsRuntime>> {
+        Ok(EventsRuntime::with_store(
+            self.engine.clone(),
+            self.state.clone(),
+            Default::default(),
+            EventStore::connect(&self.store)?,
+        ))
+    }
+}
+
+fn scratch(options: &BenchOptions) -> Result<Scratch> {
     let dir = tempfile::tempdir()?;
     let state = StateLayout::new(dir.path().join(".wbx"));
     state.create()?;
@@ -107,10 +126,22 @@ fn scratch() -> Result<Scratch> {
         limits: Limits::default(),
         kinds: Catalog::new(KINDS.to_vec()),
     })?);
+    let (store, database) = match &options.store {
+        None => (StoreLocation::Sqlite(state.events_db()), None),
+        Some(url) => {
+            let database = ScratchDatabase::create(url)?;
+            (
+                StoreLocation::Postgres(database.url.clone()),
+                Some(database),
+            )
+        }
+    };
     Ok(Scratch {
         _dir: dir,
         state,
         engine,
+        store,
+        _database: database,
     })
 }
 
@@ -118,11 +149,11 @@ fn counter_input(i: usize) -> String {
     format!(r#"{{"id":"c{}","by":1}}"#, i % 100)
 }
 
-async fn command_execution(guests: &BenchGuests, n: usize) -> Result<f64> {
-    let s = scratch()?;
+async fn command_execution(guests: &BenchGuests, options: &BenchOptions, n: usize) -> Result<f64> {
+    let s = scratch(options)?;
     s.engine
         .load("counter", COMMAND, "0.1.0", guests.get("counter")?)?;
-    let runtime = EventsRuntime::open(s.engine.clone(), s.state.clone(), Default::default())?;
+    let runtime = s.runtime()?;
     let start = Instant::now();
     for i in 0..n {
         let request = CommandRequest {
@@ -139,38 +170,83 @@ async fn command_execution(guests: &BenchGuests, n: usize) -> Result<f64> {
 }
 
 /// The limit for a command: a fresh instance and one append transaction.
-async fn instantiate_and_insert(guests: &BenchGuests, n: usize) -> Result<f64> {
-    let s = scratch()?;
+async fn instantiate_and_insert(
+    guests: &BenchGuests,
+    options: &BenchOptions,
+    n: usize,
+) -> Result<f64> {
+    let s = scratch(options)?;
     s.engine
         .load("counter", COMMAND, "0.1.0", guests.get("counter")?)?;
-    let conn = plain_table(&s.state.dir().join("plain.sqlite"))?;
+    let plain = Plain::open(&s).await?;
     let start = Instant::now();
     for i in 0..n {
         let _instance =
             crate::instances::CommandInstance::new(&s.engine, "counter", Default::default())
                 .await?;
-        plain_insert(&conn, i)?;
+        plain.insert(i).await?;
     }
     Ok(per_second(n, start.elapsed()))
 }
 
-fn plain_table(path: &Path) -> Result<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open(path)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-         CREATE TABLE events (position INTEGER PRIMARY KEY, type TEXT, tags TEXT, data TEXT);",
-    )?;
-    Ok(conn)
+/// The baselines' table of events, on the run's backend, with one plain
+/// insert transaction per event.
+enum Plain {
+    Sqlite(rusqlite::Connection),
+    Postgres(tokio_postgres::Client, tokio_postgres::Statement),
 }
 
-fn plain_insert(conn: &rusqlite::Connection, i: usize) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    conn.prepare_cached(
-        "INSERT INTO events (type, tags, data) VALUES ('Incremented', ?, '{\"by\":1}')",
-    )?
-    .execute([format!("counter:c{}", i % 100)])?;
-    conn.execute_batch("COMMIT")?;
-    Ok(())
+impl Plain {
+    async fn open(s: &Scratch) -> Result<Plain> {
+        match &s.store {
+            StoreLocation::Sqlite(_) => {
+                let conn = rusqlite::Connection::open(s.state.dir().join("plain.sqlite"))?;
+                conn.execute_batch(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                     CREATE TABLE events (position INTEGER PRIMARY KEY, type TEXT, tags TEXT, \
+                     data TEXT);",
+                )?;
+                Ok(Plain::Sqlite(conn))
+            }
+            StoreLocation::Postgres(url) => {
+                let (client, connection) =
+                    tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(
+                        "CREATE TABLE plain_events (position BIGSERIAL PRIMARY KEY, type TEXT, \
+                         tags TEXT, data TEXT)",
+                    )
+                    .await?;
+                let insert = client
+                    .prepare(
+                        "INSERT INTO plain_events (type, tags, data) \
+                         VALUES ('Incremented', $1, '{\"by\":1}')",
+                    )
+                    .await?;
+                Ok(Plain::Postgres(client, insert))
+            }
+        }
+    }
+
+    async fn insert(&self, i: usize) -> Result<()> {
+        let tag = format!("counter:c{}", i % 100);
+        match self {
+            Plain::Sqlite(conn) => {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                conn.prepare_cached(
+                    "INSERT INTO events (type, tags, data) VALUES ('Incremented', ?, '{\"by\":1}')",
+                )?
+                .execute([tag])?;
+                conn.execute_batch("COMMIT")?;
+            }
+            // Outside a transaction block, each statement is its own.
+            Plain::Postgres(client, insert) => {
+                client.execute(insert, &[&tag]).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn increments(n: usize) -> Vec<NewEvent> {
@@ -184,11 +260,15 @@ fn increments(n: usize) -> Vec<NewEvent> {
 }
 
 /// The ledger projector loaded over a store of `n` increments.
-fn ledger_over(guests: &BenchGuests, n: usize) -> Result<(Scratch, Arc<EventsRuntime>)> {
-    let s = scratch()?;
+fn ledger_over(
+    guests: &BenchGuests,
+    options: &BenchOptions,
+    n: usize,
+) -> Result<(Scratch, Arc<EventsRuntime>)> {
+    let s = scratch(options)?;
     s.engine
         .load("ledger", PROJECTOR, "0.1.0", guests.get("ledger_v2")?)?;
-    let runtime = EventsRuntime::open(s.engine.clone(), s.state.clone(), Default::default())?;
+    let runtime = s.runtime()?;
     for chunk in increments(n).chunks(1000) {
         runtime
             .store()
@@ -197,8 +277,8 @@ fn ledger_over(guests: &BenchGuests, n: usize) -> Result<(Scratch, Arc<EventsRun
     Ok((s, runtime))
 }
 
-async fn projector_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
-    let (_scratch, runtime) = ledger_over(guests, n)?;
+async fn projector_replay(guests: &BenchGuests, options: &BenchOptions, n: usize) -> Result<f64> {
+    let (_scratch, runtime) = ledger_over(guests, options, n)?;
     let head = runtime.store().head();
     let start = Instant::now();
     runtime.start();
@@ -211,8 +291,8 @@ async fn projector_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
 }
 
 /// `wbx replay`: the same history through a scratch read model.
-async fn scratch_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
-    let (s, runtime) = ledger_over(guests, n)?;
+async fn scratch_replay(guests: &BenchGuests, options: &BenchOptions, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, options, n)?;
     let database = s.state.dir().join("replay.sqlite");
     let mut replayer = Replayer::start(s.engine.clone(), "ledger", &database).await?;
     let mut history = History::store(runtime.store().clone());
@@ -225,8 +305,8 @@ async fn scratch_replay(guests: &BenchGuests, n: usize) -> Result<f64> {
 
 /// The limit for replay: the handler called on the same batches, each in
 /// its own transaction, without reading the store or keeping a position.
-async fn handler_loop(guests: &BenchGuests, n: usize) -> Result<f64> {
-    let (s, runtime) = ledger_over(guests, n)?;
+async fn handler_loop(guests: &BenchGuests, options: &BenchOptions, n: usize) -> Result<f64> {
+    let (s, runtime) = ledger_over(guests, options, n)?;
     let events: Vec<_> = runtime
         .store()
         .read(&Query::all(), ReadOptions::default())?
@@ -247,9 +327,9 @@ async fn handler_loop(guests: &BenchGuests, n: usize) -> Result<f64> {
     Ok(per_second(n, start.elapsed()))
 }
 
-fn store_append(n: usize) -> Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let store = EventStore::open(&dir.path().join("events.sqlite"))?;
+fn store_append(options: &BenchOptions, n: usize) -> Result<f64> {
+    let s = scratch(options)?;
+    let store = EventStore::connect(&s.store)?;
     let start = Instant::now();
     for (i, event) in increments(n).into_iter().enumerate() {
         let condition = AppendCondition {
@@ -264,12 +344,12 @@ fn store_append(n: usize) -> Result<f64> {
     Ok(per_second(n, start.elapsed()))
 }
 
-fn sqlite_inserts(n: usize) -> Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let conn = plain_table(&dir.path().join("plain.sqlite"))?;
+async fn plain_inserts(options: &BenchOptions, n: usize) -> Result<f64> {
+    let s = scratch(options)?;
+    let plain = Plain::open(&s).await?;
     let start = Instant::now();
     for i in 0..n {
-        plain_insert(&conn, i)?;
+        plain.insert(i).await?;
     }
     Ok(per_second(n, start.elapsed()))
 }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use wbx_core::bench::BenchGroup;
-use wbx_core::project::{Manifest, ManifestError, ModuleDecl};
+use wbx_core::doctor::Check;
+use wbx_core::project::{Manifest, ManifestError, ModuleDecl, StateLayout};
 use wbx_core::{KindSpec, Model, ModelContext, Runtime};
 
 use crate::runtime::EventsRuntime;
@@ -54,5 +55,10 @@ impl Model for EventsModel {
 
     fn bench(&self) -> Vec<BenchGroup> {
         crate::bench::groups()
+    }
+
+    /// The event store: reachable, its tables sound.
+    fn doctor(&self, manifest: &Manifest, state: &StateLayout) -> Vec<Check> {
+        vec![crate::store::doctor::check(manifest, state)]
     }
 }

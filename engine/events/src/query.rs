@@ -180,8 +180,10 @@ impl SqlParams {
         self.push(Param::Text(text.to_owned()))
     }
 
+    /// A position; those past the largest a store holds (`u64::MAX` as
+    /// "the end") become that largest, never a negative number.
     pub(crate) fn position(&mut self, position: u64) -> String {
-        self.push(Param::Position(position as i64))
+        self.push(Param::Position(i64::try_from(position).unwrap_or(i64::MAX)))
     }
 }
 

@@ -239,6 +239,7 @@ async fn the_toy_bench_scenario_is_collected_with_the_others() {
         scenarios: vec!["toy-ping".into()],
         repetitions: 1,
         scale: 0.05,
+        store: None,
     };
     let mut measured = Vec::new();
     wbx_engine::bench::run_models(&with_toy(), &guests, &options, |m| measured.push(m.clone()))

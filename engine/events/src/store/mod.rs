@@ -16,7 +16,9 @@
 //!
 //! - [`location`]: where the store is, from `wbx.toml` or `WBX_STORE_URL`.
 //! - [`lease`]: a lease on a name, held by one engine of those sharing a store.
+//! - [`doctor`]: `wbx doctor`'s check of the store.
 
+pub mod doctor;
 pub mod lease;
 pub mod location;
 pub mod postgres;

@@ -383,9 +383,10 @@ impl Backend for PostgresBackend {
 }
 
 async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object> {
+    // The error's sources say why (refused, a password, a database).
     pool.get()
         .await
-        .map_err(|e| anyhow!("cannot connect to PostgreSQL: {e}"))
+        .map_err(|e| anyhow::Error::new(e).context("cannot connect to PostgreSQL"))
 }
 
 /// The head, with its row locked until the transaction ends: the one
@@ -547,4 +548,67 @@ fn row_to_event(row: &Row) -> Result<StoredEvent> {
         triggering_event_id: row.get(8),
         idempotency_key: row.get(9),
     })
+}
+
+/// A database made for one run on the server `url` names (`wbx bench
+/// --store`), dropped with this value, so a measurement never touches what
+/// the server already holds.
+pub struct ScratchDatabase {
+    /// The server's URL, for connecting to drop it.
+    admin: Config,
+    name: String,
+    /// Its own URL.
+    pub url: String,
+}
+
+impl ScratchDatabase {
+    pub fn create(url: &str) -> Result<ScratchDatabase> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let admin: Config = url.parse().context("not a PostgreSQL URL")?;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("wbx_bench_{}_{n}", std::process::id());
+        run_alone(&admin, format!("CREATE DATABASE {name}")).with_context(|| {
+            format!("cannot create the scratch database {name} (the user needs CREATEDB)")
+        })?;
+        // The same URL with the scratch database's name in place of its own.
+        let base = url.split('?').next().unwrap_or(url);
+        let query = url.strip_prefix(base).unwrap_or_default();
+        let server = match base.rfind('/') {
+            Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => &base[..slash],
+            _ => base,
+        };
+        Ok(ScratchDatabase {
+            admin,
+            url: format!("{server}/{name}{query}"),
+            name,
+        })
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = run_alone(
+            &self.admin,
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Runs one statement on a connection of its own, on a thread of its own
+/// (callers may be inside an async runtime, which must not block on another).
+fn run_alone(config: &Config, sql: String) -> Result<()> {
+    let config = config.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await?;
+            Ok(())
+        })
+    })
+    .join()
+    .map_err(|_| anyhow!("the statement's thread panicked"))?
 }

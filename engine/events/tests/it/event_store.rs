@@ -30,6 +30,7 @@ on_both!(
     every_acknowledged_append_survives_kill_9,
     an_import_with_a_gap_is_refused_whole,
     browsing_finds_text_in_any_case,
+    reading_from_past_the_end_finds_nothing,
 );
 
 fn event(event_type: &str, tags: &[&str]) -> NewEvent {
@@ -716,4 +717,16 @@ fn postgres_a_lease_passes_to_a_waiting_engine_when_its_holder_is_killed() {
     assert!(!lease.is_lost());
     // Another name is free all along.
     runtime.block_on(store.lease("effect:other")).unwrap();
+}
+
+fn reading_from_past_the_end_finds_nothing(backend: Backend) {
+    let (_fresh, store) = sample(backend);
+    assert_eq!(
+        read(&store, Query::all(), Some(u64::MAX), false, None),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        read(&store, Query::all(), Some(u64::MAX), true, Some(2)),
+        [5, 4]
+    );
 }

@@ -1,0 +1,81 @@
+//! `wbx doctor`'s check of a project's event store: where it is, that it
+//! opens (connecting, on PostgreSQL, and creating wbx's tables if they are
+//! missing), and that what it holds is sound, with the fix for each failure.
+
+use wbx_core::doctor::Check;
+use wbx_core::project::{Manifest, StateLayout};
+
+use super::{EventStore, StoreLocation};
+
+const NAME: &str = "event store";
+
+pub fn check(manifest: &Manifest, state: &StateLayout) -> Check {
+    let location = match StoreLocation::of_project(manifest, state) {
+        Ok(location) => location,
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                e.to_string(),
+                "give [store] url (or WBX_STORE_URL) a postgres://user@host/database URL, \
+                 or remove it for the SQLite file in .wbx/",
+            );
+        }
+    };
+    let backend = location.backend();
+    let store = match EventStore::connect_existing(&location) {
+        Ok(Some(store)) => store,
+        Ok(None) => {
+            return Check::pass(NAME, format!("{backend}: {location} (not created yet)"));
+        }
+        Err(e) => {
+            let error = format!("{e:#}");
+            let fix = fix_for(&location, &error);
+            return Check::fail(NAME, format!("{backend}: {error}"), fix);
+        }
+    };
+    match store.integrity_check() {
+        Ok(verdict) if verdict == "ok" => Check::pass(
+            NAME,
+            format!("{backend}: {location} ({} events)", store.head()),
+        ),
+        Ok(problem) => Check::fail(
+            NAME,
+            format!("{backend}: {location}: {problem}"),
+            "export what reads (`wbx export`) and import it into a new store (`wbx import`); \
+             see docs/store.md",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("{backend}: {location}: cannot check it: {e:#}"),
+            fix_for(&location, &format!("{e:#}")),
+        ),
+    }
+}
+
+/// How to fix `error`, by what it says.
+fn fix_for(location: &StoreLocation, error: &str) -> String {
+    let StoreLocation::Postgres(_) = location else {
+        return "check that .wbx/ is writable and the file is a wbx event store \
+                (move it aside to start a new one)"
+            .to_owned();
+    };
+    let error = error.to_lowercase();
+    if error.contains("password authentication failed") || error.contains("role") {
+        "check the user and password in the URL (postgres://user:password@host/database)".to_owned()
+    } else if error.contains("database") && error.contains("does not exist") {
+        "create the database on that server (`createdb NAME`), or correct its name in the URL"
+            .to_owned()
+    } else if error.contains("permission denied") || error.contains("create wbx's tables") {
+        "let the user create tables in that database (GRANT CREATE ON DATABASE … TO …), \
+         or have its owner run wbx once"
+            .to_owned()
+    } else if error.contains("refused") || error.contains("timed out") || error.contains("resolve")
+    {
+        "start PostgreSQL at that host and port, or correct them in [store] url / WBX_STORE_URL"
+            .to_owned()
+    } else {
+        "check the URL in [store] url / WBX_STORE_URL and that the server accepts it \
+         (docs/store.md)"
+            .to_owned()
+    }
+}
