@@ -196,5 +196,9 @@ fn the_store_scenarios_run_on_postgres_in_scratch_databases() {
 
     let output = bench(&["store-append", "--store", "mysql://x/y"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("--store: mysql://x/y is not a store URL"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--store: mysql://x/y is not a store URL"),
+        "{}",
+        stderr(&output)
+    );
 }

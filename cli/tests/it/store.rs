@@ -31,6 +31,18 @@ fn last_id(engine: &Engine) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `event store` check of `wbx doctor --json`'s report.
+fn store_check(output: &std::process::Output) -> Value {
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "event store")
+        .cloned()
+        .unwrap_or_else(|| panic!("no event store check: {report}"))
+}
+
 #[test]
 fn two_engines_share_one_postgres_store_after_importing_the_sqlite_history() {
     let url = postgres_support::database();
@@ -113,14 +125,7 @@ fn two_engines_share_one_postgres_store_after_importing_the_sqlite_history() {
     }
 
     let output = wbx(b.path(), &["doctor", "--json"]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let store = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "event store")
-        .unwrap()
-        .clone();
+    let store = store_check(&output);
     assert_eq!(store["ok"], true, "{store}");
     assert!(
         store["detail"]
@@ -141,14 +146,7 @@ fn doctor_says_how_to_fix_a_store_it_cannot_reach() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let store = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "event store")
-        .unwrap()
-        .clone();
+    let store = store_check(&output);
     assert_eq!(store["ok"], false);
     assert!(
         store["fix"]

@@ -243,7 +243,7 @@ impl Effect {
             let waiting = async {
                 // Shown only when the lease is not there at once.
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                self.set_waiting(
+                self.set_not_running(
                     "another engine sharing the event store runs this effect; \
                      this one takes over when that one stops"
                         .to_owned(),
@@ -258,7 +258,7 @@ impl Effect {
             match taken {
                 Ok(lease) => return Some(lease),
                 Err(error) => {
-                    self.set_waiting(format!("cannot take its lease: {error:#}"));
+                    self.set_not_running(format!("cannot take its lease: {error:#}"));
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = stop.changed() => return None,
@@ -269,9 +269,9 @@ impl Effect {
         }
     }
 
-    /// Publishes why the effect is not running yet (no log line: waiting
-    /// for a lease is normal).
-    fn set_waiting(&self, why: String) {
+    /// Records in its status why the effect does not run (with no log
+    /// line: waiting for a lease is normal).
+    fn set_not_running(&self, why: String) {
         let mut statuses = lock(&self.statuses);
         let status = statuses
             .entry(self.name.clone())
@@ -287,18 +287,7 @@ impl Effect {
 
     /// Records and publishes that the effect cannot run, and why.
     fn set_stopped(&self, error: String) {
-        let mut statuses = lock(&self.statuses);
-        let status = statuses
-            .entry(self.name.clone())
-            .or_insert_with(|| EffectStatus {
-                name: self.name.clone(),
-                position: 0,
-                in_flight: Vec::new(),
-                retrying: None,
-                stopped: None,
-            });
-        status.stopped = Some(error.clone());
-        drop(statuses);
+        self.set_not_running(error.clone());
         EventsObservation::EffectStopped {
             module: self.name.clone(),
             error,

@@ -1,6 +1,7 @@
 //! The DCB adapter over real HTTP, with the public conformance workloads:
 //! parallel conditional writers (no conflicting append slips through),
-//! monotonic reads, and unrelated writers that never conflict.
+//! monotonic reads, and unrelated writers that never conflict; each on
+//! both store backends.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,16 +12,29 @@ use serde_json::{Value, json};
 use wbx_core::Limits;
 use wbx_core::api::Closing;
 use wbx_core::project::StateLayout;
-use wbx_events::EventsRuntime;
+use wbx_events::{EventStore, EventsLayout, EventsRuntime, StoreLocation};
 
-/// Serves the API for an empty project; returns its base URL.
-fn serve() -> (tempfile::TempDir, String, tokio::runtime::Runtime) {
+use crate::stores::Backend;
+
+on_both!(
+    conditional_writers_over_http_never_slip_through_and_reads_are_monotonic,
+    unrelated_writers_over_http_never_conflict,
+    bad_dcb_requests_are_clear_errors,
+);
+
+/// Serves the API for an empty project over a new store of `backend`;
+/// returns its base URL.
+fn serve(backend: Backend) -> (tempfile::TempDir, String, tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().unwrap();
     let state = StateLayout::new(dir.path().join(".wbx"));
+    let store = backend
+        .world_store()
+        .unwrap_or_else(|| StoreLocation::Sqlite(state.events_db()));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let base = rt.block_on(async {
         let engine = Arc::new(engine_in(state.dir(), Limits::default()));
-        let runtime = EventsRuntime::open(engine, state, Default::default()).unwrap();
+        let store = EventStore::connect(&store).unwrap();
+        let runtime = EventsRuntime::with_store(engine, state, Default::default(), store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (_, closing) = tokio::sync::watch::channel(false);
@@ -51,9 +65,8 @@ fn append(base: &str, body: Value) -> Value {
         .unwrap()
 }
 
-#[test]
-fn conditional_writers_over_http_never_slip_through_and_reads_are_monotonic() {
-    let (_dir, base, _rt) = serve();
+fn conditional_writers_over_http_never_slip_through_and_reads_are_monotonic(backend: Backend) {
+    let (_dir, base, _rt) = serve(backend);
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let (base, done) = (base.clone(), done.clone());
@@ -114,9 +127,8 @@ fn conditional_writers_over_http_never_slip_through_and_reads_are_monotonic() {
     }
 }
 
-#[test]
-fn unrelated_writers_over_http_never_conflict() {
-    let (_dir, base, _rt) = serve();
+fn unrelated_writers_over_http_never_conflict(backend: Backend) {
+    let (_dir, base, _rt) = serve(backend);
     let writers: Vec<_> = (0..4)
         .map(|t| {
             let base = base.clone();
@@ -141,9 +153,8 @@ fn unrelated_writers_over_http_never_conflict() {
     assert_eq!(read(&base, &json!({"items": []}), &json!({})).len(), 100);
 }
 
-#[test]
-fn bad_dcb_requests_are_clear_errors() {
-    let (_dir, base, _rt) = serve();
+fn bad_dcb_requests_are_clear_errors(backend: Backend) {
+    let (_dir, base, _rt) = serve(backend);
     let answer = ureq::get(format!("{base}/dcb/read"))
         .query("query", "{not json")
         .config()
