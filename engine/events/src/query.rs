@@ -108,10 +108,10 @@ impl Query {
     /// positions `bound` allows, its parameters kept by `sql`.
     ///
     /// An item with tags is driven from the `(tag, position)` index, bounded
-    /// there too (on SQLite, `+e.type` keeps the planner off the type index,
-    /// which would walk every event of the type from the bound on): a
-    /// command's read and its append condition stay proportional to the
-    /// events of its tags, not of its types.
+    /// there too (its type is not looked up in the type index, which would
+    /// walk every event of the type from the bound on): a command's read and
+    /// its append condition stay proportional to the events of its tags,
+    /// not of its types.
     pub(crate) fn to_sql(&self, bound: Option<Bound>, sql: &mut SqlParams) -> String {
         let mut text = if self.items.is_empty() {
             "TRUE".to_owned()
@@ -212,9 +212,15 @@ impl QueryItem {
         let mut parts = Vec::new();
         if !self.types.is_empty() {
             let marks: Vec<String> = self.types.iter().map(|t| sql.text(t)).collect();
+            // With tags, the type is checked on the rows the tags found,
+            // never looked up in the type index (an expression of the
+            // column cannot use it): `+e.type` on SQLite, `e.type || ''`
+            // on PostgreSQL, whose planner otherwise walks the type index
+            // before the tables have statistics.
             let column = match sql.dialect {
-                Dialect::Sqlite if !self.tags.is_empty() => "+e.type",
-                _ => "e.type",
+                _ if self.tags.is_empty() => "e.type",
+                Dialect::Sqlite => "+e.type",
+                Dialect::Postgres => "(e.type || '')",
             };
             parts.push(format!("{column} IN ({})", marks.join(",")));
         }

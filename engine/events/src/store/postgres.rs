@@ -249,8 +249,10 @@ impl Backend for PostgresBackend {
             let tx = client.transaction().await?;
             let head = locked_head(&tx).await?;
             if let Some(key) = &key {
-                let seen = "SELECT 1 FROM events WHERE idempotency_key = $1 LIMIT 1";
-                if tx.query_opt(seen, &[key]).await?.is_some() {
+                let seen = tx
+                    .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = $1 LIMIT 1")
+                    .await?;
+                if tx.query_opt(&seen, &[key]).await?.is_some() {
                     return Ok((AppendOutcome::Duplicate, Vec::new()));
                 }
             }
@@ -392,8 +394,11 @@ async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object> {
 /// The head, with its row locked until the transaction ends: the one
 /// place appends wait for each other.
 async fn locked_head(tx: &deadpool_postgres::Transaction<'_>) -> Result<u64> {
+    let lock = tx
+        .prepare_cached("SELECT position FROM event_head FOR UPDATE")
+        .await?;
     let row = tx
-        .query_one("SELECT position FROM event_head FOR UPDATE", &[])
+        .query_one(&lock, &[])
         .await
         .context("cannot lock the store's head row")?;
     Ok(row.get::<_, i64>(0) as u64)
@@ -455,9 +460,11 @@ async fn insert(tx: &deadpool_postgres::Transaction<'_>, events: &[StoredEvent])
             .await?;
     }
     let last = positions[positions.len() - 1];
-    tx.execute("UPDATE event_head SET position = $1", &[&last])
+    // The new head and the notification (sent on commit) in one statement.
+    let moved = tx
+        .prepare_cached("UPDATE event_head SET position = $1 RETURNING pg_notify($2, $3)")
         .await?;
-    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])
+    tx.execute(&moved, &[&last, &CHANNEL, &last.to_string()])
         .await?;
     Ok(last as u64)
 }
