@@ -215,8 +215,7 @@ impl QueryItem {
             // With tags, the type is checked on the rows the tags found,
             // never looked up in the type index (an expression of the
             // column cannot use it): `+e.type` on SQLite, `e.type || ''`
-            // on PostgreSQL, whose planner otherwise walks the type index
-            // before the tables have statistics.
+            // on PostgreSQL.
             let column = match sql.dialect {
                 _ if self.tags.is_empty() => "e.type",
                 Dialect::Sqlite => "+e.type",
@@ -225,19 +224,24 @@ impl QueryItem {
             parts.push(format!("{column} IN ({})", marks.join(",")));
         }
         for tag in &self.tags {
-            let mut tagged = format!(
-                "e.position IN (SELECT position FROM event_tags WHERE tag = {}",
+            let mut positions = format!(
+                "SELECT position FROM event_tags WHERE tag = {}",
                 sql.text(tag)
             );
             if let Some(bound) = bound {
-                tagged.push_str(&format!(
+                positions.push_str(&format!(
                     " AND position {} {}",
                     bound.op,
                     sql.position(bound.position)
                 ));
             }
-            tagged.push(')');
-            parts.push(tagged);
+            // PostgreSQL looks positions gathered once up in the events'
+            // primary key; given `IN`, its planner walks all the events
+            // while the tables have no statistics.
+            parts.push(match sql.dialect {
+                Dialect::Sqlite => format!("e.position IN ({positions})"),
+                Dialect::Postgres => format!("e.position = ANY (ARRAY({positions}))"),
+            });
         }
         format!("({})", parts.join(" AND "))
     }
