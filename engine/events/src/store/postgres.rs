@@ -118,8 +118,11 @@ impl PostgresBackend {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        // A listener on a dead network notices within a minute.
+        // A listener on a dead network notices within a minute: 30 s of
+        // silence, then three probes 10 s apart.
         config.keepalives_idle(Duration::from_secs(30));
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("wbx-postgres")
