@@ -49,21 +49,30 @@ pub fn describe(observation: &Observation) -> Option<String> {
     })
 }
 
+/// `first..=last`, or the one position.
+fn positions(first: u64, last: u64) -> String {
+    if first == last {
+        format!("{first}")
+    } else {
+        format!("{first}..={last}")
+    }
+}
+
 /// A line for an observation of the events model.
 fn describe_events(event: &EventsObservation) -> Option<String> {
     let err = |text: &str, style| paint(Stream::Stderr, text, style);
     Some(match event {
         EventsObservation::Appended { first, last, by } => {
-            let range = if first == last {
-                format!("{first}")
-            } else {
-                format!("{first}..={last}")
-            };
+            let range = positions(*first, *last);
             let by = by
                 .as_deref()
                 .map(|b| format!(" by {b}"))
                 .unwrap_or_default();
             err(&format!("appended {range}{by}"), DIM)
+        }
+        EventsObservation::Arrived { first, last } => {
+            let range = positions(*first, *last);
+            err(&format!("appended {range} by another engine"), DIM)
         }
         EventsObservation::ProjectorStopped {
             module,
@@ -85,7 +94,12 @@ fn describe_events(event: &EventsObservation) -> Option<String> {
         EventsObservation::EffectStopped { module, error } => {
             format!("{} effect {module} stopped: {error}", err("error", RED))
         }
-        EventsObservation::ProjectorCaughtUp { .. } => return None,
+        EventsObservation::EffectWaiting { module, why } => {
+            err(&format!("effect {module} waits: {why}"), DIM)
+        }
+        EventsObservation::ProjectorCaughtUp { .. } | EventsObservation::EffectStarted { .. } => {
+            return None;
+        }
     })
 }
 

@@ -108,6 +108,10 @@ fn two_engines_share_one_postgres_store_after_importing_the_sqlite_history() {
     let lent = last_id(&ea);
     assert!(events(&ea).len() > history.len());
     wait_for("B to see A's command", || last_id(&eb) == lent);
+    // B's own followers (the Events pane, this output) hear of it too.
+    eb.expect_line("B to hear of A's append", |line| {
+        line.contains("by another engine")
+    });
     exec(
         b.path(),
         "return-book",

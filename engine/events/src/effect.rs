@@ -243,11 +243,14 @@ impl Effect {
             let waiting = async {
                 // Shown only when the lease is not there at once.
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                self.set_not_running(
-                    "another engine sharing the event store runs this effect; \
-                     this one takes over when that one stops"
-                        .to_owned(),
-                );
+                let why = "another engine sharing the event store runs this effect; \
+                           this one takes over when that one stops";
+                self.set_not_running(why.to_owned());
+                EventsObservation::EffectWaiting {
+                    module: self.name.clone(),
+                    why: why.to_owned(),
+                }
+                .publish(&self.engine);
                 std::future::pending::<()>().await
             };
             let taken = tokio::select! {
@@ -319,6 +322,11 @@ impl Effect {
             acked: tokio::sync::Notify::new(),
         });
         shared.publish_status(None, None);
+        EventsObservation::EffectStarted {
+            module: self.name.clone(),
+            position,
+        }
+        .publish(&self.engine);
 
         // The dispatcher's own instance answers `subscription` and `partition-key`.
         let mut router =

@@ -50,4 +50,4 @@ pub use model::EventsModel;
 pub use observe::EventsObservation;
 pub use query::{AppendCondition, Browse, Query, QueryItem, ReadOptions};
 pub use runtime::EventsRuntime;
-pub use store::{AppendOutcome, EventStore, Lease, StoreLocation};
+pub use store::{AppendOutcome, Arrival, EventStore, Lease, StoreLocation};

@@ -15,6 +15,9 @@ pub enum EventsObservation {
         last: u64,
         by: Option<String>,
     },
+    /// Another engine sharing the event store appended at positions
+    /// `first..=last` (PostgreSQL only), and this engine heard of it.
+    Arrived { first: u64, last: u64 },
     /// A projector stopped at `position` because handling the next batch failed.
     ProjectorStopped {
         module: String,
@@ -33,6 +36,12 @@ pub enum EventsObservation {
     /// An effect stopped: it cannot run (its database cannot be opened, its
     /// subscription failed) until a new version or a restart.
     EffectStopped { module: String, error: String },
+    /// An effect waits to run: another engine sharing the event store holds
+    /// its lease, and this one takes over when that one stops.
+    EffectWaiting { module: String, why: String },
+    /// An effect runs here, from `position`: started, taken over, or moved
+    /// on to a new version.
+    EffectStarted { module: String, position: u64 },
 }
 
 impl ModelEvent for EventsObservation {
@@ -42,12 +51,14 @@ impl ModelEvent for EventsObservation {
 
     fn channel(&self) -> Channel {
         match self {
-            EventsObservation::Appended { .. } | EventsObservation::ProjectorCaughtUp { .. } => {
-                Channel::Stream
-            }
+            EventsObservation::Appended { .. }
+            | EventsObservation::Arrived { .. }
+            | EventsObservation::ProjectorCaughtUp { .. } => Channel::Stream,
             EventsObservation::ProjectorStopped { .. }
             | EventsObservation::EffectRetrying { .. }
-            | EventsObservation::EffectStopped { .. } => Channel::Lifecycle,
+            | EventsObservation::EffectStopped { .. }
+            | EventsObservation::EffectWaiting { .. }
+            | EventsObservation::EffectStarted { .. } => Channel::Lifecycle,
         }
     }
 

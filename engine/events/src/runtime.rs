@@ -24,6 +24,7 @@ use crate::effect::{Effect, EffectSettings, EffectStatus, EffectStatuses};
 use crate::host_sql::rows_to_json;
 use crate::kinds::{EFFECT, PROJECTOR};
 use crate::layout::EventsLayout;
+use crate::observe::EventsObservation;
 use crate::projector::{Projector, ProjectorState, ProjectorStatus, Statuses};
 use crate::query::{Query, QueryItem, ReadOptions};
 use crate::store::EventStore;
@@ -96,11 +97,15 @@ impl EventsRuntime {
         &self.store
     }
 
-    /// Starts a task for every loaded projector and effect.
+    /// Starts a task for every loaded projector and effect, and one that
+    /// tells the engine's subscribers of other engines' appends.
     pub fn start(self: &Arc<Self>) {
         for module in self.engine.modules() {
             self.start_module(&module.name);
         }
+        let arrivals = self.store.watch_arrivals();
+        let task = publish_arrivals(self.engine.clone(), arrivals, self.stop.subscribe());
+        lock(&self.tasks).push(tokio::spawn(task));
     }
 
     /// Starts the task of a projector or effect that has none yet (one that
@@ -424,5 +429,32 @@ fn json_to_value(value: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::Text(s.clone()),
         other => Value::Text(other.to_string()),
+    }
+}
+
+/// Publishes each append another engine made to the shared store as an
+/// observation, as this engine's own appends are (the Events pane and
+/// `wbx run` follow the log by them), until `stop`.
+async fn publish_arrivals(
+    engine: Arc<Engine>,
+    mut arrivals: tokio::sync::broadcast::Receiver<crate::store::Arrival>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let arrival = tokio::select! {
+            arrival = arrivals.recv() => arrival,
+            _ = stop.changed() => return,
+        };
+        match arrival {
+            Ok(arrival) => EventsObservation::Arrived {
+                first: arrival.first,
+                last: arrival.last,
+            }
+            .publish(&engine),
+            // Missed some: the next one carries the head, which is what
+            // followers use.
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        }
     }
 }

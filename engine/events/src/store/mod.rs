@@ -29,7 +29,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use serde_json::value::RawValue;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use wbx_core::BoxFuture;
 
 use crate::bindings::Event;
@@ -152,12 +152,18 @@ impl EventStore {
 
     /// The highest position in the log (0 when empty).
     pub fn head(&self) -> u64 {
-        *self.head.0.borrow()
+        self.head.get()
     }
 
     /// Follows the head: changes whenever events are appended.
     pub fn watch_head(&self) -> watch::Receiver<u64> {
-        self.head.0.subscribe()
+        self.head.head.subscribe()
+    }
+
+    /// Hears of the events other engines sharing the store append (never,
+    /// on SQLite); this engine's own appends are not among them.
+    pub fn watch_arrivals(&self) -> broadcast::Receiver<Arrival> {
+        self.head.arrivals.subscribe()
     }
 
     /// Events matching `query`, in position order (reversed when backwards).
@@ -369,13 +375,32 @@ fn ordered(mut sql: String, params: SqlParams, options: ReadOptions) -> Select {
 }
 
 /// The log's head as this engine knows it, shared by the store and (on
-/// PostgreSQL) the listener that hears of other engines' appends.
+/// PostgreSQL) the listener that hears of other engines' appends, and
+/// those appends themselves.
 #[derive(Clone)]
-pub(crate) struct Head(Arc<watch::Sender<u64>>);
+pub(crate) struct Head {
+    head: Arc<watch::Sender<u64>>,
+    arrivals: Arc<broadcast::Sender<Arrival>>,
+}
+
+/// Events another engine appended, at positions `first..=last`, as this
+/// engine heard of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    pub first: u64,
+    pub last: u64,
+}
+
+/// Arrivals kept for a slow subscriber before it misses some (it then
+/// learns the head from the `watch`).
+const ARRIVALS_KEPT: usize = 256;
 
 impl Default for Head {
     fn default() -> Self {
-        Head(Arc::new(watch::channel(0).0))
+        Head {
+            head: Arc::new(watch::channel(0).0),
+            arrivals: Arc::new(broadcast::channel(ARRIVALS_KEPT).0),
+        }
     }
 }
 
@@ -383,13 +408,24 @@ impl Head {
     /// Moves the head forward, never back: two appenders may report their
     /// commits out of order.
     pub(crate) fn advance(&self, last: u64) {
-        self.0.send_if_modified(|head| {
+        self.head.send_if_modified(|head| {
             let moved = last > *head;
             if moved {
                 *head = last;
             }
             moved
         });
+    }
+
+    /// Another engine appended `arrival`: the head moves, and subscribers
+    /// to arrivals hear of it.
+    pub(crate) fn arrived(&self, arrival: Arrival) {
+        self.advance(arrival.last);
+        let _ = self.arrivals.send(arrival);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        *self.head.borrow()
     }
 }
 

@@ -35,7 +35,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, Config, NoTls, Row};
 use wbx_core::BoxFuture;
 
-use super::{Append, AppendOutcome, Backend, Head, Lease, Select, Via, check_next, join_tags};
+use super::{
+    Append, AppendOutcome, Arrival, Backend, Head, Lease, Select, Via, check_next, join_tags,
+};
 use super::{split_tags, stored_data};
 use crate::bindings::Event;
 use crate::envelope::{StoredEvent, from_ms};
@@ -103,6 +105,9 @@ pub(crate) struct PostgresBackend {
     handle: tokio::runtime::Handle,
     pool: Pool,
     config: Config,
+    /// Signs this store's notifications, so its listener can tell another
+    /// engine's appends from its own.
+    origin: String,
 }
 
 impl PostgresBackend {
@@ -147,9 +152,18 @@ impl PostgresBackend {
             runtime: Some(runtime),
             pool,
             config,
+            origin: uuid::Uuid::now_v7().simple().to_string(),
         };
         backend.create_schema()?;
-        backend.handle.spawn(listen(backend.config.clone(), head));
+        // Known before listening, so that the events already there are
+        // never taken for another engine's new ones.
+        head.advance(backend.head()?);
+        let listener = Listener {
+            config: backend.config.clone(),
+            head,
+            origin: backend.origin.clone(),
+        };
+        backend.handle.spawn(listener.listen());
         Ok(backend)
     }
 
@@ -240,7 +254,7 @@ impl Backend for PostgresBackend {
     }
 
     fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
-        let pool = self.pool.clone();
+        let (pool, origin) = (self.pool.clone(), self.origin.clone());
         let Append {
             mut events,
             condition,
@@ -269,7 +283,7 @@ impl Backend for PostgresBackend {
             for (n, event) in events.iter_mut().enumerate() {
                 event.position = head + 1 + n as u64;
             }
-            let last = insert(&tx, &events).await?;
+            let last = insert(&tx, &events, &origin).await?;
             tx.commit().await.context("cannot commit the append")?;
             let first = events[0].position;
             Ok((AppendOutcome::Appended { first, last }, events))
@@ -277,7 +291,7 @@ impl Backend for PostgresBackend {
     }
 
     fn import(&self, events: &[StoredEvent]) -> Result<u64> {
-        let pool = self.pool.clone();
+        let (pool, origin) = (self.pool.clone(), self.origin.clone());
         let events = events.to_vec();
         self.block(async move {
             let mut client = connection(&pool).await?;
@@ -288,7 +302,7 @@ impl Backend for PostgresBackend {
                 last = event.position;
             }
             if !events.is_empty() {
-                insert(&tx, &events)
+                insert(&tx, &events, &origin)
                     .await
                     .context("the events cannot be stored (is an id already there?)")?;
             }
@@ -408,9 +422,13 @@ async fn locked_head(tx: &deadpool_postgres::Transaction<'_>) -> Result<u64> {
 }
 
 /// Inserts `events` (positions set, going on from the head), their tags and
-/// the new head, and notifies the other engines on commit. Returns the
-/// last position.
-async fn insert(tx: &deadpool_postgres::Transaction<'_>, events: &[StoredEvent]) -> Result<u64> {
+/// the new head, and notifies the other engines on commit, signed with
+/// `origin`. Returns the last position.
+async fn insert(
+    tx: &deadpool_postgres::Transaction<'_>,
+    events: &[StoredEvent],
+    origin: &str,
+) -> Result<u64> {
     let column = |f: fn(&StoredEvent) -> Option<String>| -> Vec<Option<String>> {
         events.iter().map(f).collect()
     };
@@ -467,60 +485,113 @@ async fn insert(tx: &deadpool_postgres::Transaction<'_>, events: &[StoredEvent])
     let moved = tx
         .prepare_cached("UPDATE event_head SET position = $1 RETURNING pg_notify($2, $3)")
         .await?;
-    tx.execute(&moved, &[&last, &CHANNEL, &last.to_string()])
+    let notice = Notice {
+        first: positions[0] as u64,
+        last: last as u64,
+        origin: origin.to_owned(),
+    };
+    tx.execute(&moved, &[&last, &CHANNEL, &notice.to_string()])
         .await?;
     Ok(last as u64)
 }
 
-/// Follows other engines' appends into `head` for as long as the runtime
-/// runs, connecting again (and catching up) whenever the connection breaks.
-async fn listen(config: Config, head: Head) {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let listened = follow(&config, &head, &mut delay).await;
-        if listened.is_err() {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(LISTEN_RETRY_MAX);
-        }
+/// What an append notifies: its positions and the store that made it,
+/// as `first last origin`.
+struct Notice {
+    first: u64,
+    last: u64,
+    origin: String,
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.first, self.last, self.origin)
     }
 }
 
-/// One connection's worth of listening: `LISTEN`, then the head as it is
-/// now (what was appended while not listening), then every notification.
-/// `delay` is reset once listening.
-async fn follow(config: &Config, head: &Head, delay: &mut Duration) -> Result<()> {
-    let mut config = config.clone();
-    // Named, so that an operator (or a test) can tell it from the pool's.
-    config.application_name(LISTENER_NAME);
-    let (client, mut connection) = config.connect(NoTls).await?;
-    let (tx, mut notified) = tokio::sync::mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-            match message? {
-                AsyncMessage::Notification(n) => {
-                    if tx.send(n.payload().to_owned()).is_err() {
-                        break;
-                    }
-                }
-                _ => continue,
+impl Notice {
+    fn parse(payload: &str) -> Option<Notice> {
+        let mut parts = payload.split(' ');
+        Some(Notice {
+            first: parts.next()?.parse().ok()?,
+            last: parts.next()?.parse().ok()?,
+            origin: parts.next()?.to_owned(),
+        })
+    }
+}
+
+/// Follows other engines' appends into the head.
+struct Listener {
+    config: Config,
+    head: Head,
+    /// This store's own notifications are signed with it.
+    origin: String,
+}
+
+impl Listener {
+    /// Listens for as long as the runtime runs, connecting again (and
+    /// catching up) whenever the connection breaks.
+    async fn listen(self) {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let listened = self.follow(&mut delay).await;
+            if listened.is_err() {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(LISTEN_RETRY_MAX);
             }
         }
-        Ok::<_, tokio_postgres::Error>(())
-    });
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    let now: i64 = client
-        .query_one("SELECT position FROM event_head", &[])
-        .await?
-        .get(0);
-    head.advance(now as u64);
-    *delay = Duration::from_millis(100);
-    while let Some(payload) = notified.recv().await {
-        if let Ok(position) = payload.parse() {
-            head.advance(position);
-        }
     }
-    driver.await??;
-    Err(anyhow!("the listening connection closed"))
+
+    /// One connection's worth of listening: `LISTEN`, then the head as it
+    /// is now (what was appended while not listening), then every
+    /// notification. `delay` is reset once listening.
+    async fn follow(&self, delay: &mut Duration) -> Result<()> {
+        let mut config = self.config.clone();
+        // Named, so that an operator (or a test) can tell it from the pool's.
+        config.application_name(LISTENER_NAME);
+        let (client, mut connection) = config.connect(NoTls).await?;
+        let (tx, mut notified) = tokio::sync::mpsc::unbounded_channel();
+        let driver = tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message? {
+                    AsyncMessage::Notification(n) => {
+                        if tx.send(n.payload().to_owned()).is_err() {
+                            break;
+                        }
+                    }
+                    _ => continue,
+                }
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        });
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        let now = client
+            .query_one("SELECT position FROM event_head", &[])
+            .await?
+            .get::<_, i64>(0) as u64;
+        // What came while not listening; it may hold some of this engine's
+        // own appends too, which it already has.
+        let known = self.head.get();
+        if now > known {
+            self.head.arrived(Arrival {
+                first: known + 1,
+                last: now,
+            });
+        }
+        *delay = Duration::from_millis(100);
+        while let Some(payload) = notified.recv().await {
+            match Notice::parse(&payload) {
+                Some(notice) if notice.origin == self.origin => self.head.advance(notice.last),
+                Some(notice) => self.head.arrived(Arrival {
+                    first: notice.first,
+                    last: notice.last,
+                }),
+                None => {}
+            }
+        }
+        driver.await??;
+        Err(anyhow!("the listening connection closed"))
+    }
 }
 
 /// `params` as the client takes them.

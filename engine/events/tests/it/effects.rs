@@ -351,7 +351,8 @@ async fn a_swapped_effect_resumes_from_its_saved_position(backend: Backend) {
 async fn postgres_an_effect_runs_on_one_engine_and_another_takes_over_where_it_stopped() {
     let store = Backend::Postgres.world_store();
     let (_a_dir, _a_engine, a) = world_over(store.clone(), "auditor", settings());
-    let (_b_dir, _b_engine, b) = world_over(store, "auditor", settings());
+    let (_b_dir, b_engine, b) = world_over(store, "auditor", settings());
+    let mut observations = b_engine.subscribe();
     a.start();
     wait_until("the first engine runs it", || {
         status(&a).is_some_and(|s| s.stopped.is_none())
@@ -372,12 +373,28 @@ async fn postgres_an_effect_runs_on_one_engine_and_another_takes_over_where_it_s
         waits(&b) && handled(&b).is_empty(),
         "the second engine did not"
     );
+    wait_until("the first engine's mark at the head", || {
+        status(&a).is_some_and(|s| s.position == 2)
+    })
+    .await;
 
     a.shutdown().await;
     wait_until("the second engine takes over", || {
         status(&b).is_some_and(|s| s.stopped.is_none())
     })
     .await;
+    // The second engine said it waited, then that it runs, from the mark.
+    let mut said = Vec::new();
+    while let Ok(observation) = observations.try_recv() {
+        match observation.model::<EventsObservation>() {
+            Some(EventsObservation::EffectWaiting { .. }) => said.push("waiting".to_owned()),
+            Some(EventsObservation::EffectStarted { position, .. }) => {
+                said.push(format!("started at {position}"))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(said, ["waiting", "started at 2"]);
     b.execute(increment("b", 1)).await.unwrap();
     wait_until("the second engine handled only the new event", || {
         handled(&b) == [3]

@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use wbx_events::{
-    AppendCondition, AppendMeta, AppendOutcome, Browse, EventStore, NewEvent, Query, QueryItem,
-    ReadOptions, StoreLocation, StoredEvent,
+    AppendCondition, AppendMeta, AppendOutcome, Arrival, Browse, EventStore, NewEvent, Query,
+    QueryItem, ReadOptions, StoreLocation, StoredEvent,
 };
 
 use crate::stores::{Backend, Fresh};
@@ -624,8 +624,17 @@ fn postgres_another_engines_appends_move_the_head_even_across_a_lost_listener() 
     let fresh = Fresh::new(Backend::Postgres);
     let (here, there) = (fresh.open(), fresh.open());
     let mut head = here.watch_head();
+    let mut arrivals = here.watch_arrivals();
     append(&there, &[event("A", &[])]);
     assert_eq!(wait_for_head(&mut head, 1), 1, "notified");
+    // Heard of as another engine's; this engine's own appends are not.
+    append(&here, &[event("Own", &[])]);
+    append(&there, &[event("B", &[]), event("C", &[])]);
+    let heard = [next_arrival(&mut arrivals), next_arrival(&mut arrivals)];
+    assert_eq!(
+        heard,
+        [Arrival { first: 1, last: 1 }, Arrival { first: 3, last: 4 }]
+    );
 
     let runtime = current_thread();
     let admin = raw_client(&runtime, &fresh.location);
@@ -641,11 +650,21 @@ fn postgres_another_engines_appends_move_the_head_even_across_a_lost_listener() 
         .unwrap()
         .get(0);
     assert_eq!(cut, 2, "both engines' listeners were cut");
-    append(&there, &[event("B", &[]), event("C", &[])]);
-    assert_eq!(wait_for_head(&mut head, 3), 3, "caught up");
+    append(&there, &[event("D", &[]), event("E", &[])]);
+    assert_eq!(wait_for_head(&mut head, 6), 6, "caught up");
     wait_for_count(&runtime, &admin, listeners, 2);
-    append(&there, &[event("D", &[])]);
-    assert_eq!(wait_for_head(&mut head, 4), 4, "listening again");
+    append(&there, &[event("F", &[])]);
+    assert_eq!(wait_for_head(&mut head, 7), 7, "listening again");
+}
+
+/// The next arrival `arrivals` hears of (30 s at most).
+fn next_arrival(arrivals: &mut tokio::sync::broadcast::Receiver<Arrival>) -> Arrival {
+    current_thread().block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(30), arrivals.recv())
+            .await
+            .expect("an arrival")
+            .unwrap()
+    })
 }
 
 /// The child side of the lease test: takes the lease, says so, and holds

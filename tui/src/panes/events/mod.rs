@@ -232,7 +232,7 @@ impl EventsUi {
     fn observe_events(&mut self, event: &EventsObservation, app: &mut App) -> bool {
         let modules = &mut app.modules;
         match event {
-            EventsObservation::Appended { last, .. } => {
+            EventsObservation::Appended { last, .. } | EventsObservation::Arrived { last, .. } => {
                 self.log.appended(*last);
                 modules.head = modules.head.max(*last);
             }
@@ -264,6 +264,15 @@ impl EventsUi {
             }
             EventsObservation::EffectStopped { module, error } => {
                 modules.row(module, EFFECT).stopped = Some(error.clone());
+            }
+            EventsObservation::EffectWaiting { module, why } => {
+                modules.row(module, EFFECT).stopped = Some(why.clone());
+            }
+            EventsObservation::EffectStarted { module, position } => {
+                let row = modules.row(module, EFFECT);
+                row.position = Some(*position);
+                row.stopped = None;
+                row.retrying = None;
             }
         }
         true
