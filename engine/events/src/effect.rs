@@ -272,8 +272,7 @@ impl Effect {
         }
     }
 
-    /// Records in its status why the effect does not run (with no log
-    /// line: waiting for a lease is normal).
+    /// Records in its status why the effect does not run.
     fn set_not_running(&self, why: String) {
         let mut statuses = lock(&self.statuses);
         let status = statuses
