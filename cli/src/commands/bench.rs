@@ -38,7 +38,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     };
     if !args.json {
         console::out(&format!(
-            "{:<18} {:>14} {:<13} {:>14} {:>7}  spread",
+            "{:<26} {:>14} {:<13} {:>14} {:>7}  spread",
             "scenario", "value", "", "baseline", "ratio"
         ));
     }
@@ -51,7 +51,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 _ => ("—".to_owned(), "—".to_owned()),
             };
             console::out(&format!(
-                "{:<18} {:>14.1} {:<13} {:>14} {:>7}  {:.1}..{:.1}",
+                "{:<26} {:>14.1} {:<13} {:>14} {:>7}  {:.1}..{:.1}",
                 m.scenario, m.value, m.unit, baseline, ratio, m.spread.0, m.spread.1
             ));
         }

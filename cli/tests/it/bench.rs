@@ -12,11 +12,14 @@ use serde_json::Value;
 use crate::support::{repo_root, stderr, stdout, wbx_command};
 
 /// Each scenario, in the order they run, with its unit.
-const SCENARIOS: [(&str, &str); 22] = [
+const SCENARIOS: [(&str, &str); 25] = [
     ("command-execution", "executions/s"),
     ("projector-replay", "events/s"),
     ("replay", "events/s"),
     ("store-append", "appends/s"),
+    ("store-append-concurrent-1", "appends/s"),
+    ("store-append-concurrent-8", "appends/s"),
+    ("store-append-concurrent-64", "appends/s"),
     ("mesh-call", "calls/s"),
     ("mesh-call-p50", "ms"),
     ("mesh-call-p99", "ms"),
@@ -168,6 +171,7 @@ fn the_store_scenarios_run_on_postgres_in_scratch_databases() {
     let output = bench(&[
         "command-execution",
         "store-append",
+        "store-append-concurrent-8",
         "--json",
         "--repetitions",
         "1",
@@ -182,7 +186,14 @@ fn the_store_scenarios_run_on_postgres_in_scratch_databases() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let names: Vec<_> = measured.iter().map(|m| m["scenario"].clone()).collect();
-    assert_eq!(names, ["command-execution", "store-append"]);
+    assert_eq!(
+        names,
+        [
+            "command-execution",
+            "store-append",
+            "store-append-concurrent-8"
+        ]
+    );
     for m in &measured {
         assert!(m["value"].as_f64().unwrap() > 0.0, "{m}");
         assert!(m["baseline"].as_f64().unwrap() > 0.0, "{m}");

@@ -7,6 +7,7 @@
 //! | `projector-replay` | events/s replayed by the projector runtime into its read model | the same guest handler called on the same batches, each in a transaction |
 //! | `replay` | events/s of `wbx replay`: the same history into a scratch read model | the same as `projector-replay`'s |
 //! | `store-append` | conditional single-event appends/s | one plain SQLite insert transaction per event |
+//! | `store-append-concurrent-W` | the same from W = 1, 8, 64 writer threads at once | W threads each making plain insert transactions |
 //!
 //! With `--store postgres://…` (`BenchOptions::store`) every store and
 //! every baseline's table are on that PostgreSQL server instead, each run
@@ -42,6 +43,9 @@ pub fn groups() -> Vec<BenchGroup> {
             "projector-replay",
             "replay",
             "store-append",
+            "store-append-concurrent-1",
+            "store-append-concurrent-8",
+            "store-append-concurrent-64",
         ],
         run: run_group,
     }]
@@ -89,6 +93,20 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
             let value = median(reps, || async move { store_append(options, n) }).await?;
             let baseline = median(reps, || plain_inserts(options, n)).await?;
             report(&measurement("store-append", "appends/s", value, baseline));
+        }
+        for writers in WRITERS {
+            let name = format!("store-append-concurrent-{writers}");
+            if options.selected(&name) {
+                let n = options.size(5_000.0).max(writers);
+                let value = median(
+                    reps,
+                    || async move { concurrent_appends(options, writers, n) },
+                )
+                .await?;
+                let baseline =
+                    median(reps, || concurrent_plain_inserts(options, writers, n)).await?;
+                report(&measurement(&name, "appends/s", value, baseline));
+            }
         }
         Ok(())
     })
@@ -192,7 +210,7 @@ async fn instantiate_and_insert(
 /// The baselines' table of events, on the run's backend, with one plain
 /// insert transaction per event.
 enum Plain {
-    Sqlite(rusqlite::Connection),
+    Sqlite(std::sync::Mutex<rusqlite::Connection>),
     Postgres(tokio_postgres::Client, tokio_postgres::Statement),
 }
 
@@ -206,7 +224,7 @@ impl Plain {
                      CREATE TABLE events (position INTEGER PRIMARY KEY, type TEXT, tags TEXT, \
                      data TEXT);",
                 )?;
-                Ok(Plain::Sqlite(conn))
+                Ok(Plain::Sqlite(conn.into()))
             }
             StoreLocation::Postgres(url) => {
                 let (client, connection) =
@@ -233,6 +251,7 @@ impl Plain {
         let tag = format!("counter:c{}", i % 100);
         match self {
             Plain::Sqlite(conn) => {
+                let conn = wbx_core::sync::lock(conn);
                 conn.execute_batch("BEGIN IMMEDIATE")?;
                 conn.prepare_cached(
                     "INSERT INTO events (type, tags, data) VALUES ('Incremented', ?, '{\"by\":1}')",
@@ -342,6 +361,77 @@ fn store_append(options: &BenchOptions, n: usize) -> Result<f64> {
         store.append(&[event], Some(&condition), &AppendMeta::default())?;
     }
     Ok(per_second(n, start.elapsed()))
+}
+
+/// The numbers of writers `store-append-concurrent` runs with.
+const WRITERS: [usize; 3] = [1, 8, 64];
+
+/// `n` conditional appends from `writers` threads at once, each writer on
+/// tags of its own so that no condition fails.
+fn concurrent_appends(options: &BenchOptions, writers: usize, n: usize) -> Result<f64> {
+    let s = scratch(options)?;
+    let store = EventStore::connect(&s.store)?;
+    let elapsed = in_threads(writers, n, |writer, i| {
+        let event = NewEvent {
+            event_type: "Incremented".into(),
+            tags: vec![format!("counter:w{writer}")],
+            data: format!(r#"{{"id":"w{writer}","by":1,"i":{i}}}"#),
+        };
+        let condition = AppendCondition {
+            fail_if_events_match: Query::new(vec![QueryItem::tags([format!("counter:w{writer}")])]),
+            after: Some(store.head()),
+        };
+        match store.append(&[event], Some(&condition), &AppendMeta::default())? {
+            crate::AppendOutcome::Appended { .. } => Ok(()),
+            refused => bail!("writer {writer}'s append was refused: {refused:?}"),
+        }
+    })?;
+    if store.head() != n as u64 {
+        bail!("{} of {n} appends are in the store", store.head());
+    }
+    Ok(per_second(n, elapsed))
+}
+
+/// The limit: `n` plain insert transactions from `writers` threads at once.
+async fn concurrent_plain_inserts(options: &BenchOptions, writers: usize, n: usize) -> Result<f64> {
+    let s = scratch(options)?;
+    let plain = Plain::open(&s).await?;
+    let runtime = tokio::runtime::Handle::current();
+    let elapsed = in_threads(writers, n, |_, i| runtime.block_on(plain.insert(i)))?;
+    Ok(per_second(n, elapsed))
+}
+
+/// Runs `work(writer, i)` for `i` in `0..n`, spread over `writers` threads
+/// started together; how long it took.
+fn in_threads(
+    writers: usize,
+    n: usize,
+    work: impl Fn(usize, usize) -> Result<()> + Sync,
+) -> Result<Duration> {
+    // The threads block; the runtime's other tasks (a PostgreSQL
+    // connection's) move off this one meanwhile.
+    tokio::task::block_in_place(|| {
+        let start = std::sync::Barrier::new(writers + 1);
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..writers)
+                .map(|writer| {
+                    let (start, work) = (&start, &work);
+                    scope.spawn(move || {
+                        start.wait();
+                        (writer..n)
+                            .step_by(writers)
+                            .try_for_each(|i| work(writer, i))
+                    })
+                })
+                .collect();
+            start.wait();
+            let clock = Instant::now();
+            for thread in threads {
+                thread.join().expect("a writer panicked")?;
+            }
+            Ok(clock.elapsed())
+        })
+    })
 }
 
 async fn plain_inserts(options: &BenchOptions, n: usize) -> Result<f64> {

@@ -18,7 +18,9 @@
 //! - [`lease`]: a lease on a name, held by one engine of those sharing a store.
 //! - [`doctor`]: `wbx doctor`'s check of the store.
 
+mod checkpoint;
 pub mod doctor;
+mod group;
 pub mod lease;
 pub mod location;
 pub mod postgres;
@@ -57,6 +59,7 @@ pub(crate) const COLUMNS: &str = "e.position, e.id, e.type, e.tags, e.data, e.ti
 const TAG_SEPARATOR: char = '\u{1f}';
 
 /// A `SELECT` of [`COLUMNS`] and its parameters.
+#[derive(Clone)]
 pub(crate) struct Select {
     pub sql: String,
     pub params: Vec<Param>,
@@ -73,11 +76,12 @@ pub(crate) enum Via {
 
 /// An append as a backend makes it: the events with their envelopes made
 /// (positions still 0), and what must hold for it to happen.
-pub(crate) struct Append<'a> {
+#[derive(Clone)]
+pub(crate) struct Append {
     pub events: Vec<StoredEvent>,
-    /// `SELECT 1 … LIMIT 1` of an event that makes the append fail.
+    /// A `SELECT 1` finding a row iff the append must fail.
     pub condition: Option<Select>,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<String>,
 }
 
 /// What each backend does. Each append is atomic with its checks: no
@@ -90,8 +94,11 @@ pub(crate) trait Backend: Send + Sync {
     fn events(&self, select: Select, via: Via) -> Result<Vec<StoredEvent>>;
     fn guest_events(&self, select: Select, via: Via) -> Result<Vec<Event>>;
     fn has_idempotency_key(&self, key: &str) -> Result<bool>;
-    /// Stores `append`, positions filled in, unless refused.
-    fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)>;
+    /// Stores the appends of `group` in order in one transaction, each
+    /// checked after those before it, filling in the positions of those
+    /// appended; their outcomes in the same order. On an error, nothing of
+    /// the group is stored.
+    fn append(&self, group: &mut [Append]) -> Result<Vec<AppendOutcome>>;
     /// Stores whole envelopes as given, each at the next position.
     fn import(&self, events: &[StoredEvent]) -> Result<u64>;
     /// The backend's own check of what it stores: "ok" when sound.
@@ -108,6 +115,7 @@ pub(crate) trait Backend: Send + Sync {
 #[derive(Clone)]
 pub struct EventStore {
     backend: Arc<dyn Backend>,
+    group_commit: Arc<group::GroupCommit>,
     head: Head,
     location: Arc<StoreLocation>,
 }
@@ -131,6 +139,7 @@ impl EventStore {
         head.advance(backend.head()?);
         Ok(EventStore {
             backend,
+            group_commit: Arc::default(),
             head,
             location: Arc::new(location.clone()),
         })
@@ -305,11 +314,12 @@ impl EventStore {
             .iter()
             .map(|event| envelope(event, timestamp, meta))
             .collect::<Result<_>>()?;
-        let (outcome, stored) = self.backend.append(Append {
+        let append = Append {
             events,
             condition,
-            idempotency_key: meta.idempotency_key.as_deref(),
-        })?;
+            idempotency_key: meta.idempotency_key.clone(),
+        };
+        let (outcome, stored) = self.group_commit.append(&*self.backend, append)?;
         if let AppendOutcome::Appended { last, .. } = outcome {
             self.head.advance(last);
         }

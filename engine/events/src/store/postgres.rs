@@ -253,41 +253,39 @@ impl Backend for PostgresBackend {
         Ok(!rows.is_empty())
     }
 
-    fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
+    fn append(&self, group: &mut [Append]) -> Result<Vec<AppendOutcome>> {
         let (pool, origin) = (self.pool.clone(), self.origin.clone());
-        let Append {
-            mut events,
-            condition,
-            idempotency_key,
-        } = append;
-        let key = idempotency_key.map(str::to_owned);
-        self.block(async move {
+        // The store's runtime needs the appends for its own: a copy goes, the
+        // positions are filled in here from the outcomes.
+        let appends = group.to_vec();
+        let outcomes = self.block(async move {
             let mut client = connection(&pool).await?;
             let tx = client.transaction().await?;
-            let head = locked_head(&tx).await?;
-            if let Some(key) = &key {
-                let seen = tx
-                    .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = $1 LIMIT 1")
-                    .await?;
-                if tx.query_opt(&seen, &[key]).await?.is_some() {
-                    return Ok((AppendOutcome::Duplicate, Vec::new()));
+            let mut head = locked_head(&tx).await?;
+            let mut outcomes = Vec::with_capacity(appends.len());
+            for mut append in appends {
+                if let Some(refused) = refusal(&tx, &append).await? {
+                    outcomes.push(refused);
+                    continue;
                 }
-            }
-            if let Some(condition) = &condition {
-                let statement = tx.prepare_cached(&condition.sql).await?;
-                let params = params(&condition.params);
-                if tx.query_opt(&statement, &params).await?.is_some() {
-                    return Ok((AppendOutcome::ConditionFailed, Vec::new()));
+                for (n, event) in append.events.iter_mut().enumerate() {
+                    event.position = head + 1 + n as u64;
                 }
+                let first = head + 1;
+                head = insert(&tx, &append.events, &origin).await?;
+                outcomes.push(AppendOutcome::Appended { first, last: head });
             }
-            for (n, event) in events.iter_mut().enumerate() {
-                event.position = head + 1 + n as u64;
-            }
-            let last = insert(&tx, &events, &origin).await?;
             tx.commit().await.context("cannot commit the append")?;
-            let first = events[0].position;
-            Ok((AppendOutcome::Appended { first, last }, events))
-        })
+            Ok(outcomes)
+        })?;
+        for (append, outcome) in group.iter_mut().zip(&outcomes) {
+            if let AppendOutcome::Appended { first, .. } = outcome {
+                for (n, event) in append.events.iter_mut().enumerate() {
+                    event.position = first + n as u64;
+                }
+            }
+        }
+        Ok(outcomes)
     }
 
     fn import(&self, events: &[StoredEvent]) -> Result<u64> {
@@ -410,6 +408,33 @@ async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object> {
 
 /// The head, with its row locked until the transaction ends: the one
 /// place appends wait for each other.
+/// Why `append` must not happen, checked inside its transaction: its
+/// idempotency key was used, or an event matches its condition.
+async fn refusal(
+    tx: &deadpool_postgres::Transaction<'_>,
+    append: &Append,
+) -> Result<Option<AppendOutcome>> {
+    if let Some(key) = &append.idempotency_key {
+        let seen = tx
+            .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = $1 LIMIT 1")
+            .await?;
+        if tx.query_opt(&seen, &[key]).await?.is_some() {
+            return Ok(Some(AppendOutcome::Duplicate));
+        }
+    }
+    if let Some(condition) = &append.condition {
+        let statement = tx.prepare_cached(&condition.sql).await?;
+        if tx
+            .query_opt(&statement, &params(&condition.params))
+            .await?
+            .is_some()
+        {
+            return Ok(Some(AppendOutcome::ConditionFailed));
+        }
+    }
+    Ok(None)
+}
+
 async fn locked_head(tx: &deadpool_postgres::Transaction<'_>) -> Result<u64> {
     let lock = tx
         .prepare_cached("SELECT position FROM event_head FOR UPDATE")

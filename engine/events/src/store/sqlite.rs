@@ -10,6 +10,8 @@
 //! Positions are SQLite rowids of a table that is never deleted from, so
 //! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
 //! committed append survives the process being killed (not a power cut).
+//! The log is copied back into the file by a thread of its own
+//! ([`super::checkpoint`]), not by the appends.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,6 +20,7 @@ use anyhow::{Context, Result};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
 
+use super::checkpoint::{Checkpointer, WRITER_THRESHOLD};
 use super::{Append, AppendOutcome, Backend, Lease, Select, Via, check_next, join_tags};
 use super::{split_tags, stored_data};
 use crate::bindings::Event;
@@ -53,6 +56,7 @@ pub(crate) struct SqliteBackend {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteBackend {
@@ -65,7 +69,10 @@ impl SqliteBackend {
         let writer = Connection::open(path)
             .with_context(|| format!("cannot open the event store {}", path.display()))?;
         writer
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA wal_autocheckpoint = {WRITER_THRESHOLD};"
+            ))
             .context("cannot set up the event store's journal")?;
         // Commands' reads share its statement cache with the appends.
         writer.set_prepared_statement_cache_capacity(64);
@@ -76,6 +83,7 @@ impl SqliteBackend {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            checkpointer: Checkpointer::start(path)?,
         })
     }
 
@@ -146,21 +154,29 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn append(&self, append: Append<'_>) -> Result<(AppendOutcome, Vec<StoredEvent>)> {
+    fn append(&self, group: &mut [Append]) -> Result<Vec<AppendOutcome>> {
         let mut writer = lock(&self.writer);
         let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(refused) = refusal(&tx, &append)? {
-            return Ok((refused, Vec::new()));
-        }
-        let mut stored = append.events;
-        for event in &mut stored {
-            insert(&tx, event, None)?;
-            event.position = tx.last_insert_rowid() as u64;
-            insert_tags(&tx, event)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for append in group {
+            if let Some(refused) = refusal(&tx, append)? {
+                outcomes.push(refused);
+                continue;
+            }
+            for event in &mut append.events {
+                insert(&tx, event, None)?;
+                event.position = tx.last_insert_rowid() as u64;
+                insert_tags(&tx, event)?;
+            }
+            let (first, last) = (
+                append.events[0].position,
+                append.events[append.events.len() - 1].position,
+            );
+            outcomes.push(AppendOutcome::Appended { first, last });
         }
         tx.commit().context("cannot commit the append")?;
-        let (first, last) = (stored[0].position, stored[stored.len() - 1].position);
-        Ok((AppendOutcome::Appended { first, last }, stored))
+        self.checkpointer.committed();
+        Ok(outcomes)
     }
 
     fn import(&self, events: &[StoredEvent]) -> Result<u64> {
@@ -182,6 +198,7 @@ impl Backend for SqliteBackend {
             last = event.position;
         }
         tx.commit().context("cannot commit the import")?;
+        self.checkpointer.committed();
         Ok(events.len() as u64)
     }
 
@@ -218,8 +235,8 @@ impl rusqlite::ToSql for Param {
 
 /// Why an append must not happen, checked inside its transaction: its
 /// idempotency key was used, or an event matches its condition.
-fn refusal(tx: &rusqlite::Transaction<'_>, append: &Append<'_>) -> Result<Option<AppendOutcome>> {
-    if let Some(key) = append.idempotency_key {
+fn refusal(tx: &rusqlite::Transaction<'_>, append: &Append) -> Result<Option<AppendOutcome>> {
+    if let Some(key) = &append.idempotency_key {
         let seen = tx
             .prepare_cached("SELECT 1 FROM events WHERE idempotency_key = ? LIMIT 1")?
             .exists([key])?;

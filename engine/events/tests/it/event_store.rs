@@ -749,3 +749,31 @@ fn reading_from_past_the_end_finds_nothing(backend: Backend) {
         [5, 4]
     );
 }
+
+/// The SQLite store's log is copied back into the database file by the
+/// checkpointer while appends go on, long before the writer's own
+/// threshold (4 096 pages, which 600 single appends do not reach).
+#[test]
+fn sqlite_the_log_is_checkpointed_off_the_append_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite");
+    let store = EventStore::open(&path).unwrap();
+    let empty = std::fs::metadata(&path).unwrap().len();
+    for i in 0..600 {
+        append(&store, &[event("Wrote", &[&format!("key:{}", i % 100)])]);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let size = std::fs::metadata(&path).unwrap().len();
+        // 600 small events take about 100 KiB of pages.
+        if size > empty + (40 << 10) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file is still {size} bytes: nothing was checkpointed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(store.head(), 600);
+}
