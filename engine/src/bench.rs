@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `cache-load` | component loads/s from the compiled cache | cold compiles/s of the same component |
 //! | `hot-swap` | swaps/s of a new version into a running engine (cargo excluded) | cold compiles/s of that version |
+//! | `instantiate` | `counter` instances/s, each started and its first call made, from wasmtime's pooling allocator | the same from the on-demand allocator wbx runs with |
 //!
 //! Each is run several times; the median is reported with the spread.
 
@@ -15,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use wbx_core::bench::{BenchFuture, BenchGroup, BenchGuests, BenchRun, median_pair};
-use wbx_core::{Engine, EngineConfig, InstanceSetup, Limits, Models};
+use wbx_core::bench::{BenchFuture, BenchGroup, BenchGuests, BenchRun, median, median_pair};
+use wbx_core::{Allocator, Engine, EngineConfig, InstanceSetup, Limits, Models};
 use wbx_events::instances::CommandInstance;
 use wbx_events::kinds::COMMAND;
 
@@ -42,7 +43,7 @@ const GUESTS: [&str; 9] = [
 /// Every scenario group of `models`, then the core's.
 fn groups(models: &Models) -> Vec<BenchGroup> {
     let core = BenchGroup {
-        names: &["cache-load", "hot-swap"],
+        names: &["cache-load", "hot-swap", "instantiate"],
         run: run_core,
     };
     let mut groups: Vec<BenchGroup> = models.iter().flat_map(|m| m.bench()).collect();
@@ -159,6 +160,14 @@ fn run_core(run: BenchRun<'_>) -> BenchFuture<'_> {
             let (value, baseline) = median_pair(reps, || hot_swap(guests)).await?;
             report(&measurement("hot-swap", "swaps/s", value, baseline));
         }
+        if options.selected("instantiate") {
+            let counter = guests.get("counter")?;
+            let n = options.size(5_000.0);
+            let pooling = Allocator::Pooling { instances: 1_000 };
+            let value = median(reps, || instantiate(counter, pooling, n)).await?;
+            let baseline = median(reps, || instantiate(counter, Allocator::OnDemand, n)).await?;
+            report(&measurement("instantiate", "instances/s", value, baseline));
+        }
         Ok(())
     })
 }
@@ -171,6 +180,31 @@ fn uncached() -> Result<Engine> {
         limits: Limits::default(),
         kinds: models().catalog(),
     })
+}
+
+/// `n` instances of `counter` from `allocator`, one after another, each
+/// with its first call (`prepare`), which touches its memory and stack.
+async fn instantiate(counter: &[u8], allocator: Allocator, n: usize) -> Result<f64> {
+    let engine = Engine::with_allocator(
+        EngineConfig {
+            cache_dir: None,
+            log_dir: None,
+            limits: Limits::default(),
+            kinds: models().catalog(),
+        },
+        allocator,
+    )?;
+    engine.load("counter", COMMAND, "0.1.0", counter)?;
+    let start = Instant::now();
+    for i in 0..n {
+        let mut instance =
+            CommandInstance::new(&engine, "counter", InstanceSetup::default()).await?;
+        let input = format!(r#"{{"id":"c{}","by":1}}"#, i % 100);
+        if let Err(refused) = instance.prepare(&input).await? {
+            bail!("counter refused {input}: {refused:?}");
+        }
+    }
+    Ok(per_second(n, start.elapsed()))
 }
 
 /// Loads/s from the cache, and cold compiles/s of the same bytes.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::{repo_root, stderr, stdout, wbx_command};
 
 /// Each scenario, in the order they run, with its unit.
-const SCENARIOS: [(&str, &str); 25] = [
+const SCENARIOS: [(&str, &str); 26] = [
     ("command-execution", "executions/s"),
     ("projector-replay", "events/s"),
     ("replay", "events/s"),
@@ -36,6 +36,7 @@ const SCENARIOS: [(&str, &str); 25] = [
     ("pipeline-backpressure", "% of the 1× peak memory at 10×"),
     ("cache-load", "loads/s"),
     ("hot-swap", "swaps/s"),
+    ("instantiate", "instances/s"),
     ("tui-frame", "frames/s"),
     ("tui-idle", "% CPU left idle"),
 ];

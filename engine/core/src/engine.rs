@@ -67,12 +67,54 @@ pub struct Engine {
     limits: RwLock<Limits>,
 }
 
+/// How the engine gets the memories, tables and stacks of its instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocator {
+    /// Made for each instance and given back when it ends (copy-on-write
+    /// images of the modules' data on Linux): no limit but memory.
+    OnDemand,
+    /// Slots for this many instances at once, reserved when the engine
+    /// starts and reused, their first pages kept resident between uses;
+    /// an instance past the last slot fails to start.
+    Pooling { instances: u32 },
+}
+
+/// What a pooled instance's first pages kept resident may hold: a guest's
+/// stack and the data it touches on every call.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+impl Allocator {
+    fn strategy(self, limits: &Limits) -> wasmtime::InstanceAllocationStrategy {
+        let Allocator::Pooling { instances } = self else {
+            return wasmtime::InstanceAllocationStrategy::OnDemand;
+        };
+        let mut pool = wasmtime::PoolingAllocationConfig::new();
+        // A component is a few core modules (its own, the adapters), each
+        // with a memory or two and a table or two.
+        pool.total_component_instances(instances)
+            .total_core_instances(instances.saturating_mul(4))
+            .total_memories(instances.saturating_mul(2))
+            .total_tables(instances.saturating_mul(4))
+            .total_stacks(instances)
+            .max_memory_size(limits.memory_bytes)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(64 << 10);
+        wasmtime::InstanceAllocationStrategy::Pooling(pool)
+    }
+}
+
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self> {
+        Engine::with_allocator(config, Allocator::OnDemand)
+    }
+
+    /// [`Engine::new`] with instances from `allocator`.
+    pub fn with_allocator(config: EngineConfig, allocator: Allocator) -> Result<Self> {
         let mut wasm_config = wasmtime::Config::new();
         wasm_config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            .allocation_strategy(allocator.strategy(&config.limits))
             .enable_incremental_compilation(Arc::new(crate::cache::FunctionCache::default()))?;
         let wasm = wasmtime::Engine::new(&wasm_config)?;
         spawn_epoch_ticker(&wasm).context("cannot start the epoch thread")?;

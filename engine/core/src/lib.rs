@@ -66,7 +66,7 @@ pub mod scenario;
 pub mod sync;
 pub mod versions;
 
-pub use engine::{Engine, EngineConfig, SwapReport};
+pub use engine::{Allocator, Engine, EngineConfig, SwapReport};
 pub use error::{Failure, GuestError};
 pub use extensions::Extensions;
 pub use host_state::{HostState, InstanceSetup};
