@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use wbx_core::capability::Capabilities;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
 use wbx_core::{Catalog, Engine, Limits, ModuleKind, Observation, Runtime};
@@ -84,17 +85,55 @@ pub async fn flows(modules: &[(&str, &str)], toml: &str) -> Flows {
     }
 }
 
-/// What a tap saw, collected as it arrives.
-#[derive(Clone, Default)]
-pub struct Seen(Arc<Mutex<Vec<ElementView>>>);
+/// What a tap saw. Reading it first takes in everything the tap has sent
+/// so far, so what a test reads after a flow finished is complete: an
+/// element passes its edge (and the tap) before the flow can finish. A
+/// task also takes elements in as they come, so the tap never skips any.
+#[derive(Clone)]
+pub struct Seen(Arc<Mutex<Collected>>);
+
+struct Collected {
+    tap: broadcast::Receiver<ElementView>,
+    elements: Vec<ElementView>,
+    skipped: u64,
+}
 
 impl Seen {
+    fn new(tap: broadcast::Receiver<ElementView>) -> Seen {
+        let seen = Seen(Arc::new(Mutex::new(Collected {
+            tap,
+            elements: Vec::new(),
+            skipped: 0,
+        })));
+        let collecting = Arc::downgrade(&seen.0);
+        tokio::spawn(async move {
+            while let Some(collected) = collecting.upgrade() {
+                drop(Seen(collected).take_in());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        seen
+    }
+
+    fn take_in(&self) -> std::sync::MutexGuard<'_, Collected> {
+        let mut collected = self.0.lock().unwrap();
+        loop {
+            match collected.tap.try_recv() {
+                Ok(element) => collected.elements.push(element),
+                Err(TryRecvError::Lagged(n)) => collected.skipped += n,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        assert_eq!(collected.skipped, 0, "the tap skipped elements");
+        collected
+    }
+
     pub fn all(&self) -> Vec<ElementView> {
-        self.0.lock().unwrap().clone()
+        self.take_in().elements.clone()
     }
 
     pub fn count(&self) -> usize {
-        self.0.lock().unwrap().len()
+        self.take_in().elements.len()
     }
 
     /// The `n` of each element's JSON payload, in arrival order.
@@ -115,19 +154,7 @@ pub fn number(element: &ElementView) -> u64 {
 impl Flows {
     /// Collects every element passing `from` → `to` from now on.
     pub fn tap(&self, flow: &str, from: &str, to: &str) -> Seen {
-        let mut elements = self.runtime.tap(flow, from, None, to).unwrap();
-        let seen = Seen::default();
-        let into = seen.clone();
-        tokio::spawn(async move {
-            loop {
-                match elements.recv().await {
-                    Ok(element) => into.0.lock().unwrap().push(element),
-                    Err(RecvError::Lagged(n)) => panic!("the tap skipped {n} elements"),
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
-        seen
+        Seen::new(self.runtime.tap(flow, from, None, to).unwrap())
     }
 
     pub async fn start(&self, flow: &str) {
