@@ -174,26 +174,23 @@ fn run_core(run: BenchRun<'_>) -> BenchFuture<'_> {
 
 /// An engine of the registered models, without caches.
 fn uncached() -> Result<Engine> {
-    Engine::new(EngineConfig {
+    uncached_with(Allocator::OnDemand)
+}
+
+fn uncached_with(allocator: Allocator) -> Result<Engine> {
+    let config = EngineConfig {
         cache_dir: None,
         log_dir: None,
         limits: Limits::default(),
         kinds: models().catalog(),
-    })
+    };
+    Engine::with_allocator(config, allocator)
 }
 
 /// `n` instances of `counter` from `allocator`, one after another, each
 /// with its first call (`prepare`), which touches its memory and stack.
 async fn instantiate(counter: &[u8], allocator: Allocator, n: usize) -> Result<f64> {
-    let engine = Engine::with_allocator(
-        EngineConfig {
-            cache_dir: None,
-            log_dir: None,
-            limits: Limits::default(),
-            kinds: models().catalog(),
-        },
-        allocator,
-    )?;
+    let engine = uncached_with(allocator)?;
     engine.load("counter", COMMAND, "0.1.0", counter)?;
     let start = Instant::now();
     for i in 0..n {

@@ -350,17 +350,30 @@ fn store_append(options: &BenchOptions, n: usize) -> Result<f64> {
     let s = scratch(options)?;
     let store = EventStore::connect(&s.store)?;
     let start = Instant::now();
-    for (i, event) in increments(n).into_iter().enumerate() {
-        let condition = AppendCondition {
-            fail_if_events_match: Query::new(vec![QueryItem::tags([format!(
-                "counter:c{}",
-                i % 100
-            )])]),
-            after: Some(store.head()),
-        };
-        store.append(&[event], Some(&condition), &AppendMeta::default())?;
+    for i in 0..n {
+        append_on(&store, &format!("c{}", i % 100), i)?;
     }
     Ok(per_second(n, start.elapsed()))
+}
+
+/// An `Incremented` event of counter `id`, appended on the condition that
+/// no event of the counter came after the head as read just before; an
+/// error unless it is appended.
+fn append_on(store: &EventStore, id: &str, i: usize) -> Result<()> {
+    let tag = format!("counter:{id}");
+    let event = NewEvent {
+        event_type: "Incremented".into(),
+        tags: vec![tag.clone()],
+        data: format!(r#"{{"id":"{id}","by":1,"i":{i}}}"#),
+    };
+    let condition = AppendCondition {
+        fail_if_events_match: Query::new(vec![QueryItem::tags([tag])]),
+        after: Some(store.head()),
+    };
+    match store.append(&[event], Some(&condition), &AppendMeta::default())? {
+        crate::AppendOutcome::Appended { .. } => Ok(()),
+        refused => bail!("the append to counter {id} was refused: {refused:?}"),
+    }
 }
 
 /// The numbers of writers `store-append-concurrent` runs with.
@@ -372,19 +385,7 @@ fn concurrent_appends(options: &BenchOptions, writers: usize, n: usize) -> Resul
     let s = scratch(options)?;
     let store = EventStore::connect(&s.store)?;
     let elapsed = in_threads(writers, n, |writer, i| {
-        let event = NewEvent {
-            event_type: "Incremented".into(),
-            tags: vec![format!("counter:w{writer}")],
-            data: format!(r#"{{"id":"w{writer}","by":1,"i":{i}}}"#),
-        };
-        let condition = AppendCondition {
-            fail_if_events_match: Query::new(vec![QueryItem::tags([format!("counter:w{writer}")])]),
-            after: Some(store.head()),
-        };
-        match store.append(&[event], Some(&condition), &AppendMeta::default())? {
-            crate::AppendOutcome::Appended { .. } => Ok(()),
-            refused => bail!("writer {writer}'s append was refused: {refused:?}"),
-        }
+        append_on(&store, &format!("w{writer}"), i)
     })?;
     if store.head() != n as u64 {
         bail!("{} of {n} appends are in the store", store.head());

@@ -15,14 +15,12 @@
 //! copied nearly all of it, and the writer copies only what is left.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
-use wbx_core::sync::lock;
 
 /// Commits between two nudges (about 600 log pages of single appends).
 const COMMITS: u32 = 128;
@@ -31,8 +29,9 @@ pub(crate) const WRITER_THRESHOLD: u32 = 4096;
 
 pub(crate) struct Checkpointer {
     commits: AtomicU32,
-    nudge: Mutex<Option<SyncSender<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// `None` once dropped, which ends the thread.
+    nudge: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Checkpointer {
@@ -47,15 +46,15 @@ impl Checkpointer {
             .context("cannot start the event store's checkpointer")?;
         Ok(Checkpointer {
             commits: AtomicU32::new(0),
-            nudge: Mutex::new(Some(nudge)),
-            thread: Mutex::new(Some(thread)),
+            nudge: Some(nudge),
+            thread: Some(thread),
         })
     }
 
     /// Counts a commit, nudging the checkpointer every [`COMMITS`].
     pub(crate) fn committed(&self) {
         if self.commits.fetch_add(1, Ordering::Relaxed) % COMMITS == COMMITS - 1
-            && let Some(nudge) = &*lock(&self.nudge)
+            && let Some(nudge) = &self.nudge
         {
             // Full: a nudge is pending already, and one is enough.
             let _ = nudge.try_send(());
@@ -65,8 +64,8 @@ impl Checkpointer {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        lock(&self.nudge).take();
-        if let Some(thread) = lock(&self.thread).take() {
+        self.nudge.take();
+        if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }

@@ -73,7 +73,7 @@ impl GroupCommit {
         state.writing = true;
         let group = std::mem::take(&mut state.waiting);
         drop(state);
-        let (mut appends, others): (Vec<Append>, Vec<(u64, Thread)>) = group
+        let (mut appends, writers): (Vec<Append>, Vec<(u64, Thread)>) = group
             .into_iter()
             .map(|w| (w.append, (w.ticket, w.thread)))
             .unzip();
@@ -92,15 +92,15 @@ impl GroupCommit {
                     })
                 })
                 .collect(),
-            Err(_) => (0..others.len())
+            Err(_) => (0..writers.len())
                 .map(|_| Err(anyhow!("the store panicked writing this append")))
                 .collect(),
         };
         let mut state = lock(&self.state);
         state.writing = false;
         let mut own = None;
-        let mut wake = Vec::with_capacity(others.len() + 1);
-        for ((t, thread), done) in others.into_iter().zip(outcomes) {
+        let mut wake = Vec::with_capacity(writers.len() + 1);
+        for ((t, thread), done) in writers.into_iter().zip(outcomes) {
             if t == ticket {
                 own = Some(done);
             } else {

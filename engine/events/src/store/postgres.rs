@@ -406,8 +406,6 @@ async fn connection(pool: &Pool) -> Result<deadpool_postgres::Object> {
         .map_err(|e| anyhow::Error::new(e).context("cannot connect to PostgreSQL"))
 }
 
-/// The head, with its row locked until the transaction ends: the one
-/// place appends wait for each other.
 /// Why `append` must not happen, checked inside its transaction: its
 /// idempotency key was used, or an event matches its condition.
 async fn refusal(
@@ -435,6 +433,8 @@ async fn refusal(
     Ok(None)
 }
 
+/// The head, with its row locked until the transaction ends: the one
+/// place appends wait for each other.
 async fn locked_head(tx: &deadpool_postgres::Transaction<'_>) -> Result<u64> {
     let lock = tx
         .prepare_cached("SELECT position FROM event_head FOR UPDATE")
