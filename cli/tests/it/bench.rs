@@ -96,7 +96,13 @@ fn every_scenario_reports_a_value_its_baseline_and_their_ratio() {
                 "{line}"
             );
             let value = line["value"].as_f64().unwrap();
-            assert!(value.is_finite() && value > 0.0 && value < 1e9, "{line}");
+            assert!(value.is_finite() && value.abs() < 1e9, "{line}");
+            // A difference of two costs may be below zero (the flow's
+            // stages run at once on two cores, the direct loop one after
+            // another); every other figure is a quantity.
+            if line["scenario"] != "pipeline-overhead" {
+                assert!(value > 0.0, "{line}");
+            }
             if line["unit"] == "ms" {
                 assert!(value < 60_000.0, "{line}");
             }
