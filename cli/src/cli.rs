@@ -145,6 +145,9 @@ pub struct EventsArgs {
     /// Newest first
     #[arg(long)]
     pub backwards: bool,
+    /// Only events whose type, tags, data or ids contain this text (ASCII letters in any case)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
     /// Keep printing new events as they are appended (needs `wbx run`)
     #[arg(long, short)]
     pub follow: bool,

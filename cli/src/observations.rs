@@ -25,6 +25,15 @@ pub fn describe(observation: &Observation) -> Option<String> {
         Observation::ModuleFailed { module, error } => {
             format!("{} {module}: {error}", err("failed", RED))
         }
+        Observation::ModuleTieredUp {
+            module,
+            version,
+            compile,
+        } => format!(
+            "{} {module} {version}: now on Cranelift's code (compiled in {:.1} ms)",
+            err("optimized", DIM),
+            compile.compile_time.as_secs_f64() * 1000.0
+        ),
         Observation::CallFailed { error, .. } => format!("{} {error}", err("error", RED)),
         Observation::Model(model) => {
             if let Some(event) = model.get::<EventsObservation>() {

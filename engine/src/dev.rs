@@ -31,10 +31,10 @@ use tokio::sync::{mpsc, watch};
 
 use wbx_core::guest_build::{self, BuildEvent, BuildOptions, BuildReport, FailureNotes};
 use wbx_core::project::{MANIFEST_FILE, Project};
-use wbx_core::{Engine, Observation, Runtimes, SwapReport};
+use wbx_core::{Engine, Observation, Runtimes, SwapReport, Tier};
 
 /// Quiet time that ends a burst of changes.
-pub const DEBOUNCE: Duration = Duration::from_millis(30);
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// The trigger of a reload that was asked for rather than caused by a change.
 pub const REQUESTED: &str = "(rebuild requested)";
@@ -154,6 +154,11 @@ impl DevLoop {
         report(DevEvent::Watching {
             root: &self.project.root,
         });
+        if Tier::winch_available() {
+            // The first swap should not wait for Winch's engine to be made.
+            let engine = self.engine.clone();
+            tokio::task::spawn_blocking(move || engine.ready(Tier::Winch));
+        }
 
         let mut pending: Vec<PathBuf> = Vec::new();
         // Modules asked for whose build a newer change cancelled.
@@ -433,7 +438,7 @@ impl DevLoop {
             }
             match self
                 .engine
-                .swap(&decl.name, decl.kind, &decl.version, &bytes)
+                .swap_soonest(&decl.name, decl.kind, &decl.version, &bytes)
             {
                 Ok(swap) => {
                     let latency = seen_at.elapsed().saturating_sub(build.elapsed);
@@ -461,9 +466,18 @@ impl DevLoop {
                         trigger: self.relative(&reload.trigger),
                         build: reload.build,
                         compile: reload.swap.compile,
+                        fallback: reload.swap.fallback.clone(),
                         swap: reload.swap.install,
                         latency: reload.latency,
                     });
+                    if reload.swap.compile.tier == Tier::Winch {
+                        // Full-speed code follows; the swap serves meanwhile.
+                        self.engine.tier_up_later(
+                            &reload.module,
+                            reload.swap.version.clone(),
+                            bytes,
+                        );
+                    }
                     // Its model moves on to it (or starts it, when its
                     // first build failed).
                     self.runtimes.module_swapped(&reload.module, decl.kind);

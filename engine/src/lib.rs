@@ -34,8 +34,8 @@ pub mod models;
 pub use models::crates::*;
 pub use wbx_core::{
     Catalog, Engine, EngineConfig, GuestError, KindSpec, Limits, ModuleInfo, ModuleKind,
-    ModuleStatus, ModuleVersion, Observation, Runtimes, SwapReport, cache, capability, guest_build,
-    host_http, limits, logs, model, observe, registry, versions,
+    ModuleStatus, ModuleVersion, Observation, Runtimes, SwapReport, Tier, cache, capability,
+    guest_build, host_http, limits, logs, model, observe, registry, versions,
 };
 pub use wbx_events::{replay, scenario};
 

@@ -20,7 +20,7 @@ pub enum Action {
         width: u16,
         height: u16,
     },
-    Observed(Observation),
+    Observed(Box<Observation>),
     /// The app fell behind the observation stream and skipped this many.
     Lagged(u64),
     /// Time passes (only while something animates or the pane shown is

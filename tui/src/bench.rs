@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `tui-frame` | frames/s: jump to a random position of a log of a million events, read the window, draw the Events pane | frames/s of ratatui drawing a table of the same rows already in memory |
 //! | `tui-idle` | % of the CPU left alone while the app waits with nothing happening | 100 %: idling at no cost at all |
+//! | `event-search` | ms for the Events pane to filter the same log by a text found nowhere in it, and draw | none (a latency) |
 //!
 //! A frame is the whole of what the app does for one: the store read
 //! through its index and the draw into a buffer of a 160×48 terminal (what
@@ -16,7 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Constraint;
 use ratatui::widgets::{Block, Row, Table};
-use wbx_engine::bench::{BenchOptions, Measurement, measurement, per_second, summarize};
+use wbx_engine::bench::{BenchOptions, Measurement, figure, measurement, per_second, summarize};
 use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
 use wbx_engine::observe::Observer;
 
@@ -29,7 +30,7 @@ use crate::status::Status;
 use crate::update::update;
 use crate::{action::Action, view};
 
-pub const SCENARIOS: [&str; 2] = ["tui-frame", "tui-idle"];
+pub const SCENARIOS: [&str; 3] = ["tui-frame", "tui-idle", "event-search"];
 
 const SIZE: (u16, u16) = (160, 48);
 
@@ -140,6 +141,29 @@ fn frames(store: &EventStore, frames: usize) -> Result<(f64, f64)> {
     Ok((value, per_second(frames, start.elapsed())))
 }
 
+/// Milliseconds for the Events pane to apply a filter by a text that no
+/// event holds (a new one each time) and draw the empty result.
+fn search(store: &EventStore, searches: usize) -> Result<f64> {
+    let mut app = app(store);
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
+    let start = Instant::now();
+    for n in 0..searches {
+        let text = format!("nowhere-{n}");
+        app.with_model(0, |events, app| events.set_filter(EVENTS, &text, app));
+        terminal.draw(|frame| view::draw(frame, &app))?;
+    }
+    let elapsed = start.elapsed();
+    let pane = events_pane(&app);
+    if !pane.rows.is_empty() || pane.error.is_some() {
+        bail!(
+            "the search benchmark found {} events for a text in none: {:?}",
+            pane.rows.len(),
+            pane.error
+        );
+    }
+    Ok(elapsed.as_secs_f64() * 1000.0 / searches as f64)
+}
+
 /// CPU time this thread has used, from the kernel's scheduler statistics.
 fn thread_cpu() -> Result<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -197,6 +221,11 @@ pub fn run(options: &BenchOptions, mut report: impl FnMut(&Measurement)) -> Resu
     let size = |full: f64| ((full * options.scale).ceil() as usize).max(1);
     let reps = options.repetitions.max(1);
     let (_dir, store) = filled_store(size(1_000_000.0) as u64)?;
+    // Measured once the text index holds the whole log, so that its
+    // follower neither answers for nor competes with what is measured.
+    if !store.wait_for_text_index(Duration::from_secs(3600)) {
+        bail!("the text index did not reach the end of the log within an hour");
+    }
     if selected("tui-frame") {
         let (mut values, mut baselines) = (Vec::new(), Vec::new());
         for _ in 0..reps {
@@ -222,6 +251,12 @@ pub fn run(options: &BenchOptions, mut report: impl FnMut(&Measurement)) -> Resu
             summarize(values),
             (100.0, (100.0, 100.0)),
         ));
+    }
+    if selected("event-search") {
+        let values = (0..reps)
+            .map(|_| search(&store, 20))
+            .collect::<Result<Vec<_>>>()?;
+        report(&figure("event-search", "ms", summarize(values)));
     }
     Ok(())
 }

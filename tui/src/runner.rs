@@ -216,7 +216,7 @@ where
                 None => return Ok(app),
             },
             observed = recv(&mut inputs.observations) => match observed {
-                Ok(observation) => Action::Observed(observation),
+                Ok(observation) => Action::Observed(Box::new(observation)),
                 Err(RecvError::Lagged(skipped)) => Action::Lagged(skipped),
                 Err(RecvError::Closed) => {
                     inputs.observations = None;
@@ -249,7 +249,7 @@ fn take_waiting(
     };
     for _ in 0..BATCH {
         let action = match subscription.try_recv() {
-            Ok(observation) => Action::Observed(observation),
+            Ok(observation) => Action::Observed(Box::new(observation)),
             Err(TryRecvError::Lagged(skipped)) => Action::Lagged(skipped),
             Err(TryRecvError::Empty | TryRecvError::Closed) => return,
         };

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use wbx_engine::Observation;
+use wbx_engine::{Observation, Tier};
 
 #[derive(Debug, Clone)]
 pub struct Status {
@@ -53,6 +53,12 @@ pub struct ReloadAccount {
     pub cargo: Duration,
     pub compile: Duration,
     pub cached: bool,
+    /// The compiler of the code swapped in.
+    pub tier: Tier,
+    /// Why Winch's code was not used, when it was asked for.
+    pub fallback: Option<String>,
+    /// Cranelift's compile time, once its code replaced Winch's.
+    pub optimized: Option<Duration>,
     pub swap: Duration,
     pub latency: Duration,
 }
@@ -104,6 +110,7 @@ impl Status {
                 trigger,
                 build,
                 compile,
+                fallback,
                 swap,
                 latency,
             } => {
@@ -115,9 +122,24 @@ impl Status {
                     cargo: *build,
                     compile: compile.compile_time,
                     cached: compile.cache_hit,
+                    tier: compile.tier,
+                    fallback: fallback.clone(),
+                    optimized: None,
                     swap: *swap,
                     latency: *latency,
                 });
+            }
+            Observation::ModuleTieredUp {
+                module,
+                version,
+                compile,
+            } => {
+                if let Some(account) = &mut self.last_reload
+                    && account.module == *module
+                    && account.to == version.to_string()
+                {
+                    account.optimized = Some(compile.compile_time);
+                }
             }
             Observation::ConfigReloaded { error } => self.config_error = error.clone(),
             _ => {}

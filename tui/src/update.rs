@@ -37,7 +37,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Request> {
             app.dirty = true;
         }
         Action::Observed(observation) => {
-            if let Observation::Unchanged { module } = &observation {
+            if let Observation::Unchanged { module } = &*observation {
                 app.notify(
                     format!("{module}: rebuilt into the component already running"),
                     false,

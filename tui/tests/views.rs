@@ -20,7 +20,7 @@ use wbx_engine::events::{AppendMeta, EventStore, NewEvent};
 use wbx_engine::logs::{Level, LogLine, LogSource};
 use wbx_engine::observe::ModelObservation;
 use wbx_engine::observe::{BuildFailure, CompileReport};
-use wbx_engine::{ModuleInfo, ModuleKind, ModuleStatus, ModuleVersion, Observation};
+use wbx_engine::{ModuleInfo, ModuleKind, ModuleStatus, ModuleVersion, Observation, Tier};
 use wbx_tui::action::{Action, Request};
 use wbx_tui::app::App;
 use wbx_tui::model::ModelResult;
@@ -121,6 +121,7 @@ fn info(name: &str, kind: ModuleKind, version: Option<ModuleVersion>) -> ModuleI
     ModuleInfo {
         name: name.to_owned(),
         kind,
+        tier: version.as_ref().map(|_| Tier::Cranelift),
         version,
         status: ModuleStatus::Running,
         reloads: 0,
@@ -156,7 +157,7 @@ impl Fixture {
     }
 
     fn observe(&mut self, observation: Observation) {
-        self.act(Action::Observed(observation));
+        self.act(Action::Observed(Box::new(observation)));
     }
 
     /// The screen at `width` × `height`, as text.
@@ -197,10 +198,12 @@ fn reloaded() -> Observation {
         build: Duration::from_millis(430),
         compile: CompileReport {
             cache_hit: false,
-            compile_time: Duration::from_micros(115_200),
+            compile_time: Duration::from_micros(21_400),
+            tier: Tier::Winch,
         },
+        fallback: None,
         swap: Duration::from_micros(100),
-        latency: Duration::from_micros(149_200),
+        latency: Duration::from_micros(55_400),
     }
 }
 
@@ -218,11 +221,25 @@ fn modules_running_with_a_reload_account() {
         to: ModuleVersion::new("0.1.0", "9f00aa11bb22"),
         compile: CompileReport {
             cache_hit: false,
-            compile_time: Duration::from_millis(115),
+            compile_time: Duration::from_micros(21_400),
+            tier: Tier::Winch,
         },
     });
-    let screen = f.screen(120, 16);
+    let screen = f.screen(180, 16);
+    assert!(screen.contains("winch 21.4 ms"), "{screen}");
+    assert!(screen.contains("cranelift compiling…"), "{screen}");
+    f.observe(Observation::ModuleTieredUp {
+        module: "add-book".to_owned(),
+        version: ModuleVersion::new("0.1.0", "9f00aa11bb22"),
+        compile: CompileReport {
+            cache_hit: false,
+            compile_time: Duration::from_millis(115),
+            tier: Tier::Cranelift,
+        },
+    });
+    let screen = f.screen(180, 16);
     assert!(screen.contains("add-book/src/lib.rs"), "{screen}");
+    assert!(screen.contains("then cranelift 115.0 ms"), "{screen}");
     assert!(screen.contains("at 9 · lag 3"), "{screen}");
     snapshot!("modules_running", screen);
 }

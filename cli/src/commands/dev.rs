@@ -140,12 +140,13 @@ fn reload_line(root: &Path, r: &Reload) -> String {
         .as_ref()
         .map_or("(new)".to_owned(), ToString::to_string);
     format!(
-        "{} {} {from} -> {} ({} changed): cargo {:.2} s, compile {}{}, swap {}; {} without cargo",
+        "{} {} {from} -> {} ({} changed): cargo {:.2} s, {} {}{}, swap {}; {} without cargo{}",
         paint(Stream::Stderr, "reloaded", GREEN),
         r.module,
         r.swap.version,
         relative(root, &r.trigger),
         r.build.as_secs_f64(),
+        r.swap.compile.tier,
         ms(r.swap.compile.compile_time),
         if r.swap.compile.cache_hit {
             " (cached)"
@@ -154,6 +155,10 @@ fn reload_line(root: &Path, r: &Reload) -> String {
         },
         ms(r.swap.install),
         ms(r.latency),
+        match &r.swap.fallback {
+            Some(why) => format!(" (Winch could not compile it: {why})"),
+            None => String::new(),
+        }
     )
 }
 

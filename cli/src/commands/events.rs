@@ -1,12 +1,13 @@
 //! `wbx events [--type T] [--tag K:V] [--from N] [--limit N] [--backwards]
-//! [--follow] [--json]`: lists events from the running engine or the
-//! project's store; `--follow` streams new ones from a running engine.
+//! [--grep TEXT] [--follow] [--json]`: lists events from the running engine
+//! or the project's store; `--follow` streams new ones from a running
+//! engine. A text is looked up in the store's text index where it has one.
 
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
-use wbx_engine::events::{EventStore, Query, QueryItem, ReadOptions, StoreLocation};
+use wbx_engine::events::{Browse, EventStore, Query, QueryItem, ReadOptions, StoreLocation};
 
 use crate::cli::EventsArgs;
 use crate::client::{Client, error_message};
@@ -62,7 +63,14 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
                 backwards: args.backwards,
                 limit: args.limit,
             };
-            for event in store.read(&query, options)? {
+            let events = match &args.grep {
+                Some(text) => {
+                    let text = Some(text.clone());
+                    store.browse(&Browse { query, text }, options)?
+                }
+                None => store.read(&query, options)?,
+            };
+            for event in events {
                 print(&serde_json::to_value(&event)?);
             }
         }
@@ -86,6 +94,9 @@ fn query_string(args: &EventsArgs) -> String {
     }
     if args.backwards {
         query.append_pair("backwards", "true");
+    }
+    if let Some(text) = &args.grep {
+        query.append_pair("grep", text);
     }
     query.finish()
 }

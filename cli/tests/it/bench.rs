@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::{repo_root, stderr, stdout, wbx_command};
 
 /// Each scenario, in the order they run, with its unit.
-const SCENARIOS: [(&str, &str); 26] = [
+const SCENARIOS: [(&str, &str); 27] = [
     ("command-execution", "executions/s"),
     ("projector-replay", "events/s"),
     ("replay", "events/s"),
@@ -39,12 +39,13 @@ const SCENARIOS: [(&str, &str); 26] = [
     ("instantiate", "instances/s"),
     ("tui-frame", "frames/s"),
     ("tui-idle", "% CPU left idle"),
+    ("event-search", "ms"),
 ];
 
 /// The scenarios that are figures with no bare baseline: latencies, the
 /// actors' Savina workloads, memory per idle process, the pipelines'
-/// per-element overhead and memory under a slow sink.
-const FIGURES: [&str; 9] = [
+/// per-element overhead and memory under a slow sink, the log's search.
+const FIGURES: [&str; 10] = [
     "mesh-call-p50",
     "mesh-call-p99",
     "gateway-p50",
@@ -54,6 +55,7 @@ const FIGURES: [&str; 9] = [
     "actor-idle-memory",
     "pipeline-overhead",
     "pipeline-backpressure",
+    "event-search",
 ];
 
 /// `wbx bench` as a user runs it in the repository: it builds its guests

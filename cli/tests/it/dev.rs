@@ -43,6 +43,29 @@ fn dev_rebuilds_what_changed_and_swaps_it_in() {
     assert!(reload.contains("(greet/src/lib.rs changed)"), "{reload}");
     assert!(reload.contains("without cargo"), "{reload}");
     assert_eq!(greeting(dir, "ada"), "hello, ada!");
+    if wbx_engine::Tier::winch_available() {
+        // Winch's code serves first; Cranelift's replaces it, the same version.
+        assert!(reload.contains(", winch "), "{reload}");
+        let version = reload
+            .split(" -> ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let (optimized, _) = dev.expect_line("greet's move to Cranelift", |l| {
+            l.starts_with("optimized greet")
+        });
+        assert!(optimized.contains(version), "{optimized} after {reload}");
+        let modules = dev.get("/api/modules");
+        let greet = modules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "greet");
+        assert_eq!(greet.unwrap()["tier"], "cranelift", "{modules}");
+        assert_eq!(greet.unwrap()["reloads"], 1, "{modules}");
+    }
 
     // A change to a shared crate rebuilds exactly the modules built from it.
     edit(&dir.join("words/src/lib.rs"), "\"hello\"", "\"howdy\"");

@@ -78,6 +78,12 @@ fn the_library_runs_end_to_end() {
         "{}",
         stdout(&output)
     );
+    // A text, in any case, through the store's text index.
+    let output = wbx(dir, &["events", "--grep", "DUNE"]);
+    assert!(stdout(&output).contains("BookAdded"), "{}", stdout(&output));
+    let output = wbx(dir, &["events", "--grep", "not in any event"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
     let output = wbx(dir, &["events", "--follow"]);
     assert!(
         stderr(&output).contains("--follow needs a running engine"),
@@ -132,6 +138,31 @@ fn the_library_runs_end_to_end() {
     assert_eq!(
         stderr(&output).trim(),
         "error: rejected: all 1 copies of 'dune' are on loan"
+    );
+    // The running engine's log, searched: Ada's registration and her loan.
+    let output = wbx(
+        dir,
+        &[
+            "events",
+            "--grep",
+            "\"ADA\"",
+            "--json",
+            "--type",
+            "MemberRegistered",
+            "--type",
+            "BookLent",
+        ],
+    );
+    let found: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let types: Vec<&str> = found.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["MemberRegistered", "BookLent"],
+        "{}",
+        stdout(&output)
     );
     let output = exec(dir, "lend-book", json!({"book_id": "dune"}));
     assert!(

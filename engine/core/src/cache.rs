@@ -1,8 +1,8 @@
 //! Compiled components cached on disk, keyed by content hash.
 //!
-//! A key is the SHA-256 of the component's bytes plus wasmtime's compatibility
-//! hash of the engine's settings, so a cached artifact is only ever loaded by
-//! an engine that could have produced it. Files are written to a temporary
+//! A key is the SHA-256 of the component's bytes, the code tier and
+//! wasmtime's compatibility hash of the engine's settings, so a cached
+//! artifact is only ever loaded by an engine that could have produced it. Files are written to a temporary
 //! name and renamed, so a crash never leaves a half-written artifact under a
 //! real key.
 
@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use crate::observe::CompileReport;
+use crate::tier::Tier;
 
 /// A component ready to instantiate, with its content hash.
 pub struct Compiled {
@@ -44,16 +45,27 @@ impl ComponentCache {
         self.dir.as_ref()
     }
 
-    /// Loads `bytes` as a component: from the cache when an artifact for the
-    /// same bytes and engine exists, by compiling (and caching) otherwise.
-    pub fn load(&self, engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Compiled> {
-        let start = Instant::now();
-        let hash = content_hash(bytes);
-        let path = self.dir.as_ref().map(|dir| {
+    /// Where the artifact of `bytes` compiled by `engine` (of `tier`) goes.
+    fn path(&self, engine: &wasmtime::Engine, tier: Tier, hash: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|dir| {
             let mut hasher = DefaultHasher::new();
             engine.precompile_compatibility_hash().hash(&mut hasher);
-            dir.join(format!("{hash}-{:016x}.cwasm", hasher.finish()))
-        });
+            dir.join(format!("{hash}-{tier}-{:016x}.cwasm", hasher.finish()))
+        })
+    }
+
+    /// Whether the cache holds `engine`'s code for `bytes`.
+    pub fn holds(&self, engine: &wasmtime::Engine, tier: Tier, bytes: &[u8]) -> bool {
+        self.path(engine, tier, &content_hash(bytes))
+            .is_some_and(|p| p.is_file())
+    }
+
+    /// Loads `bytes` as a component: from the cache when an artifact for the
+    /// same bytes and engine exists, by compiling (and caching) otherwise.
+    pub fn load(&self, engine: &wasmtime::Engine, tier: Tier, bytes: &[u8]) -> Result<Compiled> {
+        let start = Instant::now();
+        let hash = content_hash(bytes);
+        let path = self.path(engine, tier, &hash);
 
         if let Some(path) = path.as_ref().filter(|p| p.is_file()) {
             // SAFETY: the cache directory holds only artifacts this engine
@@ -67,6 +79,7 @@ impl ComponentCache {
                         report: CompileReport {
                             cache_hit: true,
                             compile_time: start.elapsed(),
+                            tier,
                         },
                     });
                 }
@@ -91,6 +104,7 @@ impl ComponentCache {
             report: CompileReport {
                 cache_hit: false,
                 compile_time,
+                tier,
             },
         })
     }

@@ -1,26 +1,27 @@
-//! [`Engine`]: one wasmtime engine per process, a linker per kind (the base
-//! imports plus its world's), the module registry, the component cache, logs and the observation stream.
+//! [`Engine`]: the module registry over one wasmtime engine per code tier
+//! ([`crate::tier`]: Cranelift always, Winch made when first used), each
+//! with a linker per kind, the component cache, logs and the observation
+//! stream.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::thread;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::Component;
 
-use crate::bindings::wbx::guest::log;
 use crate::cache::ComponentCache;
 use crate::host_http::{Outgoing, RouteHttp};
 use crate::host_state::{HostState, InstanceSetup};
 use crate::instance::{Guest, WorldPre};
 use crate::kind::{Catalog, ModuleKind};
 use crate::limits::Limits;
-use crate::logs::{LogLine, Logs};
+use crate::logs::{Level, LogLine, LogSource, Logs};
 use crate::observe::{Observation, Observer, Subscription};
 use crate::registry::{LoadedModule, ModuleInfo, ModuleRegistry, ModuleVersion};
 use crate::sync::{read, write};
+use crate::tier::{Compiler, Tier};
 
 /// A module's environment variables, shared by its instances.
 type Env = Arc<[(String, String)]>;
@@ -34,6 +35,8 @@ pub struct SwapReport {
     pub compile: crate::observe::CompileReport,
     /// The atomic install itself.
     pub install: Duration,
+    /// Why the module runs Cranelift code when Winch's was asked for.
+    pub fallback: Option<String>,
 }
 
 /// How often the epoch advances: the granularity of deadlines and of yields.
@@ -52,10 +55,11 @@ pub struct EngineConfig {
 }
 
 pub struct Engine {
-    wasm: wasmtime::Engine,
+    cranelift: Compiler,
+    /// Made when first asked for; the error when it cannot be.
+    winch: OnceLock<Result<Compiler, String>>,
+    allocator: Allocator,
     kinds: Catalog,
-    /// One linker per kind the engine runs: the base imports plus its world's.
-    linkers: HashMap<ModuleKind, Linker<HostState>>,
     /// Where guests' requests to modules inside the engine go.
     router: RwLock<Option<Arc<dyn RouteHttp>>>,
     /// Each module's environment (`[modules.NAME] env` of `wbx.toml`).
@@ -84,7 +88,7 @@ pub enum Allocator {
 const KEEP_RESIDENT: usize = 2 << 20;
 
 impl Allocator {
-    fn strategy(self, limits: &Limits) -> wasmtime::InstanceAllocationStrategy {
+    pub(crate) fn strategy(self, limits: &Limits) -> wasmtime::InstanceAllocationStrategy {
         let Allocator::Pooling { instances } = self else {
             return wasmtime::InstanceAllocationStrategy::OnDemand;
         };
@@ -110,25 +114,7 @@ impl Engine {
 
     /// [`Engine::new`] with instances from `allocator`.
     pub fn with_allocator(config: EngineConfig, allocator: Allocator) -> Result<Self> {
-        let mut wasm_config = wasmtime::Config::new();
-        wasm_config
-            .wasm_component_model(true)
-            .epoch_interruption(true)
-            .allocation_strategy(allocator.strategy(&config.limits))
-            .enable_incremental_compilation(Arc::new(crate::cache::FunctionCache::default()))?;
-        let wasm = wasmtime::Engine::new(&wasm_config)?;
-        spawn_epoch_ticker(&wasm).context("cannot start the epoch thread")?;
-
-        let mut linkers = HashMap::new();
-        for spec in config.kinds.iter() {
-            if let Some(world) = spec.world {
-                let mut linker = base_linker(&wasm)?;
-                (world.link)(&mut linker)
-                    .with_context(|| format!("cannot link world '{}'", world.name))?;
-                linkers.insert(spec.kind, linker);
-            }
-        }
-
+        let cranelift = Compiler::new(Tier::Cranelift, allocator, &config.limits, &config.kinds)?;
         for dir in [&config.cache_dir, &config.log_dir].into_iter().flatten() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -140,10 +126,11 @@ impl Engine {
             registry: ModuleRegistry::default(),
             observer,
             kinds: config.kinds,
-            linkers,
+            cranelift,
+            winch: OnceLock::new(),
+            allocator,
             router: RwLock::new(None),
             envs: RwLock::default(),
-            wasm,
             limits: RwLock::new(config.limits),
         })
     }
@@ -187,22 +174,52 @@ impl Engine {
         crate_version: &str,
         bytes: &[u8],
     ) -> Result<SwapReport> {
-        let compiled = self
+        self.swap_in(Tier::Cranelift, name, kind, crate_version, bytes)
+    }
+
+    /// [`Engine::swap`] with the tier that serves soonest: Cranelift when
+    /// its code for `bytes` is in the cache, Winch otherwise (where it runs).
+    pub fn swap_soonest(
+        &self,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<SwapReport> {
+        let cached = self
             .cache
-            .load(&self.wasm, bytes)
-            .and_then(|compiled| Ok((self.link(kind, &compiled.component)?, compiled)));
-        let (pre, compiled) = match compiled {
-            Ok(ok) => ok,
+            .holds(&self.cranelift.wasm, Tier::Cranelift, bytes);
+        let tier = if cached || !Tier::winch_available() {
+            Tier::Cranelift
+        } else {
+            Tier::Winch
+        };
+        self.swap_in(tier, name, kind, crate_version, bytes)
+    }
+
+    /// [`Engine::swap`] with code compiled by `tier`. Where Winch cannot
+    /// compile or link the component, it runs Cranelift's code, and the
+    /// report's `fallback` says why.
+    pub fn swap_in(
+        &self,
+        tier: Tier,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<SwapReport> {
+        let (module, compile, fallback) = match self.compile(tier, name, kind, crate_version, bytes)
+        {
+            Ok((module, compile)) => (module, compile, None),
+            Err(error) if tier == Tier::Winch => {
+                match self.compile(Tier::Cranelift, name, kind, crate_version, bytes) {
+                    Ok((module, compile)) => (module, compile, Some(format!("{error:#}"))),
+                    Err(e) => return Err(self.failed(name, kind, e)),
+                }
+            }
             Err(e) => return Err(self.failed(name, kind, e)),
         };
-        let version = ModuleVersion::new(crate_version, &compiled.hash);
-        let module = LoadedModule {
-            name: Arc::from(name),
-            kind,
-            version: version.clone(),
-            loaded_at: SystemTime::now(),
-            pre,
-        };
+        let version = module.version.clone();
         let installing = Instant::now();
         let previous = match self.registry.install(module) {
             Ok(previous) => previous,
@@ -211,24 +228,132 @@ impl Engine {
         let report = SwapReport {
             version: version.clone(),
             previous: previous.as_ref().map(|p| p.version.clone()),
-            compile: compiled.report,
+            compile,
             install: installing.elapsed(),
+            fallback,
         };
         self.observer.publish(match previous {
             Some(previous) => Observation::ModuleSwapped {
                 module: name.to_owned(),
                 from: previous.version.clone(),
                 to: version.clone(),
-                compile: compiled.report,
+                compile,
             },
             None => Observation::ModuleLoaded {
                 module: name.to_owned(),
                 kind,
                 version: version.clone(),
-                compile: compiled.report,
+                compile,
             },
         });
         Ok(report)
+    }
+
+    /// Moves `name` from Winch's code for `version` to Cranelift's, compiled
+    /// now: the same version, so not a reload; new instances get the new
+    /// code and those running finish on the old. `None` (and nothing done)
+    /// when `name` no longer runs `version` on Winch code.
+    pub fn tier_up(
+        &self,
+        name: &str,
+        version: &ModuleVersion,
+        bytes: &[u8],
+    ) -> Result<Option<SwapReport>> {
+        let on_winch = |m: &LoadedModule| &m.version == version && m.tier == Tier::Winch;
+        let Some(active) = self.registry.get(name).filter(|m| on_winch(m)) else {
+            return Ok(None);
+        };
+        let (module, compile) = self
+            .compile(
+                Tier::Cranelift,
+                name,
+                active.kind,
+                &version.crate_version,
+                bytes,
+            )
+            .with_context(|| format!("cannot compile module '{name}' with Cranelift"))?;
+        let installing = Instant::now();
+        if !self.registry.replace_if(module, on_winch) {
+            return Ok(None);
+        }
+        let report = SwapReport {
+            version: version.clone(),
+            previous: Some(version.clone()),
+            compile,
+            install: installing.elapsed(),
+            fallback: None,
+        };
+        self.observer.publish(Observation::ModuleTieredUp {
+            module: name.to_owned(),
+            version: version.clone(),
+            compile,
+        });
+        Ok(Some(report))
+    }
+
+    /// [`Engine::tier_up`] on a thread of its own, so that the swap that
+    /// asked for it is done at once; observed as `ModuleTieredUp` when the
+    /// module moves, and in the module's log when Cranelift fails (Winch's
+    /// code keeps serving then).
+    pub fn tier_up_later(self: &Arc<Self>, name: &str, version: ModuleVersion, bytes: Vec<u8>) {
+        let (engine, module) = (self.clone(), name.to_owned());
+        let spawned = std::thread::Builder::new()
+            .name("wbx-tier-up".into())
+            .spawn(move || {
+                if let Err(error) = engine.tier_up(&module, &version, &bytes) {
+                    let text = format!("{error:#}; Winch's code of {version} keeps serving");
+                    engine.logs.push(&module, Level::Warn, LogSource::Log, text);
+                }
+            });
+        if let Err(error) = spawned {
+            let text = format!("cannot start compiling with Cranelift: {error}");
+            self.logs.push(name, Level::Warn, LogSource::Log, text);
+        }
+    }
+
+    /// Compiles (or takes from the cache) `bytes` with `tier`'s compiler and
+    /// links it as a module of `kind`.
+    fn compile(
+        &self,
+        tier: Tier,
+        name: &str,
+        kind: ModuleKind,
+        crate_version: &str,
+        bytes: &[u8],
+    ) -> Result<(LoadedModule, crate::observe::CompileReport)> {
+        let compiler = self.compiler(tier)?;
+        let compiled = self.cache.load(&compiler.wasm, tier, bytes)?;
+        let pre = self.link(compiler, kind, &compiled.component)?;
+        let module = LoadedModule {
+            name: Arc::from(name),
+            kind,
+            version: ModuleVersion::new(crate_version, &compiled.hash),
+            tier,
+            loaded_at: SystemTime::now(),
+            pre,
+        };
+        Ok((module, compiled.report))
+    }
+
+    /// Makes `tier`'s compiler now rather than at its first use, so that
+    /// the first swap on it does not wait for it; whether it can be made.
+    pub fn ready(&self, tier: Tier) -> bool {
+        self.compiler(tier).is_ok()
+    }
+
+    /// `tier`'s compiler, Winch's made on first use.
+    fn compiler(&self, tier: Tier) -> Result<&Compiler> {
+        match tier {
+            Tier::Cranelift => Ok(&self.cranelift),
+            Tier::Winch => self
+                .winch
+                .get_or_init(|| {
+                    Compiler::new(Tier::Winch, self.allocator, &self.limits(), &self.kinds)
+                        .map_err(|e| format!("{e:#}"))
+                })
+                .as_ref()
+                .map_err(|e| anyhow!("{e}")),
+        }
     }
 
     fn failed(&self, name: &str, kind: ModuleKind, error: anyhow::Error) -> anyhow::Error {
@@ -245,16 +370,17 @@ impl Engine {
     /// Checks `component` against `kind`'s world, then links it.
     fn link(
         &self,
+        compiler: &Compiler,
         kind: ModuleKind,
         component: &Component,
     ) -> Result<Box<dyn std::any::Any + Send + Sync>> {
-        let (world, linker) = match (self.kinds.get(kind), self.linkers.get(&kind)) {
+        let (world, linker) = match (self.kinds.get(kind), compiler.linkers.get(&kind)) {
             (Some(spec), Some(linker)) => (spec.world.expect("a linked kind has a world"), linker),
             _ => return Err(anyhow!("this engine does not run {kind} modules yet")),
         };
         let exports: Vec<String> = component
             .component_type()
-            .exports(&self.wasm)
+            .exports(&compiler.wasm)
             .map(|(name, _)| name.to_owned())
             .collect();
         if !exports
@@ -305,7 +431,7 @@ impl Engine {
         };
         let env = read(&self.envs).get(name).cloned();
         let store = HostState::new_store(
-            &self.wasm,
+            &self.compiler(module.tier)?.wasm,
             module.name.clone(),
             self.limits(),
             self.logs.clone(),
@@ -343,6 +469,11 @@ impl Engine {
     /// The active version of a module.
     pub fn version_of(&self, name: &str) -> Option<ModuleVersion> {
         self.registry.get(name).map(|m| m.version.clone())
+    }
+
+    /// The tier of the code a module's new instances run.
+    pub fn tier_of(&self, name: &str) -> Option<Tier> {
+        self.registry.get(name).map(|m| m.tier)
     }
 
     /// Changes every time any module's active version changes.
@@ -427,37 +558,6 @@ fn compatible(a: &str, b: &str) -> bool {
         (Some(major), Some(other)) => major == other,
         _ => false,
     }
-}
-
-/// A linker with what every module may import: WASI p2, `wasi:http` (its
-/// requests go through the instance's outgoing policy) and `wbx:guest/log`.
-fn base_linker(wasm: &wasmtime::Engine) -> Result<Linker<HostState>> {
-    let mut linker = Linker::new(wasm);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    log::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
-    Ok(linker)
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`]. The thread holds only a
-/// weak reference and ends once the engine (and every store and component
-/// that keeps it alive) is gone.
-fn spawn_epoch_ticker(engine: &wasmtime::Engine) -> std::io::Result<()> {
-    let weak = engine.weak();
-    thread::Builder::new()
-        .name("wbx-epoch".into())
-        .spawn(move || {
-            let mut next = Instant::now();
-            loop {
-                next += EPOCH_TICK;
-                thread::sleep(next.saturating_duration_since(Instant::now()));
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
-                }
-            }
-        })
-        .map(drop)
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 //! crate depends on no model crate.
 //!
 //! Code map:
-//! - [`engine`]: [`Engine`], one wasmtime engine per process with its epoch
-//!   ticker, a linker per kind (the base imports plus its world's), loading
-//!   (compile or cache hit, world check) and the atomic swap of a version.
+//! - [`engine`]: [`Engine`], loading (compile or cache hit, world check),
+//!   the atomic swap of a version, and a Winch version's move to Cranelift.
+//! - [`tier`]: [`Tier`], the code tiers: per tier a wasmtime engine with
+//!   its epoch ticker and a linker per kind (the base imports plus its
+//!   world's).
 //! - [`instance`]: [`Guest`], one instance of a module version, and
 //!   [`Guest::call`], the one call path: deadline armed, call timed, every
 //!   failure a [`GuestError`] ([`error`]) naming the module and the cause.
@@ -64,6 +66,7 @@ pub mod project;
 pub mod registry;
 pub mod scenario;
 pub mod sync;
+pub mod tier;
 pub mod versions;
 
 pub use engine::{Allocator, Engine, EngineConfig, SwapReport};
@@ -76,3 +79,4 @@ pub use limits::Limits;
 pub use model::{BoxFuture, Model, ModelContext, Models, ModuleState, Runtime, Runtimes};
 pub use observe::Observation;
 pub use registry::{ModuleInfo, ModuleStatus, ModuleVersion};
+pub use tier::Tier;

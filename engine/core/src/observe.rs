@@ -66,11 +66,22 @@ pub enum Observation {
         build: Duration,
         #[serde(flatten)]
         compile: CompileReport,
+        /// Why Winch's code was not used, when it was asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fallback: Option<String>,
         #[serde(with = "duration_micros")]
         swap: Duration,
         /// From the change being seen to the new version serving, less cargo's time.
         #[serde(with = "duration_micros")]
         latency: Duration,
+    },
+    /// A module's version moved from Winch's code to Cranelift's, compiled
+    /// in the background after a swap: the same version, faster code.
+    ModuleTieredUp {
+        module: String,
+        version: ModuleVersion,
+        #[serde(flatten)]
+        compile: CompileReport,
     },
     /// Loading a module (or a new version of it) failed. A previous version, if
     /// any, keeps serving.
@@ -165,6 +176,8 @@ pub struct CompileReport {
     pub cache_hit: bool,
     #[serde(with = "duration_micros")]
     pub compile_time: Duration,
+    /// The compiler whose code the module runs.
+    pub tier: crate::tier::Tier,
 }
 
 mod duration_micros {
@@ -183,6 +196,7 @@ impl Observation {
             Observation::ModuleLoaded { .. }
             | Observation::ModuleSwapped { .. }
             | Observation::Reloaded { .. }
+            | Observation::ModuleTieredUp { .. }
             | Observation::ModuleFailed { .. }
             | Observation::CallFailed { .. }
             | Observation::BuildStarted { .. }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::kind::ModuleKind;
 use crate::sync::{lock, read, write};
+use crate::tier::Tier;
 
 /// A module version: the crate's version plus a prefix of the component's
 /// content hash, because a rebuild often changes code but not the version.
@@ -56,6 +57,8 @@ pub struct LoadedModule {
     pub name: Arc<str>,
     pub kind: ModuleKind,
     pub version: ModuleVersion,
+    /// The compiler of the code its instances run.
+    pub tier: Tier,
     pub loaded_at: SystemTime,
     /// The kind's typed pre-instance (a [`crate::WorldPre`] of its model).
     pub(crate) pre: Box<dyn std::any::Any + Send + Sync>,
@@ -86,6 +89,8 @@ pub struct ModuleInfo {
     pub kind: ModuleKind,
     /// The active version; `None` when nothing ever loaded.
     pub version: Option<ModuleVersion>,
+    /// The compiler of the active version's code.
+    pub tier: Option<Tier>,
     pub status: ModuleStatus,
     /// Versions swapped in after the first.
     pub reloads: u64,
@@ -148,6 +153,30 @@ impl ModuleRegistry {
         Ok(previous)
     }
 
+    /// Makes `module` active in place of the active module if `still`
+    /// holds for that one (checked and replaced atomically), without
+    /// counting a reload; whether it did.
+    pub fn replace_if(&self, module: LoadedModule, still: impl Fn(&LoadedModule) -> bool) -> bool {
+        let Some(slot) = read(&self.slots).get(&*module.name).cloned() else {
+            return false;
+        };
+        let current = slot.active.load_full();
+        if !current.as_deref().is_some_and(&still) {
+            return false;
+        }
+        let previous = slot
+            .active
+            .compare_and_swap(&current, Some(Arc::new(module)));
+        let replaced = match (&*previous, &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if replaced {
+            self.generation.send_modify(|g| *g += 1);
+        }
+        replaced
+    }
+
     pub fn watch_generation(&self) -> tokio::sync::watch::Receiver<u64> {
         self.generation.subscribe()
     }
@@ -175,6 +204,7 @@ impl ModuleRegistry {
                     name: name.clone(),
                     kind: slot.kind,
                     version: active.as_ref().map(|m| m.version.clone()),
+                    tier: active.as_ref().map(|m| m.tier),
                     status: if active.is_some() {
                         ModuleStatus::Running
                     } else {

@@ -4,7 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /api/commands/{name}` | body: the input JSON; headers `idempotency-key`, `correlation-id` |
-//! | `GET /api/events` | `type`, `tag` (repeatable), `from`, `limit`, `backwards` |
+//! | `GET /api/events` | `type`, `tag` (repeatable), `from`, `limit`, `backwards`, `grep` (a text) |
 //! | `GET /api/events/stream` | the same filters; new events as JSON lines, live |
 //! | `GET /api/projectors`, `GET /api/effects` | statuses |
 //! | `GET /api/projectors/{name}/query?sql=…` | a read-only query of a read model |
@@ -30,8 +30,8 @@ use crate::command::{CommandError, CommandRequest};
 use crate::host_sql::rows_to_json;
 use crate::observe::EventsObservation;
 use crate::{
-    AppendCondition, AppendMeta, AppendOutcome, EventsRuntime, NewEvent, Query, QueryItem,
-    ReadOptions, StoredEvent,
+    AppendCondition, AppendMeta, AppendOutcome, Browse, EventStore, EventsRuntime, NewEvent, Query,
+    QueryItem, ReadOptions, StoredEvent,
 };
 
 /// Largest page `GET /api/events` returns when no limit is given.
@@ -111,13 +111,25 @@ async fn execute(
 /// The filters of `GET /api/events`, from a query string with repeatable keys.
 #[derive(Debug, Default)]
 struct EventFilter {
-    query: Query,
+    browse: Browse,
     options: ReadOptions,
+}
+
+impl EventFilter {
+    /// The events the filter finds under `options`: a DCB read, or a browse
+    /// when a text is given.
+    fn read(&self, store: &EventStore, options: ReadOptions) -> anyhow::Result<Vec<StoredEvent>> {
+        match self.browse.text {
+            Some(_) => store.browse(&self.browse, options),
+            None => store.read(&self.browse.query, options),
+        }
+    }
 }
 
 fn parse_filter(raw: Option<&str>) -> ApiResult<EventFilter> {
     let mut item = QueryItem::default();
     let mut options = ReadOptions::default();
+    let mut text = None;
     for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let number = || {
             value
@@ -130,9 +142,10 @@ fn parse_filter(raw: Option<&str>) -> ApiResult<EventFilter> {
             "from" => options.from = Some(number()?),
             "limit" => options.limit = Some(number()?),
             "backwards" => options.backwards = matches!(value.as_ref(), "" | "true" | "1"),
+            "grep" => text = Some(value.into_owned()).filter(|t| !t.is_empty()),
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter '{other}' (expected type, tag, from, limit, backwards)"
+                    "unknown parameter '{other}' (expected type, tag, from, limit, backwards, grep)"
                 )));
             }
         }
@@ -142,7 +155,10 @@ fn parse_filter(raw: Option<&str>) -> ApiResult<EventFilter> {
     } else {
         Query::new(vec![item])
     };
-    Ok(EventFilter { query, options })
+    Ok(EventFilter {
+        browse: Browse { query, text },
+        options,
+    })
 }
 
 async fn events(
@@ -153,7 +169,7 @@ async fn events(
     filter.options.limit.get_or_insert(DEFAULT_PAGE);
     let store = state.runtime.store().clone();
     Ok(Json(
-        blocking(move || store.read(&filter.query, filter.options)).await?,
+        blocking(move || filter.read(&store, filter.options)).await?,
     ))
 }
 
@@ -174,7 +190,7 @@ async fn event_stream(
             head.mark_unchanged();
             let head_seen = store.head();
             let options = ReadOptions::forward(next, DEFAULT_PAGE);
-            let batch = match store.read(&filter.query, options) {
+            let batch = match filter.read(&store, options) {
                 Ok(batch) => batch,
                 Err(error) => {
                     // The client sees the stream end with the reason.

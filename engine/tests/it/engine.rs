@@ -1,5 +1,6 @@
 //! The engine core against real guest components: calls, isolation, the
-//! world check, the compiled-component cache and the swap.
+//! world check, the compiled-component cache and the swap. Isolation and
+//! the swap are tested on both code tiers (`on_both_tiers!`).
 
 #![allow(clippy::print_stderr)]
 
@@ -8,9 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::events_support::engine_in;
-use crate::support::{guest, guest_bytes, wait_until};
+use crate::support::{guest, guest_bytes, on_both_tiers, swap_in, wait_until};
 use wbx_core::logs::LogSource;
-use wbx_core::{Engine, InstanceSetup, Limits, ModuleKind, ModuleStatus, Observation};
+use wbx_core::{Engine, InstanceSetup, Limits, ModuleKind, ModuleStatus, Observation, Tier};
 use wbx_events::bindings::command::exports::wbx::guest::command::Error as CommandError;
 use wbx_events::instances::{CommandInstance, ProjectorInstance};
 use wbx_events::kinds::{COMMAND, PROJECTOR};
@@ -43,6 +44,11 @@ fn load(engine: &Engine, name: &str, guest_name: &str, kind: ModuleKind) -> anyh
     engine
         .load_file(name, kind, "0.1.0", &guest(guest_name))
         .map(|v| v.to_string())
+}
+
+/// [`load`] with `tier`'s code.
+fn load_in(engine: &Engine, tier: Tier, name: &str, guest_name: &str) -> String {
+    swap_in(engine, tier, name, COMMAND, guest_name, "0.1.0").to_string()
 }
 
 #[tokio::test]
@@ -117,13 +123,16 @@ async fn invalid_input_and_rejection_are_distinct() {
     );
 }
 
-#[tokio::test]
-async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving() {
+on_both_tiers!(
+    #[tokio::test]
+    a_panic_is_a_clear_error_and_the_engine_keeps_serving
+);
+async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving(tier: Tier) {
     let state = tempfile::tempdir().unwrap();
     let engine = engine_in(state.path(), Limits::default());
     let mut observations = engine.subscribe();
-    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
-    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+    load_in(&engine, tier, "misbehave", "misbehave");
+    load_in(&engine, tier, "greeter", "greeter");
 
     let mut instance = command(&engine, "misbehave").await.unwrap();
     let error = instance
@@ -217,15 +226,18 @@ async fn a_looping_call_yields_to_other_calls_meanwhile() {
     assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
 }
 
-#[tokio::test]
-async fn an_infinite_loop_is_interrupted_at_the_call_timeout() {
+on_both_tiers!(
+    #[tokio::test]
+    an_infinite_loop_is_interrupted_at_the_call_timeout
+);
+async fn an_infinite_loop_is_interrupted_at_the_call_timeout(tier: Tier) {
     let state = tempfile::tempdir().unwrap();
     let limits = Limits {
         call_timeout: Duration::from_secs(1),
         ..Limits::default()
     };
     let engine = engine_in(state.path(), limits);
-    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
+    load_in(&engine, tier, "misbehave", "misbehave");
 
     let mut instance = command(&engine, "misbehave").await.unwrap();
     let start = Instant::now();
@@ -256,16 +268,19 @@ async fn an_infinite_loop_is_interrupted_at_the_call_timeout() {
     assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
 }
 
-#[tokio::test]
-async fn a_memory_bomb_hits_the_limit() {
+on_both_tiers!(
+    #[tokio::test]
+    a_memory_bomb_hits_the_limit
+);
+async fn a_memory_bomb_hits_the_limit(tier: Tier) {
     let state = tempfile::tempdir().unwrap();
     let limits = Limits {
         memory_bytes: 32 << 20,
         ..Limits::default()
     };
     let engine = engine_in(state.path(), limits);
-    load(&engine, "misbehave", "misbehave", COMMAND).unwrap();
-    load(&engine, "greeter", "greeter", COMMAND).unwrap();
+    load_in(&engine, tier, "misbehave", "misbehave");
+    load_in(&engine, tier, "greeter", "greeter");
 
     let mut instance = command(&engine, "misbehave").await.unwrap();
     let error = instance
@@ -399,32 +414,41 @@ struct Call {
     by: String,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swap_under_concurrent_calls_loses_no_call() {
+on_both_tiers!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_swap_under_concurrent_calls_loses_no_call
+);
+/// On Winch, the version swapped in then moves to Cranelift's code while
+/// the calls go on: neither move loses a call or answers from the old one.
+async fn a_swap_under_concurrent_calls_loses_no_call(tier: Tier) {
     const V1: &str = "greeter 0.1.0";
     const V2: &str = "greeter-v2 0.2.0";
     let state = tempfile::tempdir().unwrap();
     let engine = Arc::new(engine_in(state.path(), Limits::default()));
-    let v1 = load(&engine, "greeter", "greeter", COMMAND).unwrap();
+    let v1 = load_in(&engine, tier, "greeter", "greeter");
     let in_flight = command(&engine, "greeter").await.unwrap();
 
     // Orders every call's start and end and the swap's start and end.
     let clock = Arc::new(AtomicU64::new(0));
     let swapped = Arc::new(AtomicBool::new(false));
+    // On Cranelift code for good: for Winch, after the move.
+    let settled = Arc::new(AtomicBool::new(false));
     let answered: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
     let callers: Vec<_> = (0..4)
         .map(|n| {
-            let (engine, clock, swapped, answered) = (
+            let (engine, clock, swapped, settled, answered) = (
                 engine.clone(),
                 clock.clone(),
                 swapped.clone(),
+                settled.clone(),
                 answered.clone(),
             );
             tokio::spawn(async move {
                 let mut calls = Vec::new();
-                // Keep calling until five calls made after the swap.
+                // Keep calling until five calls made after the swap and
+                // the move to Cranelift's code.
                 let mut after_swap = 0;
-                while after_swap < 5 {
+                while after_swap < 5 || !settled.load(Ordering::SeqCst) {
                     let done = swapped.load(Ordering::SeqCst);
                     let start = clock.fetch_add(1, Ordering::SeqCst);
                     let by = greet(&engine, "greeter", "Ada")
@@ -447,11 +471,24 @@ async fn a_swap_under_concurrent_calls_loses_no_call() {
     .await;
     let mut observations = engine.subscribe();
     let swap_start = clock.fetch_add(1, Ordering::SeqCst);
+    let v2_bytes = guest_bytes("greeter-v2");
     let v2 = engine
-        .load("greeter", COMMAND, "0.2.0", &guest_bytes("greeter-v2"))
-        .unwrap();
+        .swap_in(tier, "greeter", COMMAND, "0.2.0", &v2_bytes)
+        .unwrap()
+        .version;
     let swap_end = clock.fetch_add(1, Ordering::SeqCst);
     swapped.store(true, Ordering::SeqCst);
+    assert_eq!(engine.tier_of("greeter"), Some(tier));
+    if tier == Tier::Winch {
+        let moved = engine.tier_up("greeter", &v2, &v2_bytes).unwrap();
+        assert!(moved.is_some(), "Winch's code moves to Cranelift's");
+        assert_eq!(engine.tier_of("greeter"), Some(Tier::Cranelift));
+        assert!(
+            engine.tier_up("greeter", &v2, &v2_bytes).unwrap().is_none(),
+            "a module already on Cranelift's code does not move"
+        );
+    }
+    settled.store(true, Ordering::SeqCst);
     let swap = std::iter::from_fn(|| observations.try_recv().ok())
         .find_map(|o| match o {
             Observation::ModuleSwapped { from, to, .. } => Some((from, to)),
@@ -508,8 +545,15 @@ async fn a_swap_under_concurrent_calls_loses_no_call() {
     assert!(events[0].data.contains(V1));
 
     let info = &engine.modules()[0];
-    assert_eq!(info.reloads, 1);
+    assert_eq!(
+        info.reloads, 1,
+        "a move to Cranelift's code is not a reload"
+    );
     assert_eq!(info.version.as_ref(), Some(&v2));
+    assert_eq!(info.tier, Some(Tier::Cranelift));
+    let tiered_up = std::iter::from_fn(|| observations.try_recv().ok())
+        .any(|o| matches!(o, Observation::ModuleTieredUp { ref version, .. } if *version == v2));
+    assert_eq!(tiered_up, tier == Tier::Winch);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use wbx_engine::model::ModuleState as RuntimeState;
 use wbx_engine::observe::BuildFailure;
-use wbx_engine::{ModuleInfo, ModuleKind, Observation};
+use wbx_engine::{ModuleInfo, ModuleKind, Observation, Tier};
 
 use super::Cursor;
 
@@ -26,6 +26,8 @@ pub struct ModuleRow {
     pub kind: ModuleKind,
     /// The active version; none until one loads.
     pub version: Option<String>,
+    /// The compiler of the code it runs (`winch` until Cranelift's is ready).
+    pub tier: Option<Tier>,
     pub reloads: u64,
     pub building: bool,
     /// The compiler's diagnostics of the last build, when it failed.
@@ -75,6 +77,7 @@ impl ModuleRow {
             name: name.to_owned(),
             kind,
             version: None,
+            tier: None,
             reloads: 0,
             building: false,
             build_error: None,
@@ -130,6 +133,7 @@ impl ModulesPane {
         for info in infos {
             let row = pane.row(&info.name, info.kind);
             row.version = info.version.as_ref().map(ToString::to_string);
+            row.tier = info.tier;
             row.reloads = info.reloads;
             row.load_error = info.last_error.clone();
         }
@@ -180,22 +184,37 @@ impl ModulesPane {
                 module,
                 kind,
                 version,
-                ..
+                compile,
             } => {
                 let row = self.row(module, *kind);
                 row.version = Some(version.to_string());
+                row.tier = Some(compile.tier);
                 row.load_error = None;
             }
-            Observation::ModuleSwapped { module, to, .. } => {
+            Observation::ModuleSwapped {
+                module,
+                to,
+                compile,
+                ..
+            } => {
                 let Some(row) = self.get_mut(module) else {
                     return false;
                 };
                 row.version = Some(to.to_string());
+                row.tier = Some(compile.tier);
                 row.reloads += 1;
                 row.load_error = None;
                 // A new version resumes a stopped projector or retrying effect.
                 row.stopped = None;
                 row.retrying = None;
+            }
+            Observation::ModuleTieredUp {
+                module, compile, ..
+            } => {
+                let Some(row) = self.get_mut(module) else {
+                    return false;
+                };
+                row.tier = Some(compile.tier);
             }
             Observation::ModuleFailed { module, error } => {
                 let Some(row) = self.get_mut(module) else {

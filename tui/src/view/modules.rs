@@ -10,6 +10,7 @@ use super::{text, theme};
 use crate::app::App;
 use crate::layout;
 use crate::panes::{ModuleRow, ModuleState, ModulesPane};
+use wbx_engine::Tier;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let pane = &app.modules;
@@ -59,6 +60,7 @@ fn table(frame: &mut Frame, area: Rect, app: &App) {
                 Span::raw(row.name.clone()),
                 Span::raw(row.kind.to_string()),
                 Span::raw(row.version.clone().unwrap_or_else(|| "—".to_owned())),
+                tier(row.tier),
                 Span::styled(state.as_str(), state_style(state)),
                 Span::raw(row.reloads.to_string()),
                 info(pane, row),
@@ -70,17 +72,30 @@ fn table(frame: &mut Frame, area: Rect, app: &App) {
             };
             Row::new(cells).style(style)
         });
-    let header =
-        Row::new(["Module", "Kind", "Version", "Status", "Reloads", "Info"]).style(theme::HEADER);
+    let header = Row::new([
+        "Module", "Kind", "Version", "Code", "Status", "Reloads", "Info",
+    ])
+    .style(theme::HEADER);
     let widths = [
         Constraint::Length(name_width),
         Constraint::Length(9),
         Constraint::Length(18),
+        Constraint::Length(9),
         Constraint::Length(10),
         Constraint::Length(7),
         Constraint::Fill(1),
     ];
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+/// The compiler of a module's code: Winch's (dimmed, with Cranelift's
+/// coming) or Cranelift's.
+fn tier(tier: Option<Tier>) -> Span<'static> {
+    match tier {
+        Some(Tier::Winch) => Span::styled("winch", theme::WARN),
+        Some(tier) => Span::styled(tier.name(), theme::DIM),
+        None => Span::raw("—"),
+    }
 }
 
 /// The one thing worth knowing about a module at a glance.
@@ -132,6 +147,7 @@ fn detail(frame: &mut Frame, area: Rect, pane: &ModulesPane, row: &ModuleRow, sc
                 .clone()
                 .unwrap_or_else(|| "none loaded".to_owned()),
         ),
+        field("code", row.tier.map_or("none", Tier::name).to_owned()),
         field("reloads", row.reloads.to_string()),
     ];
     if let Some(position) = row.position {

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::{text, theme};
 use crate::app::App;
 use crate::status::{BuildState, ReloadAccount};
+use wbx_engine::Tier;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -101,13 +102,25 @@ fn reload_line(r: &ReloadAccount) -> Line<'static> {
         ),
         Span::styled(
             format!(
-                " (cargo {} · compile {}{} · swap {})",
+                " (cargo {} · {} {}{} · swap {})",
                 text::duration(r.cargo),
+                r.tier,
                 text::duration(r.compile),
                 if r.cached { ", cached" } else { "" },
                 text::duration(r.swap)
             ),
             theme::DIM,
         ),
+        match (&r.fallback, r.optimized) {
+            (Some(why), _) => Span::styled(format!(" · winch could not: {why}"), theme::WARN),
+            (None, Some(optimized)) => Span::styled(
+                format!(" · then cranelift {}", text::duration(optimized)),
+                theme::DIM,
+            ),
+            (None, None) if r.tier == Tier::Winch => {
+                Span::styled(" · cranelift compiling…", theme::DIM)
+            }
+            (None, None) => Span::raw(""),
+        },
     ])
 }

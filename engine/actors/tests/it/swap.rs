@@ -3,7 +3,8 @@
 //! with its pid, mailbox, name, links and state; none lost, none handled
 //! twice. When the new version cannot take the state, the process starts
 //! again through `init`, keeping its pid, and the swap says so. A swap
-//! arriving while a handler waits applies after it returns.
+//! arriving while a handler waits applies after it returns. The swap under
+//! a stream runs on both code tiers.
 
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ use wbx_actors::kinds::ACTOR;
 use wbx_core::observe::Subscription;
 
 use crate::actors;
-use crate::support::guest;
+use crate::support::{guest, on_both_tiers, swap_in};
+use wbx_core::Tier;
 
 /// Waits for the swap observation of `pid`.
 async fn swapped(stream: &mut Subscription, pid: &str) -> ActorObservation {
@@ -34,8 +36,11 @@ async fn swapped(stream: &mut Subscription, pid: &str) -> ActorObservation {
     found.unwrap_or_else(|_| panic!("no swap of {pid} within 20 s"))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_swap_under_a_stream_of_messages_loses_and_repeats_none() {
+on_both_tiers!(
+    #[tokio::test(flavor = "multi_thread")]
+    a_swap_under_a_stream_of_messages_loses_and_repeats_none
+);
+async fn a_swap_under_a_stream_of_messages_loses_and_repeats_none(tier: Tier) {
     let a = actors(&[("probe", "probe")], "[modules.probe]\nmailbox = 100000\n").await;
     let pid = a
         .spawn("probe", json!({"keep": "me"}), Some("steady"))
@@ -58,9 +63,7 @@ async fn a_swap_under_a_stream_of_messages_loses_and_repeats_none() {
     };
     let mut stream = a.engine.subscribe();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    a.engine
-        .load_file("probe", ACTOR, "0.2.0", &guest("probe-v2"))
-        .unwrap();
+    swap_in(&a.engine, tier, "probe", ACTOR, "probe-v2", "0.2.0");
     let swap = swapped(&mut stream, &pid).await;
     let ActorObservation::Swapped { carried, note, .. } = &swap else {
         unreachable!()

@@ -17,6 +17,7 @@
 //! - [`location`]: where the store is, from `wbx.toml` or `WBX_STORE_URL`.
 //! - [`lease`]: a lease on a name, held by one engine of those sharing a store.
 //! - [`doctor`]: `wbx doctor`'s check of the store.
+//! - [`search`]: the SQLite store's text index, for browsing by text.
 
 mod checkpoint;
 pub mod doctor;
@@ -24,6 +25,7 @@ mod group;
 pub mod lease;
 pub mod location;
 pub mod postgres;
+mod search;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -53,6 +55,18 @@ pub enum AppendOutcome {
 /// Columns every read selects, in the backends' row order.
 pub(crate) const COLUMNS: &str = "e.position, e.id, e.type, e.tags, e.data, e.timestamp_ms, \
                        e.correlation_id, e.causation_id, e.triggering_event_id, e.idempotency_key";
+
+/// The text a browse's text is looked for in: what a person sees of an
+/// event (the index of [`search`] holds the same).
+pub(crate) const SEARCHED_TEXT: &str = "e.type || ' ' || e.tags || ' ' || e.data || ' ' || e.id \
+     || ' ' || COALESCE(e.correlation_id, '') || ' ' || COALESCE(e.idempotency_key, '')";
+
+/// What a browse matches: a DCB query, and a text when it has one.
+struct Filter<'a> {
+    query: Query,
+    text: Option<&'a str>,
+    dialect: Dialect,
+}
 
 /// Tags are kept joined in the events row (for reading) and one per row in
 /// `event_tags` (for matching). The separator cannot appear in a tag.
@@ -110,6 +124,10 @@ pub(crate) trait Backend: Send + Sync {
     /// the engine's own, as on SQLite).
     fn effect_mark(&self, effect: &str) -> Result<Option<u64>>;
     fn save_effect_mark(&self, effect: &str, position: u64) -> Result<()>;
+    /// The index a browse looks its text up in, where the backend keeps one.
+    fn text_index(&self) -> Option<&search::TextIndex> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -211,9 +229,9 @@ impl EventStore {
     }
 
     /// Events a view looks for (see [`Browse`]), in position order (reversed
-    /// when backwards).
+    /// when backwards). A text is looked up in the text index where the
+    /// store has one (SQLite, see [`search`]) and scanned for otherwise.
     pub fn browse(&self, browse: &Browse, options: ReadOptions) -> Result<Vec<StoredEvent>> {
-        let mut params = SqlParams::new(self.backend.dialect());
         // An item without types and tags is meaningless in a DCB query but
         // harmless here: it matches everything.
         let query = Query::new(
@@ -225,11 +243,105 @@ impl EventStore {
                 .cloned()
                 .collect(),
         );
+        let filter = Filter {
+            query,
+            text: browse.text.as_deref().filter(|t| !t.is_empty()),
+            dialect: self.backend.dialect(),
+        };
+        match (filter.text, self.backend.text_index()) {
+            (Some(text), Some(index)) => self.browse_indexed(&filter, index, text, options),
+            _ => self.scan(&filter, |_| String::new(), options),
+        }
+    }
+
+    /// [`EventStore::browse`] through `index`: its candidates up to the
+    /// position it has reached, checked as a scan checks them, then a scan
+    /// of the tail after that position (in the browse's order).
+    fn browse_indexed(
+        &self,
+        filter: &Filter<'_>,
+        index: &search::TextIndex,
+        text: &str,
+        options: ReadOptions,
+    ) -> Result<Vec<StoredEvent>> {
+        let reached = index.position();
+        let limit = options.limit.map_or(usize::MAX, |l| l as usize);
+        // What is left of the browse's limit, if it has one.
+        let with_limit = |left: usize| ReadOptions {
+            limit: options.limit.map(|_| left as u64),
+            ..options
+        };
+        let tail = |limit: usize| {
+            self.scan(
+                filter,
+                |p| format!(" AND e.position > {}", p.position(reached)),
+                with_limit(limit),
+            )
+        };
+        let mut found = if options.backwards {
+            tail(limit)?
+        } else {
+            Vec::new()
+        };
+        // The index's part of the range, taken in batches that grow, since
+        // a candidate need not be a hit.
+        let (mut low, mut high) = if options.backwards {
+            (1, options.from.unwrap_or(u64::MAX).min(reached))
+        } else {
+            (options.from.unwrap_or(1).max(1), reached)
+        };
+        let mut batch = limit.clamp(64, 4096);
+        while found.len() < limit && low <= high {
+            let range = (low, high);
+            let Some(candidates) = index.candidates(text, range, options.backwards, batch)? else {
+                // Too short to look up: a scan answers.
+                return self.scan(filter, |_| String::new(), options);
+            };
+            let Some(&last) = candidates.last() else {
+                break;
+            };
+            let list = serde_json::to_string(&candidates)?;
+            found.extend(self.scan(
+                filter,
+                |p| {
+                    format!(
+                        " AND e.position IN (SELECT value FROM json_each({}))",
+                        p.text(&list)
+                    )
+                },
+                with_limit(limit - found.len()),
+            )?);
+            if candidates.len() < batch {
+                break;
+            }
+            (low, high) = if options.backwards {
+                (low, last - 1)
+            } else {
+                (last + 1, high)
+            };
+            batch = (batch * 2).min(65_536);
+        }
+        if !options.backwards && found.len() < limit {
+            found.extend(tail(limit - found.len())?);
+        }
+        Ok(found)
+    }
+
+    /// The events `filter` matches under `options`, among those `narrow`
+    /// leaves (an SQL condition on `e`, or nothing).
+    fn scan(
+        &self,
+        filter: &Filter<'_>,
+        narrow: impl FnOnce(&mut SqlParams) -> String,
+        options: ReadOptions,
+    ) -> Result<Vec<StoredEvent>> {
+        let mut params = SqlParams::new(filter.dialect);
         let mut sql = format!(
             "SELECT {COLUMNS} FROM events e WHERE {}",
-            query.to_sql(Bound::of(&options), &mut params)
+            filter.query.to_sql(Bound::of(&options), &mut params)
         );
-        if let Some(text) = browse.text.as_deref().filter(|t| !t.is_empty()) {
+        sql.push_str(&narrow(&mut params));
+        if let Some(text) = filter.text {
             let escaped = text
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
@@ -242,13 +354,20 @@ impl EventStore {
             };
             let pattern = params.text(&format!("%{escaped}%"));
             sql.push_str(&format!(
-                " AND (e.type || ' ' || e.tags || ' ' || e.data || ' ' || e.id || ' ' || \
-                 COALESCE(e.correlation_id, '') || ' ' || COALESCE(e.idempotency_key, '')) \
-                 {like} {pattern} ESCAPE '\\'"
+                " AND ({SEARCHED_TEXT}) {like} {pattern} ESCAPE '\\'"
             ));
         }
         self.backend
             .events(ordered(sql, params, options), Via::Reader)
+    }
+
+    /// Waits up to `timeout` for the store's text index to hold every
+    /// event appended so far; whether it does (at once where the store
+    /// keeps no index).
+    pub fn wait_for_text_index(&self, timeout: std::time::Duration) -> bool {
+        self.backend
+            .text_index()
+            .is_none_or(|index| index.wait_for(self.head(), timeout))
     }
 
     /// Whether any event carries `key` as its idempotency key.

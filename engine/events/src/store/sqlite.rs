@@ -11,7 +11,8 @@
 //! they start at 1 and have no gaps. With WAL and `synchronous=NORMAL`, a
 //! committed append survives the process being killed (not a power cut).
 //! The log is copied back into the file by a thread of its own
-//! ([`super::checkpoint`]), not by the appends.
+//! ([`super::checkpoint`]), not by the appends, and another thread follows
+//! it into the text index ([`super::search`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -21,6 +22,7 @@ use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
 
 use super::checkpoint::{Checkpointer, WRITER_THRESHOLD};
+use super::search::TextIndex;
 use super::{Append, AppendOutcome, Backend, Lease, Select, Via, check_next, join_tags};
 use super::{split_tags, stored_data};
 use crate::bindings::Event;
@@ -57,6 +59,7 @@ pub(crate) struct SqliteBackend {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Checkpointer,
+    text_index: TextIndex,
 }
 
 impl SqliteBackend {
@@ -84,6 +87,7 @@ impl SqliteBackend {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: Checkpointer::start(path)?,
+            text_index: TextIndex::start(path)?,
         })
     }
 
@@ -176,6 +180,12 @@ impl Backend for SqliteBackend {
         }
         tx.commit().context("cannot commit the append")?;
         self.checkpointer.committed();
+        if let Some(head) = outcomes.iter().rev().find_map(|outcome| match outcome {
+            AppendOutcome::Appended { last, .. } => Some(*last),
+            _ => None,
+        }) {
+            self.text_index.committed(head);
+        }
         Ok(outcomes)
     }
 
@@ -199,6 +209,7 @@ impl Backend for SqliteBackend {
         }
         tx.commit().context("cannot commit the import")?;
         self.checkpointer.committed();
+        self.text_index.committed(last);
         Ok(events.len() as u64)
     }
 
@@ -221,6 +232,10 @@ impl Backend for SqliteBackend {
 
     fn save_effect_mark(&self, _effect: &str, _position: u64) -> Result<()> {
         Ok(())
+    }
+
+    fn text_index(&self) -> Option<&TextIndex> {
+        Some(&self.text_index)
     }
 }
 

@@ -30,6 +30,7 @@ on_both!(
     every_acknowledged_append_survives_kill_9,
     an_import_with_a_gap_is_refused_whole,
     browsing_finds_text_in_any_case,
+    browsing_by_text_finds_exactly_what_a_scan_finds,
     reading_from_past_the_end_finds_nothing,
 );
 
@@ -537,6 +538,116 @@ fn browsing_finds_text_in_any_case(backend: Backend) {
     assert_eq!(found("100%"), Vec::<u64>::new(), "% is no wildcard");
 }
 
+/// The text index (SQLite) and the scan (PostgreSQL) find the same events
+/// as a plain substring test, ASCII letters in any case and others as they
+/// are, in both directions and in pages, including while the index is still
+/// behind the log.
+fn browsing_by_text_finds_exactly_what_a_scan_finds(backend: Backend) {
+    let fresh = Fresh::new(backend);
+    let store = fresh.open();
+    let names = [
+        "Été", "été", "BookLent", "booklent", "Quote\"d", "100%", "a_b",
+    ];
+    let events: Vec<NewEvent> = (0..30_000)
+        .map(|n| NewEvent {
+            event_type: names[n % names.len()].to_owned(),
+            tags: vec![format!("shelf:S{}", n % 13)],
+            data: serde_json::json!({"title": format!("Book number {n}"), "note": names[n % 5]})
+                .to_string(),
+        })
+        .collect();
+    // One append far larger than a batch of the index's follower, so the
+    // first searches find the index behind.
+    append(&store, &events);
+    let all = store.read(&Query::all(), ReadOptions::default()).unwrap();
+    // What a person sees of each event, ASCII letters in lower case.
+    let seen: Vec<(u64, String, &[String])> = all
+        .iter()
+        .map(|e| {
+            let text = format!(
+                "{} {} {} {} {} {}",
+                e.event_type,
+                e.tags.join("\u{1f}"),
+                e.data.get(),
+                e.id,
+                e.correlation_id.as_deref().unwrap_or(""),
+                e.idempotency_key.as_deref().unwrap_or("")
+            );
+            (e.position, text.to_ascii_lowercase(), &e.tags[..])
+        })
+        .collect();
+    let expected = |text: &str, shelf: Option<&str>| -> Vec<u64> {
+        let needle = text.to_ascii_lowercase();
+        seen.iter()
+            .filter(|(_, text, tags)| {
+                text.contains(&needle) && shelf.is_none_or(|s| tags.iter().any(|t| t == s))
+            })
+            .map(|(position, ..)| *position)
+            .collect()
+    };
+    let texts = [
+        "booklent",
+        "ÉTÉ",
+        "été",
+        "e\"d",
+        "100%",
+        "a_b",
+        "number 2999",
+        "number 29999",
+        "nowhere at all",
+        "Bo",
+        "t\u{1f}",
+        "lent shelf:s1",
+    ];
+    let mut while_behind = 0;
+    for round in 0.. {
+        let caught_up = store.wait_for_text_index(std::time::Duration::ZERO);
+        for text in texts {
+            for shelf in [None, Some("shelf:S4")] {
+                let query = match shelf {
+                    Some(tag) => Query::new(vec![QueryItem::default().with_tags([tag])]),
+                    None => Query::all(),
+                };
+                let browse = Browse {
+                    query,
+                    text: Some(text.to_owned()),
+                };
+                let want = expected(text, shelf);
+                let forwards = store.browse(&browse, ReadOptions::default()).unwrap();
+                assert_eq!(positions(&forwards), want, "'{text}' {shelf:?}");
+                let page = ReadOptions {
+                    from: want.get(want.len() / 2).copied(),
+                    backwards: true,
+                    limit: Some(7),
+                };
+                let backwards: Vec<u64> = want[..want.len().min(want.len() / 2 + 1)]
+                    .iter()
+                    .rev()
+                    .take(7)
+                    .copied()
+                    .collect();
+                assert_eq!(
+                    positions(&store.browse(&browse, page).unwrap()),
+                    backwards,
+                    "'{text}' {shelf:?} backwards from the middle"
+                );
+            }
+        }
+        if caught_up {
+            break;
+        }
+        while_behind += 1;
+        assert!(round < 10_000, "the text index never caught up");
+    }
+    if let Backend::Sqlite = backend {
+        assert!(while_behind > 0, "every search ran on a complete index");
+        assert!(
+            store.wait_for_text_index(std::time::Duration::from_secs(60)),
+            "the text index holds the whole log"
+        );
+    }
+}
+
 /// A client of the tests' own on `location`'s database, beside the store's,
 /// on `runtime`.
 fn raw_client(
@@ -776,4 +887,38 @@ fn sqlite_the_log_is_checkpointed_off_the_append_path() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(store.head(), 600);
+}
+
+/// The text index is a cache of the log beside it: when the log it was made
+/// from is replaced, it starts over instead of answering from the old one.
+#[test]
+fn sqlite_a_text_index_of_a_replaced_log_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite");
+    let wait = std::time::Duration::from_secs(60);
+    let found = |store: &EventStore, text: &str| {
+        let browse = Browse {
+            query: Query::all(),
+            text: Some(text.to_owned()),
+        };
+        positions(&store.browse(&browse, ReadOptions::default()).unwrap())
+    };
+    {
+        let store = EventStore::open(&path).unwrap();
+        append(&store, &[event("OldShelf", &[]), event("OldShelf", &[])]);
+        assert!(store.wait_for_text_index(wait));
+        assert_eq!(found(&store, "oldshelf"), [1, 2]);
+    }
+    for file in ["events.sqlite", "events.sqlite-wal", "events.sqlite-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(file));
+    }
+    let store = EventStore::open(&path).unwrap();
+    append(&store, &[event("NewShelf", &[])]);
+    assert!(store.wait_for_text_index(wait));
+    assert_eq!(found(&store, "oldshelf"), Vec::<u64>::new());
+    assert_eq!(found(&store, "newshelf"), [1]);
+    assert!(
+        dir.path().join("events.search.sqlite").is_file(),
+        "the index lives beside the log"
+    );
 }

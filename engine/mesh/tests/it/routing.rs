@@ -11,13 +11,13 @@ use wasmtime_wasi_http::WasiBody;
 use wbx_core::capability::Capabilities;
 use wbx_core::host_http::Caller;
 use wbx_core::project::{Manifest, ModuleDecl};
-use wbx_core::{Catalog, Engine, Limits};
+use wbx_core::{Catalog, Engine, Limits, Tier};
 use wbx_mesh::MeshRuntime;
 use wbx_mesh::breaker::BreakerState;
 use wbx_mesh::kinds::SERVICE;
 use wbx_mesh::settings::settings;
 
-use crate::support::{engine_of, guest};
+use crate::support::{engine_of, guest, on_both_tiers, swap_in};
 
 /// Services loaded under their names, in namespace `test`, with `toml`
 /// as `wbx.toml`.
@@ -386,8 +386,11 @@ async fn outside_hosts_only_when_allowed_and_env_from_wbx_toml() {
     assert!(body.unwrap().contains("HttpRequestDenied"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swap_under_load_fails_no_request() {
+on_both_tiers!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_swap_under_load_fails_no_request
+);
+async fn a_swap_under_load_fails_no_request(tier: Tier) {
     let mesh = Arc::new(mesh(&[("echo", "echo")], ""));
     let mut clients = Vec::new();
     for _ in 0..4 {
@@ -411,9 +414,7 @@ async fn a_swap_under_load_fails_no_request() {
         mesh.runtime.calls_since(0, 100).len() > 20
     })
     .await;
-    mesh.engine
-        .load_file("echo", SERVICE, "0.2.0", &guest("echo-v2"))
-        .unwrap();
+    swap_in(&mesh.engine, tier, "echo", SERVICE, "echo-v2", "0.2.0");
     for client in clients {
         let seen = client.await.unwrap();
         assert!(

@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use wbx_core::capability::Capabilities;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
-use wbx_core::{Catalog, Engine, Limits, ModuleKind, Observation, Runtime};
+use wbx_core::{Catalog, Engine, Limits, ModuleKind, Observation, Runtime, Tier};
 use wbx_pipelines::info::{EdgeInfo, ElementView, FlowInfo, FlowStatus, StageInfo};
 use wbx_pipelines::kinds::{PROCESSOR, SINK, SOURCE};
 use wbx_pipelines::{FlowObservation, PipelineRuntime};
@@ -216,9 +216,13 @@ impl Flows {
 
     /// Loads `guest` as the next version of `module` and tells the runtime.
     pub fn swap(&self, module: &str, guest_name: &str, version: &str) {
-        self.engine
-            .load_file(module, kind_of(guest_name), version, &guest(guest_name))
-            .unwrap();
+        self.swap_in(Tier::Cranelift, module, guest_name, version);
+    }
+
+    /// [`Flows::swap`] with `tier`'s code.
+    pub fn swap_in(&self, tier: Tier, module: &str, guest_name: &str, version: &str) {
+        let kind = kind_of(guest_name);
+        support::swap_in(&self.engine, tier, module, kind, guest_name, version);
         self.runtime.clone().module_swapped(module);
     }
 

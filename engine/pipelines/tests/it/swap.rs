@@ -1,6 +1,6 @@
 //! Hot swap of a stateful processor under a steady flow: between two
 //! batches, its state handed over; no element lost, repeated, or handled
-//! half by one version.
+//! half by one version, on both code tiers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,13 +10,18 @@ use wbx_pipelines::FlowObservation;
 use wbx_pipelines::element::NewElement;
 use wbx_pipelines::info::FlowStatus;
 
+use crate::support::on_both_tiers;
 use crate::{flows, payload};
+use wbx_core::Tier;
 
 /// Elements pushed after the swap was seen.
 const AFTER: u64 = 1000;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_processor_swapped_mid_stream_loses_and_repeats_nothing_and_keeps_its_state() {
+on_both_tiers!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_processor_swapped_mid_stream_loses_and_repeats_nothing_and_keeps_its_state
+);
+async fn a_processor_swapped_mid_stream_loses_and_repeats_nothing_and_keeps_its_state(tier: Tier) {
     let toml = r#"
 [flows.live]
 start = false
@@ -57,7 +62,7 @@ capacity = 16
         }
     });
     flows.seen("live", &seen, 500).await;
-    flows.swap("stage", "stage-v2", "0.2.0");
+    flows.swap_in(tier, "stage", "stage-v2", "0.2.0");
     let carried = flows
         .observed(|o| match o {
             FlowObservation::StageSwapped { carried, note, .. } => Some((*carried, note.clone())),
