@@ -334,7 +334,7 @@ mod tests {
     fn a_text_is_looked_up_by_each_of_its_trigrams() {
         assert_eq!(trigrams("ab"), None);
         assert_eq!(trigrams("abcab").unwrap(), r#""abc" AND "bca" AND "cab""#);
-        assert_eq!(trigrams("a\"bc").unwrap(), r#""a""b" AND """bc""#);
+        assert_eq!(trigrams("a\"bc").unwrap(), r#""""bc" AND "a""b""#);
         assert_eq!(trigrams("été!").unwrap(), r#""té!" AND "été""#);
     }
 }

@@ -59,7 +59,9 @@ pub(crate) struct SqliteBackend {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Checkpointer,
-    text_index: TextIndex,
+    /// `None` when the index cannot be opened (a read-only directory, a
+    /// damaged file): the store works, and search scans.
+    text_index: Option<TextIndex>,
 }
 
 impl SqliteBackend {
@@ -87,7 +89,7 @@ impl SqliteBackend {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: Checkpointer::start(path)?,
-            text_index: TextIndex::start(path)?,
+            text_index: TextIndex::start(path).ok(),
         })
     }
 
@@ -180,11 +182,12 @@ impl Backend for SqliteBackend {
         }
         tx.commit().context("cannot commit the append")?;
         self.checkpointer.committed();
-        if let Some(head) = outcomes.iter().rev().find_map(|outcome| match outcome {
+        let head = outcomes.iter().rev().find_map(|outcome| match outcome {
             AppendOutcome::Appended { last, .. } => Some(*last),
             _ => None,
-        }) {
-            self.text_index.committed(head);
+        });
+        if let (Some(index), Some(head)) = (&self.text_index, head) {
+            index.committed(head);
         }
         Ok(outcomes)
     }
@@ -209,7 +212,9 @@ impl Backend for SqliteBackend {
         }
         tx.commit().context("cannot commit the import")?;
         self.checkpointer.committed();
-        self.text_index.committed(last);
+        if let Some(index) = &self.text_index {
+            index.committed(last);
+        }
         Ok(events.len() as u64)
     }
 
@@ -235,7 +240,7 @@ impl Backend for SqliteBackend {
     }
 
     fn text_index(&self) -> Option<&TextIndex> {
-        Some(&self.text_index)
+        self.text_index.as_ref()
     }
 }
 
