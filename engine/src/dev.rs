@@ -408,6 +408,8 @@ impl DevLoop {
         seen_at: Instant,
         report: &mut impl FnMut(DevEvent<'_>),
     ) {
+        // Versions on Winch's code, moved to Cranelift's once all are in.
+        let mut tier_ups = Vec::new();
         for built in &build.built {
             let Some(decl) = self.project.module(&built.name) else {
                 continue;
@@ -471,12 +473,7 @@ impl DevLoop {
                         latency: reload.latency,
                     });
                     if reload.swap.compile.tier == Tier::Winch {
-                        // Full-speed code follows; the swap serves meanwhile.
-                        self.engine.tier_up_later(
-                            &reload.module,
-                            reload.swap.version.clone(),
-                            bytes,
-                        );
+                        tier_ups.push((reload.module.clone(), reload.swap.version.clone(), bytes));
                     }
                     // Its model moves on to it (or starts it, when its
                     // first build failed).
@@ -488,6 +485,10 @@ impl DevLoop {
                     error: format!("{error:#}"),
                 }),
             }
+        }
+        if !tier_ups.is_empty() {
+            // Full-speed code follows; Winch's serves meanwhile.
+            self.engine.tier_up_later(tier_ups);
         }
     }
 

@@ -291,23 +291,27 @@ impl Engine {
         Ok(Some(report))
     }
 
-    /// [`Engine::tier_up`] on a thread of its own, so that the swap that
-    /// asked for it is done at once; observed as `ModuleTieredUp` when the
-    /// module moves, and in the module's log when Cranelift fails (Winch's
-    /// code keeps serving then).
-    pub fn tier_up_later(self: &Arc<Self>, name: &str, version: ModuleVersion, bytes: Vec<u8>) {
-        let (engine, module) = (self.clone(), name.to_owned());
+    /// [`Engine::tier_up`] of each module of `moves` (its name, the version
+    /// on Winch's code, its bytes), one after another on a thread of their
+    /// own, so that the swaps that asked for them are done at once and
+    /// their compiles do not compete with each other for the CPU. Observed
+    /// as `ModuleTieredUp` when a module moves, and in the module's log
+    /// when Cranelift fails (Winch's code keeps serving then).
+    pub fn tier_up_later(self: &Arc<Self>, moves: Vec<(String, ModuleVersion, Vec<u8>)>) {
+        let engine = self.clone();
         let spawned = std::thread::Builder::new()
             .name("wbx-tier-up".into())
             .spawn(move || {
-                if let Err(error) = engine.tier_up(&module, &version, &bytes) {
-                    let text = format!("{error:#}; Winch's code of {version} keeps serving");
-                    engine.logs.push(&module, Level::Warn, LogSource::Log, text);
+                for (module, version, bytes) in moves {
+                    if let Err(error) = engine.tier_up(&module, &version, &bytes) {
+                        let text = format!("{error:#}; Winch's code of {version} keeps serving");
+                        engine.logs.push(&module, Level::Warn, LogSource::Log, text);
+                    }
                 }
             });
         if let Err(error) = spawned {
             let text = format!("cannot start compiling with Cranelift: {error}");
-            self.logs.push(name, Level::Warn, LogSource::Log, text);
+            self.logs.push("engine", Level::Warn, LogSource::Log, text);
         }
     }
 
