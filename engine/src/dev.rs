@@ -10,6 +10,10 @@
 //!   changes.
 //! - A module that fails to build keeps its running version; the compiler's
 //!   diagnostics are reported.
+//! - A rebuilt module is swapped in on Winch's code where Winch runs
+//!   ([`Engine::swap_soonest`]); once all of a change's modules are in,
+//!   Cranelift compiles them one at a time and its code replaces Winch's
+//!   ([`Engine::tier_up_later`]).
 //! - A changed `wbx.toml` is re-read and checked by the core and every
 //!   model: applied (limits, each model's tables) or refused with its
 //!   located error while the old settings keep running.
