@@ -58,19 +58,14 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
             } else {
                 Query::new(vec![item])
             };
+            query.validate().map_err(anyhow::Error::msg)?;
             let options = ReadOptions {
                 from: args.from,
                 backwards: args.backwards,
                 limit: args.limit,
             };
-            let events = match &args.grep {
-                Some(text) => {
-                    let text = Some(text.clone());
-                    store.browse(&Browse { query, text }, options)?
-                }
-                None => store.read(&query, options)?,
-            };
-            for event in events {
+            let text = args.grep.clone();
+            for event in store.browse(&Browse { query, text }, options)? {
                 print(&serde_json::to_value(&event)?);
             }
         }

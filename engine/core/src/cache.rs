@@ -2,9 +2,9 @@
 //!
 //! A key is the SHA-256 of the component's bytes, the code tier and
 //! wasmtime's compatibility hash of the engine's settings, so a cached
-//! artifact is only ever loaded by an engine that could have produced it. Files are written to a temporary
-//! name and renamed, so a crash never leaves a half-written artifact under a
-//! real key.
+//! artifact is only ever loaded by an engine that could have produced it.
+//! Files are written to a temporary name and renamed, so a crash never
+//! leaves a half-written artifact under a real key.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;

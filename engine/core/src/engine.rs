@@ -251,17 +251,13 @@ impl Engine {
 
     /// Moves `name` from Winch's code for `version` to Cranelift's, compiled
     /// now: the same version, so not a reload; new instances get the new
-    /// code and those running finish on the old. `None` (and nothing done)
-    /// when `name` no longer runs `version` on Winch code.
-    pub fn tier_up(
-        &self,
-        name: &str,
-        version: &ModuleVersion,
-        bytes: &[u8],
-    ) -> Result<Option<SwapReport>> {
+    /// code and those running finish on the old. Whether it moved: not
+    /// (and nothing done) when `name` no longer runs `version` on Winch
+    /// code.
+    pub fn tier_up(&self, name: &str, version: &ModuleVersion, bytes: &[u8]) -> Result<bool> {
         let on_winch = |m: &LoadedModule| &m.version == version && m.tier == Tier::Winch;
         let Some(active) = self.registry.get(name).filter(|m| on_winch(m)) else {
-            return Ok(None);
+            return Ok(false);
         };
         let (module, compile) = self
             .compile(
@@ -272,23 +268,15 @@ impl Engine {
                 bytes,
             )
             .with_context(|| format!("cannot compile module '{name}' with Cranelift"))?;
-        let installing = Instant::now();
         if !self.registry.replace_if(module, on_winch) {
-            return Ok(None);
+            return Ok(false);
         }
-        let report = SwapReport {
-            version: version.clone(),
-            previous: Some(version.clone()),
-            compile,
-            install: installing.elapsed(),
-            fallback: None,
-        };
         self.observer.publish(Observation::ModuleTieredUp {
             module: name.to_owned(),
             version: version.clone(),
             compile,
         });
-        Ok(Some(report))
+        Ok(true)
     }
 
     /// [`Engine::tier_up`] of each module of `moves` (its name, the version
@@ -298,6 +286,7 @@ impl Engine {
     /// as `ModuleTieredUp` when a module moves, and in the module's log
     /// when Cranelift fails (Winch's code keeps serving then).
     pub fn tier_up_later(self: &Arc<Self>, moves: Vec<(String, ModuleVersion, Vec<u8>)>) {
+        let names: Vec<String> = moves.iter().map(|(name, ..)| name.clone()).collect();
         let engine = self.clone();
         let spawned = std::thread::Builder::new()
             .name("wbx-tier-up".into())
@@ -310,8 +299,11 @@ impl Engine {
                 }
             });
         if let Err(error) = spawned {
-            let text = format!("cannot start compiling with Cranelift: {error}");
-            self.logs.push("engine", Level::Warn, LogSource::Log, text);
+            // Winch's code keeps serving each of them.
+            for name in names {
+                let text = format!("cannot start compiling with Cranelift: {error}");
+                self.logs.push(&name, Level::Warn, LogSource::Log, text);
+            }
         }
     }
 

@@ -30,8 +30,8 @@ use crate::command::{CommandError, CommandRequest};
 use crate::host_sql::rows_to_json;
 use crate::observe::EventsObservation;
 use crate::{
-    AppendCondition, AppendMeta, AppendOutcome, Browse, EventStore, EventsRuntime, NewEvent, Query,
-    QueryItem, ReadOptions, StoredEvent,
+    AppendCondition, AppendMeta, AppendOutcome, Browse, EventsRuntime, NewEvent, Query, QueryItem,
+    ReadOptions, StoredEvent,
 };
 
 /// Largest page `GET /api/events` returns when no limit is given.
@@ -115,17 +115,6 @@ struct EventFilter {
     options: ReadOptions,
 }
 
-impl EventFilter {
-    /// The events the filter finds under `options`: a DCB read, or a browse
-    /// when a text is given.
-    fn read(&self, store: &EventStore, options: ReadOptions) -> anyhow::Result<Vec<StoredEvent>> {
-        match self.browse.text {
-            Some(_) => store.browse(&self.browse, options),
-            None => store.read(&self.browse.query, options),
-        }
-    }
-}
-
 fn parse_filter(raw: Option<&str>) -> ApiResult<EventFilter> {
     let mut item = QueryItem::default();
     let mut options = ReadOptions::default();
@@ -155,6 +144,7 @@ fn parse_filter(raw: Option<&str>) -> ApiResult<EventFilter> {
     } else {
         Query::new(vec![item])
     };
+    query.validate().map_err(ApiError::bad_request)?;
     Ok(EventFilter {
         browse: Browse { query, text },
         options,
@@ -169,7 +159,7 @@ async fn events(
     filter.options.limit.get_or_insert(DEFAULT_PAGE);
     let store = state.runtime.store().clone();
     Ok(Json(
-        blocking(move || filter.read(&store, filter.options)).await?,
+        blocking(move || store.browse(&filter.browse, filter.options)).await?,
     ))
 }
 
@@ -190,7 +180,7 @@ async fn event_stream(
             head.mark_unchanged();
             let head_seen = store.head();
             let options = ReadOptions::forward(next, DEFAULT_PAGE);
-            let batch = match filter.read(&store, options) {
+            let batch = match store.browse(&filter.browse, options) {
                 Ok(batch) => batch,
                 Err(error) => {
                     // The client sees the stream end with the reason.

@@ -248,8 +248,12 @@ impl EventStore {
             text: browse.text.as_deref().filter(|t| !t.is_empty()),
             dialect: self.backend.dialect(),
         };
-        match (filter.text, self.backend.text_index()) {
-            (Some(text), Some(index)) => self.browse_indexed(&filter, index, text, options),
+        // A text under three characters has no trigram: it is scanned for.
+        match (
+            filter.text.and_then(search::Lookup::of),
+            self.backend.text_index(),
+        ) {
+            (Some(lookup), Some(index)) => self.browse_indexed(&filter, index, &lookup, options),
             _ => self.scan(&filter, |_| String::new(), options),
         }
     }
@@ -261,7 +265,7 @@ impl EventStore {
         &self,
         filter: &Filter<'_>,
         index: &search::TextIndex,
-        text: &str,
+        lookup: &search::Lookup,
         options: ReadOptions,
     ) -> Result<Vec<StoredEvent>> {
         let reached = index.position();
@@ -292,11 +296,7 @@ impl EventStore {
         };
         let mut batch = limit.clamp(64, 4096);
         while found.len() < limit && low <= high {
-            let range = (low, high);
-            let Some(candidates) = index.candidates(text, range, options.backwards, batch)? else {
-                // Too short to look up: a scan answers.
-                return self.scan(filter, |_| String::new(), options);
-            };
+            let candidates = index.candidates(lookup, (low, high), options.backwards, batch)?;
             let Some(&last) = candidates.last() else {
                 break;
             };

@@ -73,7 +73,7 @@ struct Progress {
 }
 
 /// Where the index of the store at `events` lives.
-pub(crate) fn index_path(events: &Path) -> PathBuf {
+fn index_path(events: &Path) -> PathBuf {
     events.with_extension("search.sqlite")
 }
 
@@ -142,19 +142,15 @@ impl TextIndex {
     }
 
     /// Positions in `range` (both ends included) of the events whose text
-    /// may contain `text`, every one that does among them, at most `limit`,
-    /// from the range's end when `backwards`. `None` when `text` has no
-    /// trigram to look up.
+    /// may contain the looked-up text, every one that does among them, at
+    /// most `limit`, from the range's end when `backwards`.
     pub(crate) fn candidates(
         &self,
-        text: &str,
+        lookup: &Lookup,
         range: (u64, u64),
         backwards: bool,
         limit: usize,
-    ) -> Result<Option<Vec<u64>>> {
-        let Some(expression) = trigrams(text) else {
-            return Ok(None);
-        };
+    ) -> Result<Vec<u64>> {
         let order = if backwards { "DESC" } else { "ASC" };
         let reader = lock(&self.reader);
         let mut statement = reader
@@ -166,7 +162,7 @@ impl TextIndex {
         let clamp = |p: u64| i64::try_from(p).unwrap_or(i64::MAX);
         let rows = statement
             .query_map(
-                rusqlite::params![expression, clamp(range.0), clamp(range.1), limit as i64],
+                rusqlite::params![lookup.0, clamp(range.0), clamp(range.1), limit as i64],
                 |row| row.get::<_, i64>(0),
             )
             .context("cannot search the text index")?;
@@ -174,7 +170,7 @@ impl TextIndex {
             .map(|p| p.map(|p| p as u64))
             .collect::<Result<_, _>>()
             .context("cannot search the text index")?;
-        Ok(Some(positions))
+        Ok(positions)
     }
 }
 
@@ -187,15 +183,20 @@ impl Drop for TextIndex {
     }
 }
 
-/// An FTS5 expression that every text containing `text` matches: each of
-/// its distinct trigrams, quoted. `None` under three characters.
-fn trigrams(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let grams: BTreeSet<String> = chars
-        .windows(3)
-        .map(|w| format!("\"{}\"", w.iter().collect::<String>().replace('"', "\"\"")))
-        .collect();
-    (!grams.is_empty()).then(|| grams.into_iter().collect::<Vec<_>>().join(" AND "))
+/// What the index is asked for a text: an FTS5 expression that every text
+/// containing it matches, each of its distinct trigrams quoted.
+pub(crate) struct Lookup(String);
+
+impl Lookup {
+    /// `None` under three characters: no trigram to look up.
+    pub(crate) fn of(text: &str) -> Option<Lookup> {
+        let chars: Vec<char> = text.chars().collect();
+        let grams: BTreeSet<String> = chars
+            .windows(3)
+            .map(|w| format!("\"{}\"", w.iter().collect::<String>().replace('"', "\"\"")))
+            .collect();
+        (!grams.is_empty()).then(|| Lookup(grams.into_iter().collect::<Vec<_>>().join(" AND ")))
+    }
 }
 
 /// The index's own connection, made ready (started over when it no longer
@@ -332,9 +333,10 @@ mod tests {
 
     #[test]
     fn a_text_is_looked_up_by_each_of_its_trigrams() {
-        assert_eq!(trigrams("ab"), None);
-        assert_eq!(trigrams("abcab").unwrap(), r#""abc" AND "bca" AND "cab""#);
-        assert_eq!(trigrams("a\"bc").unwrap(), r#""""bc" AND "a""b""#);
-        assert_eq!(trigrams("été!").unwrap(), r#""té!" AND "été""#);
+        let lookup = |text: &str| Lookup::of(text).map(|l| l.0);
+        assert_eq!(lookup("ab"), None);
+        assert_eq!(lookup("abcab").unwrap(), r#""abc" AND "bca" AND "cab""#);
+        assert_eq!(lookup("a\"bc").unwrap(), r#""""bc" AND "a""b""#);
+        assert_eq!(lookup("été!").unwrap(), r#""té!" AND "été""#);
     }
 }
