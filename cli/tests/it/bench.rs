@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::{repo_root, stderr, stdout, wbx_command};
 
 /// Each scenario, in the order they run, with its unit.
-const SCENARIOS: [(&str, &str); 27] = [
+const SCENARIOS: [(&str, &str); 28] = [
     ("command-execution", "executions/s"),
     ("projector-replay", "events/s"),
     ("replay", "events/s"),
@@ -32,6 +32,7 @@ const SCENARIOS: [(&str, &str); 27] = [
     ("actor-fork-join", "messages/s"),
     ("actor-idle-memory", "KiB/process"),
     ("pipeline", "elements/s"),
+    ("pipeline-json", "elements/s"),
     ("pipeline-overhead", "µs/element"),
     ("pipeline-backpressure", "% of the 1× peak memory at 10×"),
     ("cache-load", "loads/s"),

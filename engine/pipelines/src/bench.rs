@@ -5,8 +5,9 @@
 //!
 //! | scenario | value | baseline (the limit) |
 //! |---|---|---|
-//! | `pipeline` | elements/s through source → processor → sink (256-byte elements, batches of 32, queues of 64) | the same three guests called directly in one loop with the same batches: `pull`, `process`, `consume` |
-//! | `pipeline-overhead` | µs the runtime adds to each element over the direct calls (Torvyn's design target: under 5) | — |
+//! | `pipeline` | elements/s through source → processor → sink (256-byte elements, batches of 32, queues of 64), the processor passing each element on as it came: what the runtime costs | the same three guests called directly in one loop with the same batches: `pull`, `process`, `consume` |
+//! | `pipeline-json` | the same with a processor that parses each element's JSON, adds two fields and writes it again: what a guest's own work weighs | the same, called directly |
+//! | `pipeline-overhead` | µs the runtime adds to each element over the direct calls in `pipeline` (Torvyn's design target: under 5) | — |
 //! | `pipeline-backpressure` | peak resident memory sending 10 × the elements through a sink 100 × slower than the source, in % of the peak with 1 × (flat: 100) | — |
 //!
 //! - [`groups`]: the one group, what the model registers.
@@ -52,7 +53,12 @@ const PATIENCE: Duration = Duration::from_secs(300);
 
 pub fn groups() -> Vec<BenchGroup> {
     vec![BenchGroup {
-        names: &["pipeline", "pipeline-overhead", "pipeline-backpressure"],
+        names: &[
+            "pipeline",
+            "pipeline-json",
+            "pipeline-overhead",
+            "pipeline-backpressure",
+        ],
         run: run_group,
     }]
 }
@@ -73,7 +79,7 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
         let bare = Bare::new(&components)?;
         let through = ["pipeline", "pipeline-overhead"];
         if through.iter().any(|s| options.selected(s)) {
-            let (value, baseline) = rates(&flows, &bare, options).await?;
+            let (value, baseline) = rates(&flows, &bare, options, &PASS).await?;
             if options.selected("pipeline") {
                 report(&measurement("pipeline", "elements/s", value, baseline));
             }
@@ -86,6 +92,10 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
                 ));
             }
         }
+        if options.selected("pipeline-json") {
+            let (value, baseline) = rates(&flows, &bare, options, &JSON_WORK).await?;
+            report(&measurement("pipeline-json", "elements/s", value, baseline));
+        }
         if options.selected("pipeline-backpressure") {
             report(&backpressure(&flows, options).await?);
         }
@@ -93,17 +103,24 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
     })
 }
 
-/// The pipeline's rate and the direct calls', alternating, each summarized.
+/// The `stage` processor's config that passes each element on untouched.
+const PASS: &str = r#"{"pass":true}"#;
+/// Its config that parses, stamps and writes each element's JSON.
+const JSON_WORK: &str = "null";
+
+/// The pipeline's rate and the direct calls', alternating, each summarized,
+/// with `processor` the `stage` processor's config.
 async fn rates(
     flows: &Flows,
     bare: &Bare,
     options: &BenchOptions,
+    processor: &str,
 ) -> Result<((f64, (f64, f64)), (f64, (f64, f64)))> {
     let n = options.size(ELEMENTS) as u64;
     let (mut values, mut baselines) = (Vec::new(), Vec::new());
     for _ in 0..options.reps() {
-        values.push(flows.through(n, None).await?.0);
-        baselines.push(bare.through(n).await?);
+        values.push(flows.through(n, processor, None).await?.0);
+        baselines.push(bare.through(n, processor).await?);
     }
     Ok((summarize(values), summarize(baselines)))
 }
@@ -115,8 +132,8 @@ async fn backpressure(flows: &Flows, options: &BenchOptions) -> Result<Measureme
     let n = options.size(SLOW_ELEMENTS) as u64;
     let mut shares = Vec::new();
     for _ in 0..options.reps() {
-        let small = flows.through(n, Some(slow_sink())).await?.1;
-        let large = flows.through(10 * n, Some(slow_sink())).await?.1;
+        let small = flows.through(n, PASS, Some(slow_sink())).await?.1;
+        let large = flows.through(10 * n, PASS, Some(slow_sink())).await?.1;
         shares.push(100.0 * large as f64 / small.max(1) as f64);
     }
     Ok(figure(
@@ -160,9 +177,16 @@ impl Flows {
     }
 
     /// Elements/s of `n` elements through a new flow, and the peak of
-    /// resident memory meanwhile (KiB). `sink` is the sink's config.
-    async fn through(&self, n: u64, sink: Option<serde_json::Value>) -> Result<(f64, u64)> {
-        let spec = flow_spec(n, sink.unwrap_or(serde_json::Value::Null));
+    /// resident memory meanwhile (KiB). `processor` and `sink` are the
+    /// processor's and the sink's configs.
+    async fn through(
+        &self,
+        n: u64,
+        processor: &str,
+        sink: Option<serde_json::Value>,
+    ) -> Result<(f64, u64)> {
+        let processor = serde_json::from_str(processor)?;
+        let spec = flow_spec(n, processor, sink.unwrap_or(serde_json::Value::Null));
         let runtime = PipelineRuntime::new(
             self.engine.clone(),
             Arc::default(),
@@ -188,17 +212,16 @@ impl Flows {
         });
         let start = Instant::now();
         runtime.start_flow("bench").await?;
-        let info = loop {
-            let info = runtime.flow("bench").context("the bench flow is gone")?;
-            if info.status.is_over() {
-                break info;
-            }
+        // Its status alone, often: reading the whole flow's figures would
+        // take the stages' locks while they run.
+        while !runtime.status("bench")?.is_over() {
             if start.elapsed() > PATIENCE {
                 bail!("the bench flow did not finish in {} s", PATIENCE.as_secs());
             }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        };
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let elapsed = start.elapsed();
+        let info = runtime.flow("bench").context("the bench flow is gone")?;
         done.store(true, Ordering::Relaxed);
         sampler.await?;
         wbx_core::Runtime::shutdown(runtime).await;
@@ -221,7 +244,7 @@ impl Flows {
 }
 
 /// numbers → stage → collect, `n` elements of [`ELEMENT_SIZE`] bytes.
-fn flow_spec(n: u64, sink: serde_json::Value) -> FlowSpec {
+fn flow_spec(n: u64, processor: serde_json::Value, sink: serde_json::Value) -> FlowSpec {
     let node = |name: &str, kind: StageKind, config: serde_json::Value| NodeSpec {
         name: name.to_owned(),
         stage: StageSource::Module {
@@ -251,7 +274,7 @@ fn flow_spec(n: u64, sink: serde_json::Value) -> FlowSpec {
                 StageKind::Source,
                 json!({ "count": n, "size": ELEMENT_SIZE }),
             ),
-            node("stage", StageKind::Processor, serde_json::Value::Null),
+            node("stage", StageKind::Processor, processor),
             node("collect", StageKind::Sink, sink),
         ],
         edges: vec![edge("numbers", "stage"), edge("stage", "collect")],
@@ -289,9 +312,9 @@ impl Bare {
         BareState::store(self.source.engine(), ())
     }
 
-    /// Elements/s of `n` elements pulled, processed and consumed in one
-    /// loop, a batch at a time.
-    async fn through(&self, n: u64) -> Result<f64> {
+    /// Elements/s of `n` elements pulled, processed (`processor` is the
+    /// processor's config) and consumed in one loop, a batch at a time.
+    async fn through(&self, n: u64, processor_config: &str) -> Result<f64> {
         let failed = |what: &str, e: String| anyhow!("the bare {what} failed: {e}");
         let (mut s1, mut s2, mut s3) = (self.store(), self.store(), self.store());
         let source = self.source.instantiate_async(&mut s1).await?;
@@ -308,7 +331,7 @@ impl Bare {
             .await?
             .map_err(|e| failed("source", e))?;
         processor
-            .call_init(&mut s2, "null")
+            .call_init(&mut s2, processor_config)
             .await?
             .map_err(|e| failed("processor", e))?;
         sink.call_init(&mut s3, "null")

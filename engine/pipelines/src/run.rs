@@ -30,21 +30,80 @@ pub struct Shutdown;
 /// How long an idle source waits before it is asked again, at most.
 const IDLE_MAX: Duration = Duration::from_millis(200);
 
-/// Starts the tasks of every node of `run`.
-pub fn spawn(run: &Arc<FlowRun>) -> Vec<tokio::task::JoinHandle<()>> {
+/// The thread a run's tasks share: a tokio runtime of one thread, so a
+/// batch passes from stage to stage without waking another thread (which
+/// cost more than the stages' own work, measured), and a busy flow never
+/// holds up the engine's workers (its API, the other models, other flows).
+pub struct RunThread {
+    /// Resolves when every task of the run has ended.
+    ended: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl RunThread {
+    /// Waits for every task of the run to end.
+    pub async fn join(self) {
+        if let Some(ended) = self.ended {
+            let _ = ended.await;
+        }
+    }
+}
+
+/// Starts the tasks of every node of `run` on a thread of the run's own.
+pub fn spawn(run: &Arc<FlowRun>) -> RunThread {
     let tasks: Vec<usize> = (0..run.stages.len())
         .filter(|i| !run.stages[*i].is_push())
         .collect();
-    run.tasks(tasks.len());
+    let count = tasks.len();
+    run.tasks(count);
+    let (ended, on_end) = tokio::sync::oneshot::channel();
+    let thread = {
+        let run = run.clone();
+        std::thread::Builder::new()
+            .name(format!("wbx-flow-{}", run.name))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(run_tasks(run, tasks)),
+                    Err(e) => cannot_run(&run, &e, tasks.len()),
+                }
+                let _ = ended.send(());
+            })
+    };
+    match thread {
+        Ok(_) => RunThread {
+            ended: Some(on_end),
+        },
+        Err(e) => {
+            cannot_run(run, &e, count);
+            RunThread { ended: None }
+        }
+    }
+}
+
+/// The run's tasks, on the run's thread, until every one has ended.
+async fn run_tasks(run: Arc<FlowRun>, tasks: Vec<usize>) {
     let sampler = tokio::spawn(sample(run.clone()));
-    tasks
+    let handles: Vec<_> = tasks
         .into_iter()
-        .map(|stage| {
-            let runner = Runner::new(run.clone(), stage);
-            tokio::spawn(runner.run())
-        })
+        .map(|stage| tokio::spawn(Runner::new(run.clone(), stage).run()))
         .chain([sampler])
-        .collect()
+        .collect();
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+/// The run could not get its thread: it fails, saying why.
+fn cannot_run(run: &FlowRun, error: &std::io::Error, tasks: usize) {
+    run.set_status(
+        FlowStatus::Failed,
+        Some(format!("cannot start the flow's thread: {error}")),
+    );
+    for _ in 0..tasks {
+        run.stage_ended();
+    }
 }
 
 /// Samples the run's pressure every 100 ms and its rates every second.

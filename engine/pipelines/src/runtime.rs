@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
 use wbx_core::api::Closing;
 use wbx_core::capability::Capabilities;
 use wbx_core::project::{Manifest, ModuleDecl, StateLayout};
@@ -20,6 +19,7 @@ use wbx_core::{BoxFuture, Engine, ModuleState, Runtime};
 
 use crate::element::{NewElement, now_ms};
 use crate::flow::FlowRun;
+use crate::run::RunThread;
 use crate::info::{DeadLetter, ElementView, FlowInfo, FlowStatus, StageDetail};
 use crate::settings::{FlowSpec, PipelineSettings, StageSource};
 
@@ -83,10 +83,10 @@ impl fmt::Display for FlowError {
 impl std::error::Error for FlowError {}
 
 /// A flow of the project: its latest run (a never-started run when it has
-/// not run yet), and the tasks of that run.
+/// not run yet), and the thread of that run's tasks.
 struct Slot {
     run: Arc<FlowRun>,
-    tasks: Vec<JoinHandle<()>>,
+    thread: Option<RunThread>,
     /// False until its first run starts.
     started: bool,
     /// Numbers keep increasing across runs, so a sink can drop repeats.
@@ -137,7 +137,7 @@ impl PipelineRuntime {
             name,
             Slot {
                 run,
-                tasks: Vec::new(),
+                thread: None,
                 started: false,
                 sequence,
             },
@@ -159,6 +159,12 @@ impl PipelineRuntime {
             .get(flow)
             .map(|slot| slot.run.clone())
             .ok_or_else(|| FlowError::NoSuchFlow(flow.to_owned()))
+    }
+
+    /// `flow`'s status alone: cheaper than [`Self::flow`], which reads
+    /// every stage's figures.
+    pub fn status(&self, flow: &str) -> Result<FlowStatus, FlowError> {
+        Ok(self.run(flow)?.status().0)
     }
 
     pub fn flows(&self) -> Vec<FlowInfo> {
@@ -211,7 +217,7 @@ impl PipelineRuntime {
         };
         slot.started = true;
         run.set_status(FlowStatus::Starting, None);
-        slot.tasks = crate::run::spawn(&run);
+        slot.thread = Some(crate::run::spawn(&run));
         slot.run = run.clone();
         Ok(run.status().0)
     }
@@ -458,9 +464,9 @@ impl PipelineRuntime {
     /// Ends `flow`'s run now (after each task's current batch) and waits
     /// for its tasks.
     async fn end(&self, flow: &str) {
-        let Some((run, tasks)) = lock(&self.flows)
+        let Some((run, thread)) = lock(&self.flows)
             .get_mut(flow)
-            .map(|slot| (slot.run.clone(), std::mem::take(&mut slot.tasks)))
+            .map(|slot| (slot.run.clone(), slot.thread.take()))
         else {
             return;
         };
@@ -468,8 +474,8 @@ impl PipelineRuntime {
         for edge in &run.edges {
             edge.abort();
         }
-        for task in tasks {
-            let _ = task.await;
+        if let Some(thread) = thread {
+            thread.join().await;
         }
     }
 }

@@ -25,9 +25,10 @@
 //! | `route` | false | emits to port `even` or `odd` by the input's `n` (an element without a whole `n` fails) |
 //! | `filter_odd` | false | drops elements whose `n` is odd (keeps those without one) |
 //! | `fan` | none | emits K copies of each element, each with `"fan": i` (0 ≤ i < K); K = 0 drops it |
+//! | `pass` | false | passes each element on as it came (payload, content type, key), counting `seen`, and nothing else: what `wbx bench` measures the runtime with |
 //!
-//! In that order: `trap_after`, reading the object, `trap_on`, the sleep,
-//! `fail_on`, `route`'s port, counting `seen`, `filter_odd`, `fan`.
+//! In that order: `pass`, `trap_after`, reading the object, `trap_on`, the
+//! sleep, `fail_on`, `route`'s port, counting `seen`, `filter_odd`, `fan`.
 //!
 //! State: `{"seen": n, "config": {…}}` (the config as read by `init`,
 //! since restore gets none); `version` is always the running code's.
@@ -51,6 +52,7 @@ struct Config {
     route: bool,
     filter_odd: bool,
     fan: Option<u64>,
+    pass: bool,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -77,6 +79,12 @@ impl Processor for Stage {
 
     fn process(&mut self, element: Element) -> Result<Vec<Output>, String> {
         self.given += 1;
+        if self.config.pass {
+            self.seen += 1;
+            let mut output = Output::bytes(element.payload, element.content_type);
+            output.key = element.key;
+            return Ok(vec![output]);
+        }
         if self.config.trap_after.is_some_and(|n| self.given >= n) {
             panic!("stage traps on element {}", element.sequence);
         }
