@@ -5,7 +5,7 @@
 //!
 //! | scenario | value | baseline (the limit) |
 //! |---|---|---|
-//! | `pipeline` | elements/s through source → processor → sink (256-byte elements, batches of 32, queues of 64), the processor passing each element on as it came: what the runtime costs | the same three guests called directly in one loop with the same batches: `pull`, `process`, `consume` |
+//! | `pipeline` | elements/s through source → processor → sink (256-byte elements, batches of 64, queues of 64: the defaults), the processor passing each element on as it came: what the runtime costs | the same three guests called directly in one loop with the same batches: `pull`, `process`, `consume` |
 //! | `pipeline-json` | the same with a processor that parses each element's JSON, adds two fields and writes it again: what a guest's own work weighs | the same, called directly |
 //! | `pipeline-overhead` | µs the runtime adds to each element over the direct calls in `pipeline` (Torvyn's design target: under 5) | — |
 //! | `pipeline-backpressure` | peak resident memory sending 10 × the elements through a sink 100 × slower than the source, in % of the peak with 1 × (flat: 100) | — |
@@ -144,7 +144,7 @@ async fn backpressure(flows: &Flows, options: &BenchOptions) -> Result<Measureme
 }
 
 /// The sink's config that makes it about 100 × slower than the source:
-/// a pause per batch of 32 that the source fills in a few µs.
+/// a pause per batch of 64 that the source fills in a few µs.
 fn slow_sink() -> serde_json::Value {
     json!({ "delay_ms": 3 })
 }

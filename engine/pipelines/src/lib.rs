@@ -17,8 +17,9 @@
 //! - [`runtime`]: [`PipelineRuntime`]: the flows, and what views ask.
 //! - The flow core: [`flow`] (one run of a flow: its edges, stage cells,
 //!   control and status), [`edge`] (a bounded queue: policies, holds,
-//!   pressure, the tap), [`run`] (the stage tasks: batches, retries,
-//!   restarts, swaps, sink verdicts, the events source), [`stage`] (a
+//!   pressure, the tap), [`run`] (the stage tasks, on a thread of the
+//!   run's own: batches, retries, restarts, swaps, sink verdicts, the
+//!   events source), [`stage`] (a
 //!   guest stage's instance: start, restart, swap, state), [`element`],
 //!   [`stats`], [`dead_letter`].
 //! - [`info`]: what views see: `wbx flows`, a stage opened, elements.
@@ -27,7 +28,8 @@
 //! - [`settings`]: the `[flows.NAME]` tables of `wbx.toml`.
 //! - [`api`]: its control-API routes.
 //! - [`bench`]: its `wbx bench` scenarios (throughput against direct
-//!   calls, per-element overhead, memory under a slow sink).
+//!   calls, with a pass-through processor and a JSON one, per-element
+//!   overhead, memory under a slow sink).
 //! - [`scenario`]: `wbx test`'s pipeline scenarios (`scenarios/pipelines/*.toml`).
 //! - `tests/it/`: its tests, one binary, against real guests.
 

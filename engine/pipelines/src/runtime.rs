@@ -19,8 +19,8 @@ use wbx_core::{BoxFuture, Engine, ModuleState, Runtime};
 
 use crate::element::{NewElement, now_ms};
 use crate::flow::FlowRun;
-use crate::run::RunThread;
 use crate::info::{DeadLetter, ElementView, FlowInfo, FlowStatus, StageDetail};
+use crate::run::RunThread;
 use crate::settings::{FlowSpec, PipelineSettings, StageSource};
 
 /// How long `stop` waits for a flow to drain before it answers anyway.

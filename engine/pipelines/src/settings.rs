@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [flows.clicks]            # a flow named `clicks`
-//! batch = 32                # elements per guest call, at most (default 32;
+//! batch = 64                # elements per guest call, at most (default 64;
 //!                           # never more than the input queue's capacity)
 //! timeout-ms = 5000         # per element: a call on n elements gets n × this (default 5000)
 //! retries = 2               # retries of a failing element before it becomes a dead letter (default 2)
@@ -55,8 +55,11 @@ pub const SECTIONS: &[&str] = &["flows"];
 
 /// An edge's queue capacity when it sets none.
 pub const DEFAULT_CAPACITY: usize = 64;
-/// Elements per guest call, at most, when a flow sets no `batch`.
-pub const DEFAULT_BATCH: usize = 32;
+/// Elements per guest call, at most, when a flow sets no `batch`: a default
+/// queue's worth. A flow's stages take turns on one thread, so a producer
+/// never fills a queue while its consumer works on a batch from it: a batch
+/// of half the queue would only double the calls.
+pub const DEFAULT_BATCH: usize = 64;
 /// A stage's time per element when neither its node nor its flow sets one.
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 /// Retries of a failing element when neither its node nor its flow sets them.
