@@ -55,8 +55,8 @@ pub fn groups() -> Vec<BenchGroup> {
     vec![BenchGroup {
         names: &[
             "pipeline",
-            "pipeline-json",
             "pipeline-overhead",
+            "pipeline-json",
             "pipeline-backpressure",
         ],
         run: run_group,
