@@ -79,7 +79,7 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
         let bare = Bare::new(&components)?;
         let through = ["pipeline", "pipeline-overhead"];
         if through.iter().any(|s| options.selected(s)) {
-            let (value, baseline) = rates(&flows, &bare, options, &PASS).await?;
+            let (value, baseline) = rates(&flows, &bare, options, PASS).await?;
             if options.selected("pipeline") {
                 report(&measurement("pipeline", "elements/s", value, baseline));
             }
@@ -93,7 +93,7 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
             }
         }
         if options.selected("pipeline-json") {
-            let (value, baseline) = rates(&flows, &bare, options, &JSON_WORK).await?;
+            let (value, baseline) = rates(&flows, &bare, options, JSON_WORK).await?;
             report(&measurement("pipeline-json", "elements/s", value, baseline));
         }
         if options.selected("pipeline-backpressure") {
