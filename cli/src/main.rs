@@ -31,10 +31,13 @@ mod table;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
+/// Elements, events and messages are made on one thread and freed on
+/// another all the time; glibc's allocator spends that time waiting on its
+/// arena locks, mimalloc does not (docs/ARCHITECTURE.md has the figures).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
