@@ -102,6 +102,7 @@ impl Edge {
         let mut pending = elements.into_iter().peekable();
         let mut refused = Vec::new();
         while pending.peek().is_some() {
+            let tapped = self.tap.get().is_some_and(|tap| tap.receiver_count() > 0);
             let room = self.room.notified();
             let (queued, held) = {
                 let mut state = lock(&self.state);
@@ -135,15 +136,19 @@ impl Edge {
                                 state.queue.pop_front();
                                 state.dropped += 1;
                             }
-                            if let Some(tap) = self.tap.get()
-                                && tap.receiver_count() > 0
-                            {
+                            if tapped && let Some(tap) = self.tap.get() {
                                 let _ = tap.send(ElementView::of(element));
                             }
-                            state.queue.extend(pending.next());
-                            state.passed += 1;
+                            // Untapped, all that fits goes in at once.
+                            let n = if tapped || full {
+                                1
+                            } else {
+                                (self.spec.capacity - state.queue.len()).min(pending.len())
+                            };
+                            state.queue.extend(pending.by_ref().take(n));
+                            state.passed += n as u64;
                             state.high_water = state.high_water.max(state.queue.len());
-                            queued += 1;
+                            queued += n;
                         }
                     }
                 }
@@ -202,6 +207,16 @@ impl Edge {
             on_hold(Hold::Started);
         }
         room
+    }
+
+    /// Room left, 0 while the producer is held; unlike [`Self::room`], a
+    /// full queue does not start a hold.
+    pub fn free(&self) -> usize {
+        let state = lock(&self.state);
+        match state.held_since {
+            Some(_) => 0,
+            None => self.spec.capacity.saturating_sub(state.queue.len()),
+        }
     }
 
     /// Resolves when a consumer frees room after a hold: make it before

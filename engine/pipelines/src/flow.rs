@@ -184,7 +184,12 @@ impl FlowRun {
 
     /// The next sequence number of the flow.
     pub fn next_sequence(&self) -> u64 {
-        self.sequence.fetch_add(1, Ordering::Relaxed) + 1
+        self.next_sequences(1)
+    }
+
+    /// The first of the flow's next `n` sequence numbers, taken at once.
+    pub fn next_sequences(&self, n: usize) -> u64 {
+        self.sequence.fetch_add(n as u64, Ordering::Relaxed) + 1
     }
 
     pub fn stats(&self, stage: usize) -> MutexGuard<'_, StageStats> {

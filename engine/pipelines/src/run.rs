@@ -290,7 +290,7 @@ impl Runner {
             let woken = items.notified();
             let batch = self.take(self.batch_size());
             if !batch.is_empty() {
-                self.run.stats(self.stage).took(&batch);
+                self.run.stats(self.stage).took(batch.len());
                 return Next::Batch(batch);
             }
             let inputs = &self.cell().inputs;
@@ -306,11 +306,12 @@ impl Runner {
 
     /// Up to `max` elements from the inputs, the first input turning.
     fn take(&mut self, max: usize) -> Vec<Element> {
-        let inputs = self.cell().inputs.clone();
+        let run = &self.run;
+        let inputs = &run.stages[self.stage].inputs;
         let mut batch = Vec::with_capacity(max);
         for i in 0..inputs.len() {
             let edge = inputs[(self.next_input + i) % inputs.len()];
-            self.run.edges[edge].take(max - batch.len(), &mut batch, self.run.on_hold(edge));
+            run.edges[edge].take(max - batch.len(), &mut batch, run.on_hold(edge));
             if batch.len() == max {
                 break;
             }
@@ -355,7 +356,8 @@ impl Runner {
 
     /// Numbers `outputs` in order onto `into`, each with `timestamp_ms`.
     fn number(&mut self, outputs: Vec<Output>, timestamp_ms: u64, into: &mut Vec<Element>) {
-        for output in outputs {
+        let first = self.run.next_sequences(outputs.len());
+        for (sequence, output) in (first..).zip(outputs) {
             if *self.content_type != *output.content_type {
                 self.content_type = Arc::from(output.content_type);
             }
@@ -363,7 +365,7 @@ impl Runner {
                 payload: output.payload.into(),
                 content_type: self.content_type.clone(),
                 key: output.key,
-                sequence: self.run.next_sequence(),
+                sequence,
                 timestamp_ms,
                 port: output.port,
             });
@@ -491,6 +493,14 @@ impl Runner {
         }
     }
 
+    /// A call on a whole batch failed: counted, and the batch kept among the
+    /// last elements in, as the failure's context.
+    fn batch_failed(&self, error: &str, batch: &[Element]) {
+        let mut stats = self.run.stats(self.stage);
+        stats.failed(None, error);
+        stats.given(batch.to_vec());
+    }
+
     /// One failed attempt at `element`: counted; when it was the last, the
     /// element is set aside. True when it may be tried again.
     fn attempt_failed(&self, element: &Element, error: &str, attempts: u32) -> bool {
@@ -509,6 +519,11 @@ impl Runner {
     /// most a batch). Other policies never hold a producer.
     async fn room(&mut self) -> Result<usize, Shutdown> {
         let batch = self.run.spec.batch;
+        // Most often there is room: no need to get ready to wait for it.
+        let room = self.room_now().min(batch);
+        if room > 0 {
+            return Ok(room);
+        }
         loop {
             let held: Vec<usize> = self
                 .cell()
@@ -538,6 +553,19 @@ impl Runner {
                 return Ok(0);
             }
         }
+    }
+
+    /// The room in the fullest `block` output, without a hold starting;
+    /// `usize::MAX` when none holds its producer.
+    fn room_now(&self) -> usize {
+        self.cell()
+            .outputs
+            .iter()
+            .map(|&e| &self.run.edges[e])
+            .filter(|edge| edge.spec.policy == Policy::Block)
+            .map(|edge| edge.free())
+            .min()
+            .unwrap_or(usize::MAX)
     }
 
     /// Sleeps `wait`, or less when the run's control changes.
@@ -597,11 +625,7 @@ impl Runner {
                     NewElement::json(event.json).numbered(self.run.next_sequence(), now)
                 })
                 .collect();
-            {
-                let mut stats = self.run.stats(self.stage);
-                stats.took(&elements);
-                stats.emitted(&elements);
-            }
+            self.run.stats(self.stage).passed(&elements);
             self.emit(elements).await?;
         }
     }
@@ -677,15 +701,16 @@ impl Drive<ProcessorWorld> for Runner {
                     // failed is tried again alone afterwards.
                     let mut failed = Vec::new();
                     let mut passed = Vec::with_capacity(batch.len());
-                    for (element, result) in batch.into_iter().zip(results) {
+                    for (element, result) in batch.iter().zip(results) {
                         match result {
                             Ok(outputs) => match self.unroutable(&outputs) {
                                 None => self.number(outputs, element.timestamp_ms, &mut passed),
-                                Some(error) => failed.push((element, error)),
+                                Some(error) => failed.push((element.clone(), error)),
                             },
-                            Err(error) => failed.push((element, error)),
+                            Err(error) => failed.push((element.clone(), error)),
                         }
                     }
+                    self.run.stats(self.stage).given(batch);
                     self.emit_numbered(passed).await?;
                     self.save(stage).await;
                     for (element, error) in failed {
@@ -700,13 +725,13 @@ impl Drive<ProcessorWorld> for Runner {
                         results.len(),
                         batch.len()
                     );
-                    self.run.stats(self.stage).failed(None, &error);
+                    self.batch_failed(&error, &batch);
                     for element in batch {
                         self.process_alone(stage, element, 0).await?;
                     }
                 }
                 Err(Spent(error)) => {
-                    self.run.stats(self.stage).failed(None, &error);
+                    self.batch_failed(&error, &batch);
                     self.restart(stage, None, &error).await?;
                     for element in batch {
                         self.process_alone(stage, element, 0).await?;
@@ -829,6 +854,7 @@ impl Drive<SinkWorld> for Runner {
                         let mut stats = self.run.stats(self.stage);
                         stats.timed(started.elapsed(), batch.len());
                         stats.emitted(&batch);
+                        stats.given(batch);
                     }
                     self.save(stage).await;
                     verdict
@@ -838,7 +864,7 @@ impl Drive<SinkWorld> for Runner {
                         Err(Spent(error)) | Ok(Err(error)) => error.clone(),
                         Ok(Ok(_)) => unreachable!("matched above"),
                     };
-                    self.run.stats(self.stage).failed(None, &error);
+                    self.batch_failed(&error, &batch);
                     if let Err(Spent(error)) = &failure {
                         self.restart(stage, None, error).await?;
                     }

@@ -353,9 +353,7 @@ impl PipelineRuntime {
                     to: spec.to.clone(),
                 });
             }
-            let mut stats = run.stats(stage);
-            stats.took(std::slice::from_ref(&element));
-            stats.emitted(std::slice::from_ref(&element));
+            run.stats(stage).passed(std::slice::from_ref(&element));
             sequences.push(sequence);
         }
         Ok(sequences)

@@ -53,16 +53,34 @@ impl StageStats {
         }
     }
 
-    /// A batch of `taken` went in.
-    pub fn took(&mut self, taken: &[Element]) {
-        self.taken += taken.len() as u64;
-        keep_last(&mut self.last_in, taken);
+    /// `taken` elements went in: counted when taken, kept by [`Self::given`]
+    /// once the guest has had them.
+    pub fn took(&mut self, taken: usize) {
+        self.taken += taken as u64;
+    }
+
+    /// The elements a guest was given, handed over when it is done with
+    /// them: the last of them are kept for views, moved rather than copied
+    /// (copies cost the busiest flows a few per cent).
+    pub fn given(&mut self, mut elements: Vec<Element>) {
+        let tail = elements.len().saturating_sub(LAST);
+        keep_last(&mut self.last_in, elements.drain(tail..));
+    }
+
+    /// Elements a host stage (a push, the events source) passed on as they
+    /// came: in and out at once.
+    pub fn passed(&mut self, elements: &[Element]) {
+        self.took(elements.len());
+        let tail = elements.len().saturating_sub(LAST);
+        keep_last(&mut self.last_in, elements[tail..].iter().cloned());
+        self.emitted(elements);
     }
 
     /// Elements came out (a sink: were consumed).
     pub fn emitted(&mut self, out: &[Element]) {
         self.out += out.len() as u64;
-        keep_last(&mut self.last_out, out);
+        let tail = out.len().saturating_sub(LAST);
+        keep_last(&mut self.last_out, out[tail..].iter().cloned());
     }
 
     /// A guest call on `elements` elements took `took`.
@@ -166,12 +184,12 @@ fn upper_bound(i: usize) -> u64 {
     if i == 0 { 0 } else { (1u64 << i) - 1 }
 }
 
-fn keep_last(ring: &mut VecDeque<Element>, elements: &[Element]) {
-    let tail = &elements[elements.len().saturating_sub(LAST)..];
+/// Keeps `tail` (at most [`LAST`] elements) at the end of `ring`.
+fn keep_last(ring: &mut VecDeque<Element>, tail: impl Iterator<Item = Element>) {
     for element in tail {
         if ring.len() == LAST {
             ring.pop_front();
         }
-        ring.push_back(element.clone());
+        ring.push_back(element);
     }
 }
