@@ -33,14 +33,19 @@ fn last_id(engine: &Engine) -> Option<String> {
 
 /// The `event store` check of `wbx doctor --json`'s report.
 fn store_check(output: &std::process::Output) -> Value {
+    doctor_check(output, "event store")
+}
+
+/// The check named `name` of `wbx doctor --json`'s report.
+fn doctor_check(output: &std::process::Output, name: &str) -> Value {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     report["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["name"] == "event store")
+        .find(|c| c["name"] == name)
         .cloned()
-        .unwrap_or_else(|| panic!("no event store check: {report}"))
+        .unwrap_or_else(|| panic!("no {name} check: {report}"))
 }
 
 #[test]
@@ -172,4 +177,54 @@ fn doctor_says_how_to_fix_a_store_it_cannot_reach() {
         "{}",
         stderr(&output)
     );
+}
+
+/// The SQLite store's text index is a cache: a damaged one is made again,
+/// and one that cannot be made is named by `wbx doctor` while search goes
+/// on by scanning the log.
+#[test]
+fn a_text_index_that_cannot_be_made_is_named_and_search_still_finds() {
+    let project = project_copy("examples/library", "../../sdk");
+    let dir = project.path();
+    let event = r#"{"position":1,"id":"a","type":"BookAdded","tags":["book:dune"],"data":{"title":"Dune"},"timestamp":"2026-01-01T00:00:00.000Z"}"#;
+    std::fs::write(dir.join("history.jsonl"), format!("{event}\n")).unwrap();
+    let output = wbx(dir, &["import", "history.jsonl"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let index = dir.join(".wbx/events.search.sqlite");
+    let remove_index = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", index.display());
+            let _ = std::fs::remove_file(file);
+        }
+    };
+
+    // A directory where the index's file should be: it cannot be deleted.
+    remove_index();
+    std::fs::create_dir_all(index.join("kept")).unwrap();
+    let output = wbx(dir, &["doctor", "--json"]);
+    assert!(!output.status.success(), "{}", stdout(&output));
+    assert_eq!(store_check(&output)["ok"], true, "{}", stdout(&output));
+    let check = doctor_check(&output, "search index");
+    assert_eq!(check["ok"], false, "{check}");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("events.search.sqlite") && detail.contains("search scans the log"),
+        "{check}"
+    );
+    assert!(
+        check["fix"].as_str().unwrap().starts_with("move "),
+        "{check}"
+    );
+    let output = wbx(dir, &["events", "--grep", "dune", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("BookAdded"), "{}", stdout(&output));
+
+    // A damaged file is made again.
+    std::fs::remove_dir_all(&index).unwrap();
+    std::fs::write(&index, "not a database").unwrap();
+    let output = wbx(dir, &["doctor", "--json"]);
+    let check = doctor_check(&output, "search index");
+    assert_eq!(check["ok"], true, "{check}");
+    let output = wbx(dir, &["events", "--grep", "dune", "--json"]);
+    assert!(stdout(&output).contains("BookAdded"), "{}", stdout(&output));
 }

@@ -57,8 +57,8 @@ impl Model for EventsModel {
         crate::bench::groups()
     }
 
-    /// The event store: reachable, its tables sound.
+    /// The event store: reachable, its tables sound; its text index open.
     fn doctor(&self, manifest: &Manifest, state: &StateLayout) -> Vec<Check> {
-        vec![crate::store::doctor::check(manifest, state)]
+        crate::store::doctor::checks(manifest, state)
     }
 }

@@ -8,32 +8,62 @@ use wbx_core::project::{Manifest, StateLayout};
 use super::{EventStore, StoreLocation};
 
 const NAME: &str = "event store";
+const INDEX: &str = "search index";
 
-pub fn check(manifest: &Manifest, state: &StateLayout) -> Check {
+/// The store's check, and its text index's where it keeps one.
+pub fn checks(manifest: &Manifest, state: &StateLayout) -> Vec<Check> {
+    let (store, opened) = check(manifest, state);
+    let mut checks = vec![store];
+    if let Some(store) = opened {
+        checks.extend(text_index(&store));
+    }
+    checks
+}
+
+/// The SQLite store's text index: open, or why not. Search works either
+/// way, by scanning the log when the index is missing.
+fn text_index(store: &EventStore) -> Option<Check> {
+    let StoreLocation::Sqlite(path) = store.location() else {
+        return None;
+    };
+    let index = super::search::index_path(path);
+    Some(match store.text_index_problem() {
+        None => Check::pass(INDEX, format!("{}", index.display())),
+        Some(problem) => Check::fail(
+            INDEX,
+            format!("{problem}: search scans the log instead, slowly on a long one"),
+            format!(
+                "move {} aside and check that its directory is writable: the index is a \
+                 cache, made again from the log at the next start",
+                index.display()
+            ),
+        ),
+    })
+}
+
+fn check(manifest: &Manifest, state: &StateLayout) -> (Check, Option<EventStore>) {
     let location = match StoreLocation::of_project(manifest, state) {
         Ok(location) => location,
         Err(e) => {
-            return Check::fail(
-                NAME,
-                e.to_string(),
-                "give [store] url (or WBX_STORE_URL) a postgres://user@host/database URL, \
-                 or remove it for the SQLite file in .wbx/",
-            );
+            let fix = "give [store] url (or WBX_STORE_URL) a postgres://user@host/database URL, \
+                       or remove it for the SQLite file in .wbx/";
+            return (Check::fail(NAME, e.to_string(), fix), None);
         }
     };
     let backend = location.backend();
     let store = match EventStore::connect_existing(&location) {
         Ok(Some(store)) => store,
         Ok(None) => {
-            return Check::pass(NAME, format!("{backend}: {location} (not created yet)"));
+            let created = format!("{backend}: {location} (not created yet)");
+            return (Check::pass(NAME, created), None);
         }
         Err(e) => {
             let error = format!("{e:#}");
             let fix = fix_for(&location, &error);
-            return Check::fail(NAME, format!("{backend}: {error}"), fix);
+            return (Check::fail(NAME, format!("{backend}: {error}"), fix), None);
         }
     };
-    match store.integrity_check() {
+    let check = match store.integrity_check() {
         Ok(verdict) if verdict == "ok" => Check::pass(
             NAME,
             format!("{backend}: {location} ({} events)", store.head()),
@@ -49,7 +79,8 @@ pub fn check(manifest: &Manifest, state: &StateLayout) -> Check {
             format!("{backend}: {location}: cannot check it: {e:#}"),
             fix_for(&location, &format!("{e:#}")),
         ),
-    }
+    };
+    (check, Some(store))
 }
 
 /// How to fix `error`, by what it says.

@@ -128,6 +128,10 @@ pub(crate) trait Backend: Send + Sync {
     fn text_index(&self) -> Option<&search::TextIndex> {
         None
     }
+    /// Why the backend's text index could not be opened, where it keeps one.
+    fn text_index_problem(&self) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -368,6 +372,13 @@ impl EventStore {
         self.backend
             .text_index()
             .is_none_or(|index| index.wait_for(self.head(), timeout))
+    }
+
+    /// Why the store's text index could not be opened: search then scans
+    /// the log, correctly but slowly. `None` when it is open, or where the
+    /// store keeps none (PostgreSQL).
+    pub fn text_index_problem(&self) -> Option<String> {
+        self.backend.text_index_problem()
     }
 
     /// Whether any event carries `key` as its idempotency key.

@@ -19,7 +19,8 @@
 //!
 //! The index is a cache: it records the id of the last event it holds and
 //! starts over when the store no longer has that event there (a store
-//! replaced or deleted), and it can be deleted at any time.
+//! replaced or deleted), or when its file will not open (damaged), and it
+//! can be deleted at any time.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ struct Progress {
 }
 
 /// Where the index of the store at `events` lives.
-fn index_path(events: &Path) -> PathBuf {
+pub(crate) fn index_path(events: &Path) -> PathBuf {
     events.with_extension("search.sqlite")
 }
 
@@ -82,7 +83,16 @@ impl TextIndex {
     /// at `events` and starts following the log.
     pub(crate) fn start(events: &Path) -> Result<TextIndex> {
         let path = index_path(events);
+        // A damaged cache is deleted and made again; any other failure (a
+        // read-only directory, a busy file) is the answer.
         let (mut writer, log) = open_for_indexing(events, &path)
+            .or_else(|e| {
+                if !damaged(&e) {
+                    return Err(e);
+                }
+                delete_index(&path)?;
+                open_for_indexing(events, &path)
+            })
             .with_context(|| format!("cannot open the text index {}", path.display()))?;
         let reader = Connection::open_with_flags(
             &path,
@@ -226,6 +236,35 @@ fn open_for_indexing(events: &Path, path: &Path) -> Result<(Connection, Connecti
         tx.commit()?;
     }
     Ok((writer, log))
+}
+
+/// Whether `error` says the file is not a sound SQLite database.
+fn damaged(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+                )
+        )
+    })
+}
+
+/// Deletes the index at `path` with its journal files.
+fn delete_index(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot delete {}", path.display()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The last position indexed and the id of its event (0 and "" for none).

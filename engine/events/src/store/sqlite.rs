@@ -59,9 +59,9 @@ pub(crate) struct SqliteBackend {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Checkpointer,
-    /// `None` when the index cannot be opened (a read-only directory, a
-    /// damaged file): the store works, and search scans.
-    text_index: Option<TextIndex>,
+    /// Why the index cannot be opened (a read-only directory, a damaged
+    /// file): the store works, search scans, and `wbx doctor` says why.
+    text_index: Result<TextIndex, String>,
 }
 
 impl SqliteBackend {
@@ -89,7 +89,7 @@ impl SqliteBackend {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: Checkpointer::start(path)?,
-            text_index: TextIndex::start(path).ok(),
+            text_index: TextIndex::start(path).map_err(|e| format!("{e:#}")),
         })
     }
 
@@ -186,7 +186,7 @@ impl Backend for SqliteBackend {
             AppendOutcome::Appended { last, .. } => Some(*last),
             _ => None,
         });
-        if let (Some(index), Some(head)) = (&self.text_index, head) {
+        if let (Ok(index), Some(head)) = (&self.text_index, head) {
             index.committed(head);
         }
         Ok(outcomes)
@@ -212,7 +212,7 @@ impl Backend for SqliteBackend {
         }
         tx.commit().context("cannot commit the import")?;
         self.checkpointer.committed();
-        if let Some(index) = &self.text_index {
+        if let Ok(index) = &self.text_index {
             index.committed(last);
         }
         Ok(events.len() as u64)
@@ -240,7 +240,11 @@ impl Backend for SqliteBackend {
     }
 
     fn text_index(&self) -> Option<&TextIndex> {
-        self.text_index.as_ref()
+        self.text_index.as_ref().ok()
+    }
+
+    fn text_index_problem(&self) -> Option<String> {
+        self.text_index.as_ref().err().cloned()
     }
 }
 
