@@ -22,6 +22,7 @@ use crate::info::{FlowStatus, StageStatus};
 use crate::observe::FlowObservation;
 use crate::settings::{Policy, StageSource};
 use crate::stage::{GuestStage, Spent, StageCalls, StageContext, Started};
+use crate::stats::Batch;
 
 /// The task ends now: the engine (or the run) is shutting down.
 #[derive(Debug)]
@@ -122,7 +123,7 @@ async fn sample(run: Arc<FlowRun>) {
 
 /// What [`Runner::next_batch`] found.
 enum Next {
-    Batch(Vec<Element>),
+    Batch(Batch),
     /// A module has a new version: look at it before the next batch.
     Swap,
     /// Every input is closed and drained, or the run shuts down.
@@ -267,7 +268,7 @@ impl Runner {
     async fn next_for<W: StageCalls>(
         &mut self,
         stage: &mut GuestStage<W>,
-    ) -> Result<Option<Vec<Element>>, Shutdown> {
+    ) -> Result<Option<Batch>, Shutdown> {
         loop {
             match self.next_batch().await {
                 Next::Batch(batch) => return Ok(Some(batch)),
@@ -290,7 +291,8 @@ impl Runner {
             let woken = items.notified();
             let batch = self.take(self.batch_size());
             if !batch.is_empty() {
-                self.run.stats(self.stage).took(batch.len());
+                let batch = Arc::new(batch);
+                self.run.stats(self.stage).took(&batch);
                 return Next::Batch(batch);
             }
             let inputs = &self.cell().inputs;
@@ -493,12 +495,11 @@ impl Runner {
         }
     }
 
-    /// A call on a whole batch failed: counted, and the batch kept among the
-    /// last elements in, as the failure's context.
-    fn batch_failed(&self, error: &str, batch: &[Element]) {
-        let mut stats = self.run.stats(self.stage);
-        stats.failed(None, error);
-        stats.given(batch.to_vec());
+    /// A call on a whole batch failed: counted, the batch kept among the
+    /// last elements in as the failure's context, and its elements answered
+    /// to be tried one by one.
+    fn batch_failed(&self, error: &str, batch: Batch) -> Vec<Element> {
+        self.run.stats(self.stage).failed_on(batch, error)
     }
 
     /// One failed attempt at `element`: counted; when it was the last, the
@@ -725,13 +726,12 @@ impl Drive<ProcessorWorld> for Runner {
                         results.len(),
                         batch.len()
                     );
-                    self.batch_failed(&error, &batch);
-                    for element in batch {
+                    for element in self.batch_failed(&error, batch) {
                         self.process_alone(stage, element, 0).await?;
                     }
                 }
                 Err(Spent(error)) => {
-                    self.batch_failed(&error, &batch);
+                    let batch = self.batch_failed(&error, batch);
                     self.restart(stage, None, &error).await?;
                     for element in batch {
                         self.process_alone(stage, element, 0).await?;
@@ -864,7 +864,7 @@ impl Drive<SinkWorld> for Runner {
                         Err(Spent(error)) | Ok(Err(error)) => error.clone(),
                         Ok(Ok(_)) => unreachable!("matched above"),
                     };
-                    self.batch_failed(&error, &batch);
+                    let batch = self.batch_failed(&error, batch);
                     if let Err(Spent(error)) = &failure {
                         self.restart(stage, None, error).await?;
                     }

@@ -3,6 +3,7 @@
 //! histogram), and the last elements in and out and the last errors.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::element::{Element, now_ms};
@@ -30,9 +31,15 @@ pub struct StageStats {
     history: VecDeque<u64>,
     out_at_last_sample: u64,
     last_in: VecDeque<Element>,
+    /// The batch the guest has now, shown after `last_in`.
+    in_flight: Option<Batch>,
     last_out: VecDeque<Element>,
     last_errors: VecDeque<StageError>,
 }
+
+/// A batch taken off a stage's inputs, shared between the stage's call and
+/// its stats while the call runs.
+pub type Batch = Arc<Vec<Element>>;
 
 impl StageStats {
     pub fn new(version: Option<String>) -> StageStats {
@@ -48,29 +55,45 @@ impl StageStats {
             history: VecDeque::with_capacity(HISTORY),
             out_at_last_sample: 0,
             last_in: VecDeque::new(),
+            in_flight: None,
             last_out: VecDeque::new(),
             last_errors: VecDeque::new(),
         }
     }
 
-    /// `taken` elements went in: counted when taken, kept by [`Self::given`]
-    /// once the guest has had them.
-    pub fn took(&mut self, taken: usize) {
-        self.taken += taken as u64;
+    /// `batch` went in: counted, and shown among the last elements in
+    /// while the guest has it.
+    pub fn took(&mut self, batch: &Batch) {
+        self.taken += batch.len() as u64;
+        self.in_flight = Some(batch.clone());
     }
 
-    /// The elements a guest was given, handed over when it is done with
-    /// them: the last of them are kept for views, moved rather than copied
-    /// (copies cost the busiest flows a few per cent).
-    pub fn given(&mut self, mut elements: Vec<Element>) {
+    /// The guest is done with `batch`: its last elements are kept for
+    /// views, moved rather than copied (copies cost the busiest flows a few
+    /// per cent; the stats' own share of the batch goes first, so there is
+    /// nothing to copy).
+    pub fn given(&mut self, batch: Batch) {
+        self.in_flight = None;
+        let mut elements = Arc::unwrap_or_clone(batch);
         let tail = elements.len().saturating_sub(LAST);
         keep_last(&mut self.last_in, elements.drain(tail..));
+    }
+
+    /// The guest failed on `batch`: its last elements are kept (copies:
+    /// failures are rare), and the elements answered, to be tried again.
+    pub fn failed_on(&mut self, batch: Batch, error: &str) -> Vec<Element> {
+        self.failed(None, error);
+        self.in_flight = None;
+        let elements = Arc::unwrap_or_clone(batch);
+        let tail = elements.len().saturating_sub(LAST);
+        keep_last(&mut self.last_in, elements[tail..].iter().cloned());
+        elements
     }
 
     /// Elements a host stage (a push, the events source) passed on as they
     /// came: in and out at once.
     pub fn passed(&mut self, elements: &[Element]) {
-        self.took(elements.len());
+        self.taken += elements.len() as u64;
         let tail = elements.len().saturating_sub(LAST);
         keep_last(&mut self.last_in, elements[tail..].iter().cloned());
         self.emitted(elements);
@@ -167,7 +190,17 @@ impl StageStats {
     }
 
     pub fn last_in(&self) -> Vec<ElementView> {
-        self.last_in.iter().map(ElementView::of).collect()
+        let flight = self
+            .in_flight
+            .as_deref()
+            .map_or(&[][..], |batch| &batch[batch.len().saturating_sub(LAST)..]);
+        let older = (self.last_in.len() + flight.len()).saturating_sub(LAST);
+        self.last_in
+            .iter()
+            .skip(older)
+            .chain(flight)
+            .map(ElementView::of)
+            .collect()
     }
 
     pub fn last_out(&self) -> Vec<ElementView> {
