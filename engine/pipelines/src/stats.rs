@@ -1,6 +1,7 @@
 //! What a stage counts as it runs, for views: elements in and out, errors,
 //! restarts, its rate (sampled each second), the guest time per element (a
-//! histogram), and the last elements in and out and the last errors.
+//! histogram), the last elements in (with the batch the guest has now) and
+//! out, and the last errors.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -85,8 +86,7 @@ impl StageStats {
         self.failed(None, error);
         self.in_flight = None;
         let elements = Arc::unwrap_or_clone(batch);
-        let tail = elements.len().saturating_sub(LAST);
-        keep_last(&mut self.last_in, elements[tail..].iter().cloned());
+        keep_copies(&mut self.last_in, &elements);
         elements
     }
 
@@ -94,16 +94,14 @@ impl StageStats {
     /// came: in and out at once.
     pub fn passed(&mut self, elements: &[Element]) {
         self.taken += elements.len() as u64;
-        let tail = elements.len().saturating_sub(LAST);
-        keep_last(&mut self.last_in, elements[tail..].iter().cloned());
+        keep_copies(&mut self.last_in, elements);
         self.emitted(elements);
     }
 
     /// Elements came out (a sink: were consumed).
     pub fn emitted(&mut self, out: &[Element]) {
         self.out += out.len() as u64;
-        let tail = out.len().saturating_sub(LAST);
-        keep_last(&mut self.last_out, out[tail..].iter().cloned());
+        keep_copies(&mut self.last_out, out);
     }
 
     /// A guest call on `elements` elements took `took`.
@@ -215,6 +213,12 @@ impl StageStats {
 /// The largest per-element time bucket `i` holds, in µs.
 fn upper_bound(i: usize) -> u64 {
     if i == 0 { 0 } else { (1u64 << i) - 1 }
+}
+
+/// Keeps copies of the last of `elements` at the end of `ring`.
+fn keep_copies(ring: &mut VecDeque<Element>, elements: &[Element]) {
+    let tail = &elements[elements.len().saturating_sub(LAST)..];
+    keep_last(ring, tail.iter().cloned());
 }
 
 /// Keeps `tail` (at most [`LAST`] elements) at the end of `ring`.
