@@ -521,18 +521,13 @@ impl Runner {
     async fn room(&mut self) -> Result<usize, Shutdown> {
         let batch = self.run.spec.batch;
         // Most often there is room: no need to get ready to wait for it.
-        let room = self.room_now().min(batch);
+        let free = self.block_outputs().map(|e| self.run.edges[e].free());
+        let room = free.min().unwrap_or(batch).min(batch);
         if room > 0 {
             return Ok(room);
         }
         loop {
-            let held: Vec<usize> = self
-                .cell()
-                .outputs
-                .iter()
-                .copied()
-                .filter(|&e| self.run.edges[e].spec.policy == Policy::Block)
-                .collect();
+            let held: Vec<usize> = self.block_outputs().collect();
             let edges = self.run.edges.clone();
             let freed: Vec<_> = held.iter().map(|&e| edges[e].room_freed()).collect();
             let room = held
@@ -556,17 +551,13 @@ impl Runner {
         }
     }
 
-    /// The room in the fullest `block` output, without a hold starting;
-    /// `usize::MAX` when none holds its producer.
-    fn room_now(&self) -> usize {
+    /// The stage's output edges whose queues hold it when full.
+    fn block_outputs(&self) -> impl Iterator<Item = usize> + '_ {
         self.cell()
             .outputs
             .iter()
-            .map(|&e| &self.run.edges[e])
-            .filter(|edge| edge.spec.policy == Policy::Block)
-            .map(|edge| edge.free())
-            .min()
-            .unwrap_or(usize::MAX)
+            .copied()
+            .filter(|&e| self.run.edges[e].spec.policy == Policy::Block)
     }
 
     /// Sleeps `wait`, or less when the run's control changes.

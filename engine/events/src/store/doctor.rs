@@ -28,7 +28,7 @@ fn text_index(store: &EventStore) -> Option<Check> {
     };
     let index = super::search::index_path(path);
     Some(match store.text_index_problem() {
-        None => Check::pass(INDEX, format!("{}", index.display())),
+        None => Check::pass(INDEX, index.display().to_string()),
         Some(problem) => Check::fail(
             INDEX,
             format!("{problem}: search scans the log instead, slowly on a long one"),
