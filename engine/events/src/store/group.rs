@@ -249,21 +249,19 @@ mod tests {
             groups: Mutex::default(),
         });
         let commit = Arc::new(GroupCommit::default());
-        let taken = append("taken", None, None);
-        let taken_id = taken.events[0].id.clone();
         let arrivals = vec![
             append("first", None, None),
             // Writes `k` after the head it saw (0): the first in the group.
             append("k", Some(0), None),
             // The same condition: the append before it in the group wrote `k`.
             append("k", Some(0), None),
-            taken,
+            append("other", None, None),
             append("x", None, Some("once")),
             append("y", None, Some("once")),
             {
-                let mut twin = append("z", None, None);
-                twin.events[0].id = taken_id;
-                twin
+                let mut unnamed = append("z", None, None);
+                unnamed.events[0].id = String::new();
+                unnamed
             },
         ];
         let mut writers = Vec::new();
@@ -296,11 +294,12 @@ mod tests {
         assert!(matches!(outcome(3), Some(AppendOutcome::Appended { .. })));
         assert!(matches!(outcome(4), Some(AppendOutcome::Appended { .. })));
         assert_eq!(outcome(5), Some(AppendOutcome::Duplicate));
-        // The second append of an id already taken fails, and alone.
+        // An append of an event without an id fails, and alone.
         let error = format!("{:#}", outcomes[6].as_ref().unwrap_err());
-        assert!(error.contains("UNIQUE"), "{error}");
+        assert!(error.contains("CHECK"), "{error}");
         // The first alone, then the six that came meanwhile in one group,
-        // which failed on the taken id and was written again one by one.
+        // which failed on the event without an id and was written again one
+        // by one.
         assert_eq!(*lock(&backend.groups), [1, 6, 1, 1, 1, 1, 1, 1]);
         assert_eq!(backend.sqlite.head().unwrap(), 4);
     }

@@ -388,15 +388,7 @@ impl EventStore {
 
     /// The event with `id`, if any.
     pub fn get(&self, id: &str) -> Result<Option<StoredEvent>> {
-        let mut params = SqlParams::new(self.backend.dialect());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events e WHERE e.id = {}",
-            params.text(id)
-        );
-        let select = Select {
-            sql,
-            params: params.params,
-        };
+        let select = by_id(self.backend.dialect(), id);
         Ok(self.backend.events(select, Via::Reader)?.pop())
     }
 
@@ -499,6 +491,29 @@ impl EventStore {
 }
 
 /// `sql` with its order and limit.
+/// The event with `id`. SQLite indexes ids behind the log
+/// (`sqlite::index_ids`): its index, then the few events it has not reached.
+fn by_id(dialect: Dialect, id: &str) -> Select {
+    let mut params = SqlParams::new(dialect);
+    let sql = match dialect {
+        Dialect::Sqlite => format!(
+            "SELECT {COLUMNS} FROM events e \
+             WHERE e.position = (SELECT position FROM event_ids WHERE id = {}) \
+             OR (e.position > (SELECT position FROM ids_indexed) AND e.id = {})",
+            params.text(id),
+            params.text(id)
+        ),
+        Dialect::Postgres => format!(
+            "SELECT {COLUMNS} FROM events e WHERE e.id = {}",
+            params.text(id)
+        ),
+    };
+    Select {
+        sql,
+        params: params.params,
+    }
+}
+
 fn ordered(mut sql: String, params: SqlParams, options: ReadOptions) -> Select {
     sql.push_str(if options.backwards {
         " ORDER BY e.position DESC"

@@ -12,7 +12,9 @@
 //! committed append survives the process being killed (not a power cut).
 //! The log is copied back into the file by a thread of its own
 //! ([`super::checkpoint`]), not by the appends, and another thread follows
-//! it into the text index ([`super::search`]).
+//! it into the text index ([`super::search`]). Ids are indexed in a table
+//! of their own a few hundred at a time, by the append that finds that
+//! many unindexed ([`index_ids`]), not one by one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,7 +36,7 @@ use wbx_core::sync::lock;
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
+        id TEXT NOT NULL CHECK (id <> ''),
         type TEXT NOT NULL,
         tags TEXT NOT NULL,
         data TEXT NOT NULL,
@@ -52,7 +54,25 @@ const SCHEMA: &str = "
         position INTEGER NOT NULL,
         PRIMARY KEY (tag, position)
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS event_ids (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ids_indexed (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        position INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO ids_indexed VALUES (1, 0);
 ";
+
+/// The layout [`SCHEMA`] makes (`PRAGMA user_version`). Layout 0 kept a
+/// unique index on `events.id`, written by every append; layout 1 indexes
+/// ids in `event_ids`, behind the log (see [`index_ids`]).
+const LAYOUT: i64 = 1;
+
+/// How far `event_ids` may fall behind the log: an append that leaves more
+/// events than this unindexed indexes them in its transaction.
+const IDS_BEHIND: u64 = 256;
 
 pub(crate) struct SqliteBackend {
     path: PathBuf,
@@ -71,7 +91,7 @@ impl SqliteBackend {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let writer = Connection::open(path)
+        let mut writer = Connection::open(path)
             .with_context(|| format!("cannot open the event store {}", path.display()))?;
         writer
             .execute_batch(&format!(
@@ -81,8 +101,7 @@ impl SqliteBackend {
             .context("cannot set up the event store's journal")?;
         // Commands' reads share its statement cache with the appends.
         writer.set_prepared_statement_cache_capacity(64);
-        writer
-            .execute_batch(SCHEMA)
+        lay_out(&mut writer)
             .with_context(|| format!("{} is not a wbx event store", path.display()))?;
         Ok(SqliteBackend {
             path: path.to_owned(),
@@ -180,13 +199,12 @@ impl Backend for SqliteBackend {
             );
             outcomes.push(AppendOutcome::Appended { first, last });
         }
+        if let Some(head) = appended_head(&outcomes) {
+            index_ids(&tx, head, IDS_BEHIND)?;
+        }
         tx.commit().context("cannot commit the append")?;
         self.checkpointer.committed();
-        let head = outcomes.iter().rev().find_map(|outcome| match outcome {
-            AppendOutcome::Appended { last, .. } => Some(*last),
-            _ => None,
-        });
-        if let (Ok(index), Some(head)) = (&self.text_index, head) {
+        if let (Ok(index), Some(head)) = (&self.text_index, appended_head(&outcomes)) {
             index.committed(head);
         }
         Ok(outcomes)
@@ -199,17 +217,24 @@ impl Backend for SqliteBackend {
             tx.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
                 r.get(0)
             })?;
+        // Every id there indexed first, so that each imported one is
+        // checked against all of them as it goes in.
+        index_ids(&tx, last, 0)?;
         for event in events {
             check_next(event, last)?;
-            insert(&tx, event, Some(event.position)).with_context(|| {
-                format!(
-                    "event at position {} (id {}) cannot be stored",
-                    event.position, event.id
-                )
-            })?;
+            insert(&tx, event, Some(event.position))
+                .and_then(|()| insert_id(&tx, &event.id, event.position))
+                .with_context(|| {
+                    format!(
+                        "event at position {} (id {}) cannot be stored",
+                        event.position, event.id
+                    )
+                })?;
             insert_tags(&tx, event)?;
             last = event.position;
         }
+        tx.prepare_cached("UPDATE ids_indexed SET position = ?")?
+            .execute([last])?;
         tx.commit().context("cannot commit the import")?;
         self.checkpointer.committed();
         if let Ok(index) = &self.text_index {
@@ -313,6 +338,101 @@ fn insert_tags(tx: &rusqlite::Transaction<'_>, event: &StoredEvent) -> Result<()
     Ok(())
 }
 
+/// The last position appended among `outcomes`, if any was.
+fn appended_head(outcomes: &[AppendOutcome]) -> Option<u64> {
+    outcomes.iter().rev().find_map(|outcome| match outcome {
+        AppendOutcome::Appended { last, .. } => Some(*last),
+        _ => None,
+    })
+}
+
+/// Indexes the ids of the events up to `head` when more than `behind` of
+/// them are not indexed yet.
+///
+/// An append used to write its id into a unique index of the events
+/// table, a page of its own in every commit (a fifth of an append's time);
+/// indexed a few hundred at a time, they share their pages. Ids are made
+/// unique by the appends themselves (UUIDv7), so an id already indexed is
+/// passed over here rather than failing the append that happens to index
+/// it; an import, whose ids come from elsewhere, has each checked as it
+/// goes in ([`insert_id`]).
+fn index_ids(tx: &rusqlite::Transaction<'_>, head: u64, behind: u64) -> Result<()> {
+    let indexed: u64 = tx
+        .prepare_cached("SELECT position FROM ids_indexed")?
+        .query_row([], |r| r.get(0))?;
+    if head.saturating_sub(indexed) <= behind {
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO event_ids (id, position) \
+         SELECT id, position FROM events WHERE position > ?1 AND position <= ?2",
+    )?
+    .execute([indexed, head])?;
+    tx.prepare_cached("UPDATE ids_indexed SET position = ?")?
+        .execute([head])?;
+    Ok(())
+}
+
+fn insert_id(tx: &rusqlite::Transaction<'_>, id: &str, position: u64) -> Result<()> {
+    tx.prepare_cached("INSERT INTO event_ids (id, position) VALUES (?, ?)")?
+        .execute(rusqlite::params![id, position])
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                anyhow::anyhow!("another event already has this id")
+            }
+            _ => e.into(),
+        })?;
+    Ok(())
+}
+
+/// Makes the store's tables, or brings a store of an earlier layout to
+/// [`LAYOUT`] in one transaction (once; about a second a million events).
+fn lay_out(conn: &mut Connection) -> Result<()> {
+    let layout = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    };
+    if layout(conn)? >= LAYOUT {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process may have done it meanwhile.
+    if layout(&tx)? >= LAYOUT {
+        return Ok(());
+    }
+    let earlier: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events')",
+        [],
+        |r| r.get(0),
+    )?;
+    if earlier {
+        // Layout 0's unique index on ids belongs to the table: the rows move
+        // to a table made by SCHEMA without it, keeping every position. The
+        // other indexes are made again there, under their names.
+        tx.execute_batch(
+            "ALTER TABLE events RENAME TO events_layout_0;
+             DROP INDEX IF EXISTS events_type;
+             DROP INDEX IF EXISTS events_idempotency;",
+        )?;
+    }
+    tx.execute_batch(SCHEMA)?;
+    if earlier {
+        tx.execute_batch(
+            "INSERT INTO events SELECT position, id, type, tags, data, timestamp_ms,
+                 correlation_id, causation_id, triggering_event_id, idempotency_key
+                 FROM events_layout_0;
+             DROP TABLE events_layout_0;",
+        )
+        .context("cannot bring the store to its new layout")?;
+    }
+    let head: u64 = tx.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+        r.get(0)
+    })?;
+    index_ids(&tx, head, 0)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {LAYOUT}"))?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// Turns a row of [`super::COLUMNS`] into what a read returns.
 type RowMap<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
 
@@ -365,24 +485,44 @@ mod tests {
         for bound in [Bound::after(5), Bound::of(&from).unwrap()] {
             let mut params = SqlParams::new(Dialect::Sqlite);
             let sql = format!(
-                "EXPLAIN QUERY PLAN SELECT 1 FROM events e WHERE {}",
+                "SELECT 1 FROM events e WHERE {}",
                 query.to_sql(Some(bound), &mut params)
             );
-            let writer = store.writer.lock().unwrap();
-            let mut statement = writer.prepare(&sql).unwrap();
-            let plan = statement
-                .query_map(params_from_iter(params.params.iter()), |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap()
-                .join("; ");
+            let plan = plan(&store, &sql, &params.params);
             assert!(
                 plan.contains("event_tags USING PRIMARY KEY (tag=? AND position>?)"),
                 "{plan}"
             );
             assert!(!plan.contains("events_type"), "{plan}");
         }
+    }
+
+    /// An event is looked up by its id in the ids' index and in the few
+    /// events after it, never by scanning the log.
+    #[test]
+    fn an_id_is_looked_up_not_scanned_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteBackend::open(&dir.path().join("events.sqlite")).unwrap();
+        let select = super::super::by_id(Dialect::Sqlite, "some-id");
+        let plan = plan(&store, &select.sql, &select.params);
+        assert!(
+            plan.contains("SEARCH event_ids USING PRIMARY KEY (id=?)"),
+            "{plan}"
+        );
+        assert!(!plan.contains("SCAN e"), "{plan}");
+    }
+
+    /// What SQLite plans for `sql`, its steps joined.
+    fn plan(store: &SqliteBackend, sql: &str, params: &[Param]) -> String {
+        let writer = store.writer.lock().unwrap();
+        let mut statement = writer
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        statement
+            .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .join("; ")
     }
 }

@@ -32,6 +32,8 @@ on_both!(
     browsing_finds_text_in_any_case,
     browsing_by_text_finds_exactly_what_a_scan_finds,
     reading_from_past_the_end_finds_nothing,
+    an_event_is_found_by_its_id,
+    an_import_refuses_an_id_the_store_has,
 );
 
 fn event(event_type: &str, tags: &[&str]) -> NewEvent {
@@ -524,6 +526,40 @@ fn an_import_with_a_gap_is_refused_whole(backend: Backend) {
     assert_eq!(copy.head(), 0, "nothing was written");
 }
 
+/// On SQLite, ids are indexed a few hundred at a time behind the log: an
+/// event is found by its id before and after its id is indexed.
+fn an_event_is_found_by_its_id(backend: Backend) {
+    let fresh = Fresh::new(backend);
+    let store = fresh.open();
+    for n in 0..300 {
+        append(&store, &[event(&format!("E{n}"), &[])]);
+    }
+    let events = store.read(&Query::all(), ReadOptions::default()).unwrap();
+    for position in [1, 2, 256, 257, 258, 299, 300] {
+        let wanted = &events[position - 1];
+        let found = store.get(&wanted.id).unwrap();
+        assert_eq!(found.as_ref(), Some(wanted), "the event at {position}");
+    }
+    assert_eq!(store.get("no-such-id").unwrap(), None);
+}
+
+/// Ids stay unique across an import: one the store has already is refused,
+/// named, and nothing of the import is written.
+fn an_import_refuses_an_id_the_store_has(backend: Backend) {
+    let (_fresh, store) = sample(backend);
+    let events = store.read(&Query::all(), ReadOptions::default()).unwrap();
+    let mut again = events[2].clone();
+    again.position = 6;
+    let error = store.import(&[again.clone()]).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains(&again.id), "names the id: {message}");
+    assert_eq!(store.head(), 5, "nothing was written");
+    let mut fresh_id = again;
+    fresh_id.id = "a-new-id".to_owned();
+    assert_eq!(store.import(&[fresh_id]).unwrap(), 1);
+    assert_eq!(store.get("a-new-id").unwrap().map(|e| e.position), Some(6));
+}
+
 fn browsing_finds_text_in_any_case(backend: Backend) {
     let (_fresh, store) = sample(backend);
     let found = |text: &str| {
@@ -887,6 +923,86 @@ fn sqlite_the_log_is_checkpointed_off_the_append_path() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(store.head(), 600);
+}
+
+/// A store of the first layout, whose events table kept a unique index on
+/// ids, is brought to the current one when opened: every event kept at its
+/// position, found by its tags and its id, its ids still unique.
+#[test]
+fn sqlite_a_store_of_the_first_layout_is_brought_to_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE events (
+                 position INTEGER PRIMARY KEY,
+                 id TEXT NOT NULL UNIQUE,
+                 type TEXT NOT NULL,
+                 tags TEXT NOT NULL,
+                 data TEXT NOT NULL,
+                 timestamp_ms INTEGER NOT NULL,
+                 correlation_id TEXT,
+                 causation_id TEXT,
+                 triggering_event_id TEXT,
+                 idempotency_key TEXT
+             );
+             CREATE INDEX events_type ON events (type, position);
+             CREATE INDEX events_idempotency ON events (idempotency_key)
+                 WHERE idempotency_key IS NOT NULL;
+             CREATE TABLE event_tags (
+                 tag TEXT NOT NULL,
+                 position INTEGER NOT NULL,
+                 PRIMARY KEY (tag, position)
+             ) WITHOUT ROWID;
+             INSERT INTO events (position, id, type, tags, data, timestamp_ms)
+                 VALUES (1, 'first', 'Opened', 'account:a', '{}', 1000),
+                        (2, 'second', 'Closed', 'account:a', '{}', 2000);
+             INSERT INTO event_tags VALUES ('account:a', 1), ('account:a', 2);",
+        )
+        .unwrap();
+    }
+    let store = EventStore::open(&path).unwrap();
+    assert_eq!(store.get("second").unwrap().map(|e| e.position), Some(2));
+    assert_eq!(
+        positions(
+            &store
+                .read(
+                    &Query::new(vec![QueryItem::types(["Closed"]).with_tags(["account:a"])]),
+                    ReadOptions::default()
+                )
+                .unwrap()
+        ),
+        [2]
+    );
+    assert_eq!(append(&store, &[event("Opened", &["account:b"])]), 3);
+    let mut copy = store.read(&Query::all(), ReadOptions::default()).unwrap()[0].clone();
+    copy.position = 4;
+    let error = store.import(&[copy]).unwrap_err();
+    assert!(format!("{error:#}").contains("(id first)"), "{error:#}");
+    drop(store);
+
+    let file = rusqlite::Connection::open(&path).unwrap();
+    let layout: i64 = file
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let indexes: Vec<String> = file
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(layout, 1);
+    assert_eq!(
+        indexes,
+        ["events_idempotency", "events_type"],
+        "no unique index on ids"
+    );
+    let integrity: String = file
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
 }
 
 /// The text index is a cache of the log beside it: when the log it was made
