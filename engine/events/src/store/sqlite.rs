@@ -386,7 +386,7 @@ fn insert_id(tx: &rusqlite::Transaction<'_>, id: &str, position: u64) -> Result<
 }
 
 /// Makes the store's tables, or brings a store of an earlier layout to
-/// [`LAYOUT`] in one transaction (once; about a second a million events).
+/// [`LAYOUT`] in one transaction (once; a few seconds a million events).
 fn lay_out(conn: &mut Connection) -> Result<()> {
     let layout = |conn: &Connection| -> rusqlite::Result<i64> {
         conn.query_row("PRAGMA user_version", [], |r| r.get(0))
