@@ -490,7 +490,6 @@ impl EventStore {
     }
 }
 
-/// `sql` with its order and limit.
 /// The event with `id`. SQLite indexes ids behind the log
 /// (`sqlite::index_ids`): its index, then the few events it has not reached.
 fn by_id(dialect: Dialect, id: &str) -> Select {
@@ -514,6 +513,7 @@ fn by_id(dialect: Dialect, id: &str) -> Select {
     }
 }
 
+/// `sql` with its order and limit.
 fn ordered(mut sql: String, params: SqlParams, options: ReadOptions) -> Select {
     sql.push_str(if options.backwards {
         " ORDER BY e.position DESC"
