@@ -10,6 +10,8 @@
 //! - [`tier`]: [`Tier`], the code tiers: per tier a wasmtime engine with
 //!   its epoch ticker and a linker per kind (the base imports plus its
 //!   world's).
+//! - [`stacks`]: the fiber stacks guest calls run on, kept when an
+//!   instance ends and lent to the next.
 //! - [`instance`]: [`Guest`], one instance of a module version, and
 //!   [`Guest::call`], the one call path: deadline armed, call timed, every
 //!   failure a [`GuestError`] ([`error`]) naming the module and the cause.
@@ -65,6 +67,7 @@ pub mod observe;
 pub mod project;
 pub mod registry;
 pub mod scenario;
+pub mod stacks;
 pub mod sync;
 pub mod tier;
 pub mod versions;

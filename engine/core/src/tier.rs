@@ -71,6 +71,7 @@ impl Compiler {
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            .with_host_stack(Arc::new(crate::stacks::StackShelf::default()))
             .allocation_strategy(allocator.strategy(limits));
         match tier {
             // Only Cranelift reuses the functions an edit left alone.

@@ -146,7 +146,7 @@ async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving(tier: Tier) {
         "{error}"
     );
     assert!(
-        error.ends_with("the guest panicked at misbehave/src/lib.rs:27:29: asked to panic"),
+        error.ends_with("the guest panicked at misbehave/src/lib.rs:29:29: asked to panic"),
         "{error}"
     );
 
@@ -166,6 +166,33 @@ async fn a_panic_is_a_clear_error_and_the_engine_keeps_serving(tier: Tier) {
         .expect("a CallFailed observation");
     assert_eq!(failed.0, "misbehave");
     assert!(failed.1.contains("asked to panic"));
+}
+
+on_both_tiers!(
+    #[tokio::test]
+    a_guest_that_exhausts_its_stack_traps_and_the_next_instance_runs
+);
+async fn a_guest_that_exhausts_its_stack_traps_and_the_next_instance_runs(tier: Tier) {
+    let state = tempfile::tempdir().unwrap();
+    let engine = engine_in(state.path(), Limits::default());
+    load_in(&engine, tier, "misbehave", "misbehave");
+
+    // Each instance after the first runs on a stack an earlier one gave
+    // back (`wbx_core::stacks`), the one that ran out among them.
+    for _ in 0..3 {
+        let mut instance = command(&engine, "misbehave").await.unwrap();
+        let error = instance
+            .prepare(r#"{"do":"recurse"}"#)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.ends_with("the guest trapped: wasm trap: call stack exhausted"),
+            "{error}"
+        );
+        let mut instance = command(&engine, "misbehave").await.unwrap();
+        assert!(instance.prepare(r#"{"do":"ok"}"#).await.unwrap().is_ok());
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -1,6 +1,7 @@
 //! A command that misbehaves on request, for isolation tests:
 //! `{"do": "ok"}`, `{"do": "panic"}`, `{"do": "loop"}`, `{"do": "alloc", "mb": N}`,
-//! `{"do": "sleep", "ms": N}` (busy-waits, to keep a call in flight).
+//! `{"do": "sleep", "ms": N}` (busy-waits, to keep a call in flight),
+//! `{"do": "recurse"}` (calls itself until its stack runs out).
 
 use std::hint::black_box;
 
@@ -14,6 +15,7 @@ enum Input {
     Loop,
     Alloc { mb: usize },
     Sleep { ms: u64 },
+    Recurse,
 }
 
 struct Misbehave;
@@ -46,6 +48,9 @@ impl Command for Misbehave {
                     black_box(());
                 }
             }
+            Input::Recurse => {
+                black_box(depth(u64::MAX));
+            }
         }
         Ok(vec![])
     }
@@ -62,3 +67,12 @@ impl Command for Misbehave {
 }
 
 wbx_guest::export_command!(Misbehave);
+
+/// How deep it got: never returns for a depth no stack holds.
+fn depth(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        black_box(depth(black_box(n - 1))) + 1
+    }
+}
