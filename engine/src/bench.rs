@@ -8,15 +8,16 @@
 //! |---|---|---|
 //! | `cache-load` | component loads/s from the compiled cache | cold compiles/s of the same component |
 //! | `hot-swap` | swaps/s of a new version into a running engine as `wbx dev` makes them (Winch's code first, where Winch runs; cargo excluded) | cold Cranelift compiles/s of that version |
-//! | `instantiate` | `counter` instances/s, each started and its first call made, from wasmtime's pooling allocator | the same from the on-demand allocator wbx runs with |
+//! | `instantiate` | `counter` instances/s, each started and its first call made, from wasmtime's pooling allocator | the same from the on-demand allocator wbx runs with (its fiber stacks kept) |
 //!
-//! Each is run several times; the median is reported with the spread.
+//! Each is run several times, value and baseline in turn within each
+//! repetition; the median is reported with the spread.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use wbx_core::bench::{BenchFuture, BenchGroup, BenchGuests, BenchRun, median, median_pair};
+use wbx_core::bench::{BenchFuture, BenchGroup, BenchGuests, BenchRun, median_pair};
 use wbx_core::{Allocator, Engine, EngineConfig, InstanceSetup, Limits, Models, Tier};
 use wbx_events::instances::CommandInstance;
 use wbx_events::kinds::COMMAND;
@@ -164,8 +165,13 @@ fn run_core(run: BenchRun<'_>) -> BenchFuture<'_> {
             let counter = guests.get("counter")?;
             let n = options.size(5_000.0);
             let pooling = Allocator::Pooling { instances: 1_000 };
-            let value = median(reps, || instantiate(counter, pooling, n)).await?;
-            let baseline = median(reps, || instantiate(counter, Allocator::OnDemand, n)).await?;
+            let (value, baseline) = median_pair(reps, || async move {
+                Ok((
+                    instantiate(counter, pooling, n).await?,
+                    instantiate(counter, Allocator::OnDemand, n).await?,
+                ))
+            })
+            .await?;
             report(&measurement("instantiate", "instances/s", value, baseline));
         }
         Ok(())

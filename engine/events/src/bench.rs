@@ -1,5 +1,6 @@
 //! The events model's `wbx bench` scenarios, each measured next to its bare
-//! baseline in the same run.
+//! baseline in the same run. Value and baseline alternate within each
+//! repetition, so a machine that slows down slows both.
 //!
 //! | scenario | value | baseline (the limit) |
 //! |---|---|---|
@@ -18,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use wbx_core::bench::{
-    BenchFuture, BenchGroup, BenchGuests, BenchOptions, BenchRun, measurement, median, per_second,
+    BenchFuture, BenchGroup, BenchGuests, BenchOptions, BenchRun, measurement, median_pair,
+    per_second, summarize,
 };
 use wbx_core::project::StateLayout;
 use wbx_core::{Catalog, Engine, EngineConfig, Limits};
@@ -61,8 +63,13 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
         let reps = options.reps();
         if options.selected("command-execution") {
             let n = options.size(2_000.0);
-            let value = median(reps, || command_execution(guests, options, n)).await?;
-            let baseline = median(reps, || instantiate_and_insert(guests, options, n)).await?;
+            let (value, baseline) = median_pair(reps, || async move {
+                Ok((
+                    command_execution(guests, options, n).await?,
+                    instantiate_and_insert(guests, options, n).await?,
+                ))
+            })
+            .await?;
             report(&measurement(
                 "command-execution",
                 "executions/s",
@@ -70,12 +77,24 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
                 baseline,
             ));
         }
-        if options.selected("projector-replay") || options.selected("replay") {
+        let projector = options.selected("projector-replay");
+        let scratch = options.selected("replay");
+        if projector || scratch {
             // One baseline for both: the same handler over the same history.
             let n = options.size(50_000.0);
-            let baseline = median(reps, || handler_loop(guests, options, n)).await?;
-            if options.selected("projector-replay") {
-                let value = median(reps, || projector_replay(guests, options, n)).await?;
+            let (mut baselines, mut projected, mut replayed) = (vec![], vec![], vec![]);
+            for _ in 0..reps {
+                baselines.push(handler_loop(guests, options, n).await?);
+                if projector {
+                    projected.push(projector_replay(guests, options, n).await?);
+                }
+                if scratch {
+                    replayed.push(scratch_replay(guests, options, n).await?);
+                }
+            }
+            let baseline = summarize(baselines);
+            if projector {
+                let value = summarize(projected);
                 report(&measurement(
                     "projector-replay",
                     "events/s",
@@ -83,28 +102,30 @@ fn run_group(run: BenchRun<'_>) -> BenchFuture<'_> {
                     baseline,
                 ));
             }
-            if options.selected("replay") {
-                let value = median(reps, || scratch_replay(guests, options, n)).await?;
+            if scratch {
+                let value = summarize(replayed);
                 report(&measurement("replay", "events/s", value, baseline));
             }
         }
         if options.selected("store-append") {
             let n = options.size(5_000.0);
-            let value = median(reps, || async move { store_append(options, n) }).await?;
-            let baseline = median(reps, || plain_inserts(options, n)).await?;
+            let (value, baseline) = median_pair(reps, || async move {
+                Ok((store_append(options, n)?, plain_inserts(options, n).await?))
+            })
+            .await?;
             report(&measurement("store-append", "appends/s", value, baseline));
         }
         for writers in WRITERS {
             let name = format!("store-append-concurrent-{writers}");
             if options.selected(&name) {
                 let n = options.size(5_000.0).max(writers);
-                let value = median(
-                    reps,
-                    || async move { concurrent_appends(options, writers, n) },
-                )
+                let (value, baseline) = median_pair(reps, || async move {
+                    Ok((
+                        concurrent_appends(options, writers, n)?,
+                        concurrent_plain_inserts(options, writers, n).await?,
+                    ))
+                })
                 .await?;
-                let baseline =
-                    median(reps, || concurrent_plain_inserts(options, writers, n)).await?;
                 report(&measurement(&name, "appends/s", value, baseline));
             }
         }
