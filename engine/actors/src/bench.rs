@@ -176,6 +176,7 @@ impl Scenario {
 
 /// The engine side: one runtime over an engine without caches, running
 /// `probe` as the only actor module.
+#[derive(Clone)]
 struct Actors {
     runtime: Arc<ActorRuntime>,
 }
@@ -236,9 +237,7 @@ impl Actors {
         // in wbx is (a process, a supervisor, an API request): a spawn
         // starts the process on a task of its own, which from outside the
         // runtime costs two thread wake-ups that no real spawner pays.
-        let spawner = Actors {
-            runtime: self.runtime.clone(),
-        };
+        let spawner = self.clone();
         let elapsed = tokio::spawn(async move {
             let start = Instant::now();
             for _ in 0..n {
